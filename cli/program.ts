@@ -1,0 +1,184 @@
+/**
+ * The `dare` command line (DESIGN §11). Exit codes: 0 success, 1 user error (one line naming the file, row,
+ * key or message at fault), 2 internal error.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EVENT_TYPES } from '../events/catalogue.ts';
+import { EventLog, StoreError } from '../store/eventLog.ts';
+import { EXIT, UserError } from './errors.ts';
+import { eventJson, eventLine } from './format.ts';
+
+function intArg(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new UserError(`${name}: expected a non-negative integer, got "${v}"`);
+    return n;
+  };
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+/** Open a run directory's log read-only, with a user error when there is none. */
+export function openRunLog(dir: string): EventLog {
+  const logDir = join(resolve(dir), 'log');
+  if (!existsSync(join(logDir, 'data.mdb'))) throw new UserError(`${dir}: not a run directory (no log/data.mdb)`);
+  return EventLog.open(logDir, { readOnly: true });
+}
+
+function notBuilt(name: string, issue: string) {
+  return () => {
+    throw new UserError(`dare ${name}: not built yet (${issue})`);
+  };
+}
+
+export function buildProgram(): Command {
+  const program = new Command('dare')
+    .description('Difficulty-adaptive RL post-training (DARE) as an event-sourced actor system over NATS and LMDB')
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('run')
+    .description('start a run from a scenario file')
+    .argument('<scenario>', 'scenario JSON file (scenarios/*.json)')
+    .option('--run-dir <dir>', 'run directory (default runs/<scenario>-<seed>)')
+    .option('--steps <n>', 'number of training steps', intArg('--steps'))
+    .option('--seed <s>', 'run seed (uint32)', intArg('--seed'))
+    .option('--set <key=value>', 'override a configuration key (repeatable)', collect, [])
+    .option('--nats <url>', 'use an existing NATS server instead of a private one')
+    .action(notBuilt('run', 'the journeys issue'));
+
+  program
+    .command('resume')
+    .description('continue a run where its log ends')
+    .argument('<dir>', 'run directory')
+    .option('--steps <n>', 'total steps', intArg('--steps'))
+    .option('--nats <url>', 'use an existing NATS server')
+    .action(notBuilt('resume', 'the journeys issue'));
+
+  program
+    .command('replay')
+    .description('fold a run log without NATS or workers; --verify recomputes every decision')
+    .argument('<dir>', 'run directory')
+    .option('--verify', 'recompute every decision and compare it with the logged one')
+    .option('--set <key=value>', 'counterfactual setting (repeatable)', collect, [])
+    .option('--until <seq>', 'stop at this sequence number', intArg('--until'))
+    .option('--json', 'machine-readable output')
+    .action(notBuilt('replay', 'the journeys issue'));
+
+  program
+    .command('drift')
+    .description('estimated difficulty against what the policy then did, per step and per prompt')
+    .argument('<dir>', 'run directory')
+    .option('--prompt <id>', 'one prompt\'s timeline')
+    .option('--json', 'machine-readable output')
+    .action(notBuilt('drift', 'the journeys issue'));
+
+  program
+    .command('inspect')
+    .description('every actor\'s state machine, at the end of the log, at a position, or live')
+    .argument('<dir>', 'run directory')
+    .option('--at <seq>', 'log position', intArg('--at'))
+    .option('--prompt <id>', 'one prompt\'s history')
+    .option('--live', 'follow a running run over NATS')
+    .option('--json', 'machine-readable output')
+    .action(notBuilt('inspect', 'the journeys issue'));
+
+  program
+    .command('log')
+    .description('print the events of a run log')
+    .argument('<dir>', 'run directory')
+    .addOption(new Option('--type <type>', 'only events of this type').choices(EVENT_TYPES))
+    .option('--from <seq>', 'first sequence number', intArg('--from'), 1)
+    .option('--limit <n>', 'at most this many events', intArg('--limit'))
+    .option('--json', 'one JSON object per line')
+    .action((dir: string, o: { type?: string; from: number; limit?: number; json?: boolean }) => {
+      const log = openRunLog(dir);
+      try {
+        let n = 0;
+        const out: string[] = [];
+        for (const e of log.iterate(Math.max(1, o.from))) {
+          if (o.type && e.event.type !== o.type) continue;
+          if (o.limit !== undefined && n >= o.limit) break;
+          out.push(o.json ? eventJson(e) : eventLine(e));
+          n++;
+          if (out.length >= 1000) process.stdout.write(out.splice(0).join('\n') + '\n');
+        }
+        if (out.length) process.stdout.write(out.join('\n') + '\n');
+      } finally {
+        void log.close();
+      }
+    });
+
+  program
+    .command('estimate')
+    .description('offline difficulty estimation from rows {promptId, reward, behaviorLogprob, currentLogprob}')
+    .argument('<rows>', 'JSONL file')
+    .option('--method <name>', 'snis | raw', 'snis')
+    .option('--set <key=value>', 'configuration key or DARE README alias (repeatable)', collect, [])
+    .option('--json', 'one JSON object per line')
+    .action(notBuilt('estimate', 'the algorithm issue'));
+
+  program
+    .command('report')
+    .description('a self-contained HTML report of a run')
+    .argument('<dir>', 'run directory')
+    .option('-o, --output <file>', 'output file')
+    .action(notBuilt('report', 'the report issue'));
+
+  program
+    .command('serve')
+    .description('a local dashboard of a run')
+    .argument('<dir>', 'run directory')
+    .option('--port <p>', 'port', intArg('--port'))
+    .action(notBuilt('serve', 'the report issue'));
+
+  program
+    .command('bench')
+    .description('benchmarks of the log, the estimator and the sampler (figures for BENCHMARKS.md)')
+    .option('--quick', 'a shorter run printing the same figures')
+    .option('--json', 'one JSON object of named figures')
+    .action(async (o: { quick?: boolean; json?: boolean }) => {
+      const { runBenchmarks } = await import('../bench/index.ts');
+      const figures = await runBenchmarks({ quick: !!o.quick, log: (m) => process.stderr.write(`${m}\n`) });
+      if (o.json) process.stdout.write(JSON.stringify(figures) + '\n');
+      else for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k.padEnd(32)} ${v}\n`);
+    });
+
+  program
+    .command('machines')
+    .description('export every actor\'s statechart')
+    .option('--mermaid', 'as Mermaid state diagrams')
+    .action(notBuilt('machines', 'the algorithm issue'));
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return EXIT.ok;
+      if (e.code === 'commander.executeSubCommandAsync') return EXIT.internal;
+      return EXIT.user; // commander already printed the message
+    }
+    if (e instanceof UserError || (e as Error)?.name === 'UserError') {
+      process.stderr.write(`dare: ${(e as Error).message}\n`);
+      return EXIT.user;
+    }
+    if (e instanceof StoreError) {
+      process.stderr.write(`dare: ${e.message}\n`);
+      return EXIT.user;
+    }
+    process.stderr.write(`dare: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+    return EXIT.internal;
+  }
+}

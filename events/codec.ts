@@ -1,0 +1,82 @@
+/**
+ * The MessagePack codec of events: standard MessagePack maps (msgpackr with useRecords: false), so any
+ * MessagePack library decodes a record. Typed-array fields (events/bin.ts) are written as plain `bin` of
+ * their little-endian bytes and restored to their dtype, named in the schema, on decode.
+ */
+import { Packr } from 'msgpackr';
+import { fromBytes, isBinSchema, toBytes, type DType } from './bin.ts';
+import { EVENT_TYPES, PAYLOADS, type DareEvent, type EventType } from './catalogue.ts';
+import { ValidationError, validateEvent } from './validate.ts';
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
+
+/** Per event type, the binary fields of `data` and their dtypes (only top-level payload fields may be binary). */
+export const BINARY_FIELDS: Readonly<Record<EventType, ReadonlyArray<readonly [string, DType]>>> = (() => {
+  const out = {} as Record<EventType, Array<readonly [string, DType]>>;
+  for (const t of EVENT_TYPES) {
+    const props = (PAYLOADS[t] as { properties: Record<string, unknown> }).properties;
+    out[t] = [];
+    for (const [k, s] of Object.entries(props)) {
+      if (isBinSchema(s as never)) out[t].push([k, (s as { dtype: DType }).dtype] as const);
+    }
+  }
+  return out;
+})();
+
+function withBytes(ev: DareEvent): unknown {
+  const fields = BINARY_FIELDS[ev.type];
+  if (fields.length === 0) return ev;
+  const data: Record<string, unknown> = { ...(ev.data as Record<string, unknown>) };
+  for (const [k] of fields) data[k] = toBytes(data[k] as ArrayBufferView);
+  return { ...ev, data };
+}
+
+/** Encode an event (assumed valid) to MessagePack bytes. */
+export function encodeEvent(ev: DareEvent): Buffer {
+  return packr.pack(withBytes(ev));
+}
+
+/** Restore typed arrays in place on a decoded map; leaves anything malformed for the validator to reject. */
+function restoreBinaries(x: unknown): unknown {
+  if (typeof x !== 'object' || x === null) return x;
+  const type = (x as { type?: unknown }).type;
+  const data = (x as { data?: unknown }).data;
+  if (typeof type !== 'string' || typeof data !== 'object' || data === null) return x;
+  const fields = (BINARY_FIELDS as Record<string, ReadonlyArray<readonly [string, DType]>>)[type];
+  if (!fields) return x;
+  const d = data as Record<string, unknown>;
+  for (const [k, dtype] of fields) {
+    const v = d[k];
+    if (v instanceof Uint8Array) d[k] = fromBytes(dtype, v, `${type}.data.${k}`);
+  }
+  return x;
+}
+
+/** Decode bytes that came from our own store (validated when appended): no validation. */
+export function decodeTrusted(bytes: Uint8Array): DareEvent {
+  return restoreBinaries(packr.unpack(bytes)) as DareEvent;
+}
+
+/** Decode and validate bytes received from outside; throws ValidationError for anything that is not an event. */
+export function decodeEvent(bytes: Uint8Array, where = 'message'): DareEvent {
+  let raw: unknown;
+  try {
+    raw = packr.unpack(bytes);
+  } catch (e) {
+    throw new ValidationError(`${where}: not MessagePack (${(e as Error).message})`);
+  }
+  try {
+    raw = restoreBinaries(raw);
+  } catch (e) {
+    throw new ValidationError(`${where}: ${(e as Error).message}`);
+  }
+  return validateEvent(raw, where);
+}
+
+/** Generic MessagePack helpers for non-event messages (requests, replies, blobs). */
+export function pack(x: unknown): Buffer {
+  return packr.pack(x);
+}
+export function unpack(bytes: Uint8Array): unknown {
+  return packr.unpack(bytes);
+}

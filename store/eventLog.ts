@@ -1,0 +1,379 @@
+/**
+ * The run's log: one LMDB environment per run (DIR/log/), LMDB data format 1, named databases
+ *   events    8-byte big-endian sequence number -> MessagePack event (events/codec.ts)
+ *   ids       event id (utf-8) -> 8-byte big-endian sequence number (idempotent append)
+ *   blobs     rollout group id -> MessagePack map (token ids, log-probs, texts)
+ *   prompts   8-byte big-endian prompt index -> MessagePack PromptRow
+ *   snapshots name (utf-8) -> MessagePack {seq, state}
+ *   meta      utf-8 key -> MessagePack (checkpoint registry, format info)
+ * This class is the single writer: append() validates, assigns contiguous sequence numbers starting at 1,
+ * de-duplicates by event id, commits, and resolves only after the commit is flushed to disk.
+ * Every boolean lmdb-js returns is checked: a failed conditional write aborts the transaction.
+ */
+import { mkdirSync, existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { SCHEMA_VERSION, type DareEvent, type Logged } from '../events/catalogue.ts';
+import { BINARY_FIELDS, decodeTrusted, encodeEvent, pack, unpack } from '../events/codec.ts';
+import { validateEvent, ValidationError } from '../events/validate.ts';
+
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+export interface AppendResult {
+  seq: number;
+  /** true when the event id was already in the log: nothing was written, `seq` is the original one */
+  duplicate: boolean;
+  /** the committed MessagePack bytes (only for newly written events), for publishing without re-encoding */
+  bytes?: Buffer;
+}
+
+export interface CheckpointEntry {
+  path: string;
+  sha256: string;
+  policyVersion: number;
+  /** log sequence number of the CheckpointSaved event (or the last event when registered) */
+  seq: number;
+}
+
+export interface OpenOptions {
+  readOnly?: boolean;
+  /** LMDB map size in bytes (the maximum size the log may grow to) */
+  mapSize?: number;
+}
+
+/** LMDB meta page: page header (16 bytes on 64-bit) then mm_magic (u32) and mm_version (u32). */
+const META_MAGIC = 0xbeefc0de;
+
+/** Read the LMDB data-format version of an existing data.mdb (null when there is none yet). */
+export function lmdbFormatVersion(dir: string): number | null {
+  const file = join(dir, 'data.mdb');
+  if (!existsSync(file)) return null;
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(24);
+    const n = readSync(fd, buf, 0, 24, 0);
+    if (n < 24) return null;
+    if (buf.readUInt32LE(16) !== META_MAGIC) {
+      throw new StoreError(`${file}: not an LMDB data file (bad magic)`);
+    }
+    return buf.readUInt32LE(20);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function formatError(dir: string, version: number): StoreError {
+  return new StoreError(
+    `${join(dir, 'data.mdb')}: LMDB data format ${version}; dare logs use the portable format 1 ` +
+      '(readable by standard LMDB tools and Python). This lmdb-js build writes format 2: run `make setup`, ' +
+      'which rebuilds it with LMDB_DATA_V1=true.',
+  );
+}
+
+/**
+ * putSync inside a transaction returns whether the write happened (false for a failed MDB_APPEND or
+ * MDB_NOOVERWRITE condition); lmdb-js's typings say void, so go through this typed wrapper.
+ */
+function putSyncChecked(db: Database<Buffer, any>, key: unknown, value: Buffer, opts?: { append?: boolean; noOverwrite?: boolean }): boolean {
+  return (db.putSync as unknown as (k: unknown, v: Buffer, o?: object) => boolean).call(db, key, value, opts) === true;
+}
+
+/** 8-byte big-endian key of a sequence number (< 2^53; two 32-bit halves avoid BigInt on the hot path). */
+export function seqKey(seq: number): Buffer {
+  const k = Buffer.allocUnsafe(8);
+  k.writeUInt32BE(Math.floor(seq / 4294967296), 0);
+  k.writeUInt32BE(seq >>> 0, 4);
+  return k;
+}
+
+export function keySeq(k: Uint8Array): number {
+  const v = new DataView(k.buffer, k.byteOffset, 8);
+  return v.getUint32(0) * 4294967296 + v.getUint32(4);
+}
+
+export class EventLog {
+  readonly dir: string;
+  readonly readOnly: boolean;
+  private readonly env: RootDatabase;
+  private readonly events: Database<Buffer, Buffer>;
+  private readonly ids: Database<Buffer, string>;
+  private readonly blobs: Database<Buffer, string>;
+  private readonly prompts: Database<Buffer, Buffer>;
+  private readonly snapshots: Database<Buffer, string>;
+  private readonly meta: Database<Buffer, string>;
+  private last: number;
+  /** appends are serialised: sequence numbers are assigned in call order */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(dir: string, opts: OpenOptions) {
+    this.dir = dir;
+    this.readOnly = !!opts.readOnly;
+    const existing = lmdbFormatVersion(dir);
+    if (existing !== null && existing !== 1) throw formatError(dir, existing);
+    if (!this.readOnly) mkdirSync(dir, { recursive: true });
+    else if (existing === null) throw new StoreError(`${dir}: no log here (data.mdb missing)`);
+    this.env = open({
+      path: dir,
+      maxDbs: 8,
+      readOnly: this.readOnly,
+      mapSize: opts.mapSize ?? 64 * 1024 ** 3,
+      // the codec is ours (standard MessagePack); lmdb-js stores bytes
+      encoding: 'binary',
+      noSubdir: false,
+    });
+    const bin = { encoding: 'binary' as const, keyEncoding: 'binary' as const };
+    // string keys use lmdb-js's default ordered-binary key encoding: plain UTF-8 bytes for strings
+    const str = { encoding: 'binary' as const };
+    this.events = this.env.openDB<Buffer, Buffer>('events', bin);
+    this.ids = this.env.openDB<Buffer, string>('ids', str);
+    this.blobs = this.env.openDB<Buffer, string>('blobs', str);
+    this.prompts = this.env.openDB<Buffer, Buffer>('prompts', bin);
+    this.snapshots = this.env.openDB<Buffer, string>('snapshots', str);
+    this.meta = this.env.openDB<Buffer, string>('meta', str);
+    if (existing === null && !this.readOnly) {
+      // A fresh environment: make sure this build writes format 1 before anything is logged.
+      const v = lmdbFormatVersion(dir);
+      if (v !== null && v !== 1) {
+        this.env.close();
+        throw formatError(dir, v);
+      }
+    }
+    this.last = this.scanLastSeq();
+    if (!this.readOnly) this.writeFormatInfo();
+  }
+
+  /**
+   * The log describes itself: `meta/format` names the codec and, per event type, the binary fields and
+   * their dtypes, so a reader in another language (docs/examples/read_log.py) needs no copy of our schemas.
+   */
+  private writeFormatInfo(): void {
+    const info = { lmdbDataFormat: 1, codec: 'msgpack', schemaVersion: SCHEMA_VERSION, keys: 'u64be', binaryFields: BINARY_FIELDS };
+    const bytes = pack(info);
+    const prev = this.meta.getBinary('format');
+    if (prev && Buffer.from(prev).equals(bytes)) return;
+    this.env.transactionSync(() => {
+      if (!putSyncChecked(this.meta, 'format', bytes)) throw new StoreError('meta/format: write failed');
+    });
+  }
+
+  /** The format description stored in the log (see writeFormatInfo). */
+  formatInfo(): unknown {
+    const v = this.meta.getBinary('format');
+    return v === undefined ? undefined : unpack(v);
+  }
+
+  /** Open (creating if needed) the log in `dir` (normally RUN_DIR/log). */
+  static open(dir: string, opts: OpenOptions = {}): EventLog {
+    return new EventLog(dir, opts);
+  }
+
+  private scanLastSeq(): number {
+    for (const k of this.events.getKeys({ reverse: true, limit: 1 })) return keySeq(k as Buffer);
+    return 0;
+  }
+
+  /** The highest sequence number in the log (0 when empty). */
+  lastSeq(): number {
+    return this.last;
+  }
+
+  /** The sequence number an event id was committed at, if any. */
+  seqOf(id: string): number | undefined {
+    const v = this.ids.getBinary(id);
+    return v ? keySeq(v) : undefined;
+  }
+
+  /**
+   * Validate and append events. Contiguous sequence numbers in call order; an id already in the log (or
+   * earlier in the same batch) is not written again and reports its original sequence number. Resolves after
+   * the commit is durable. On a validation error nothing of the batch is written.
+   */
+  append(events: readonly unknown[]): Promise<AppendResult[]> {
+    if (this.readOnly) return Promise.reject(new StoreError(`${this.dir}: log opened read-only`));
+    const run = this.queue.then(() => this.appendNow(events));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async appendNow(input: readonly unknown[]): Promise<AppendResult[]> {
+    const evs = input.map((e, i) => validateEvent(e, `event ${i}`));
+    const encoded = evs.map((e) => encodeEvent(e));
+    const results: AppendResult[] = new Array(evs.length);
+    const batchIds = new Map<string, number>();
+    let next = this.last;
+    const ok = this.env.transactionSync(() => {
+      for (let i = 0; i < evs.length; i++) {
+        const id = evs[i].id;
+        const inBatch = batchIds.get(id);
+        if (inBatch !== undefined) {
+          results[i] = { seq: inBatch, duplicate: true };
+          continue;
+        }
+        const prior = this.ids.getBinary(id);
+        if (prior) {
+          results[i] = { seq: keySeq(prior), duplicate: true };
+          continue;
+        }
+        const seq = ++next;
+        const key = seqKey(seq);
+        if (!putSyncChecked(this.events, key, encoded[i], { append: true })) {
+          throw new StoreError(`append: sequence ${seq} out of order or already present (event ${id})`);
+        }
+        if (!putSyncChecked(this.ids, id, key, { noOverwrite: true })) {
+          throw new StoreError(`append: event id ${id} already present`);
+        }
+        batchIds.set(id, seq);
+        results[i] = { seq, duplicate: false, bytes: encoded[i] };
+      }
+      return true;
+    });
+    if (ok !== true) throw new StoreError('append: transaction did not commit');
+    this.last = next;
+    await this.env.flushed;
+    return results;
+  }
+
+  /** Events with from ≤ seq < to (to defaults to the end), in order. */
+  read(from: number, to = this.last + 1): Logged[] {
+    const out: Logged[] = [];
+    for (const e of this.iterate(from, to)) out.push(e);
+    return out;
+  }
+
+  /** Stream events with from ≤ seq < to. */
+  *iterate(from = 1, to = Number.MAX_SAFE_INTEGER): Generator<Logged> {
+    if (to <= from) return;
+    for (const { key, value } of this.events.getRange({ start: seqKey(from), end: seqKey(Math.min(to, 2 ** 53 - 1)) })) {
+      yield { seq: keySeq(key as Buffer), event: decodeTrusted(value as Buffer) };
+    }
+  }
+
+  /** Raw encoded bytes of events with from ≤ seq < to (for range reads over the bus). */
+  *iterateRaw(from = 1, to = Number.MAX_SAFE_INTEGER): Generator<{ seq: number; bytes: Buffer }> {
+    if (to <= from) return;
+    for (const { key, value } of this.events.getRange({ start: seqKey(from), end: seqKey(Math.min(to, 2 ** 53 - 1)) })) {
+      yield { seq: keySeq(key as Buffer), bytes: Buffer.from(value as Buffer) };
+    }
+  }
+
+  /** The last `n` events, oldest first. */
+  tail(n = 20): Logged[] {
+    return this.read(Math.max(1, this.last - n + 1));
+  }
+
+  // ---- blobs ---------------------------------------------------------------------------------------
+
+  /** Store a blob (any MessagePack-able value; typed arrays must already be Buffers of their bytes). */
+  async putBlob(key: string, value: unknown): Promise<void> {
+    this.assertWritable();
+    const ok = await this.blobs.put(key, pack(value));
+    if (ok !== true) throw new StoreError(`putBlob ${key}: write failed`);
+    await this.env.flushed;
+  }
+
+  /** Store many blobs in one durable transaction. */
+  async putBlobs(entries: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
+    this.assertWritable();
+    const encoded = entries.map(([k, v]) => [k, pack(v)] as const);
+    this.env.transactionSync(() => {
+      for (const [k, v] of encoded) {
+        if (!putSyncChecked(this.blobs, k, v)) throw new StoreError(`putBlobs ${k}: write failed`);
+      }
+    });
+    await this.env.flushed;
+  }
+
+  getBlob(key: string): unknown {
+    const v = this.blobs.getBinary(key);
+    return v === undefined ? undefined : unpack(v);
+  }
+
+  hasBlob(key: string): boolean {
+    return this.blobs.doesExist(key);
+  }
+
+  // ---- prompts -------------------------------------------------------------------------------------
+
+  async putPrompts(rows: ReadonlyArray<unknown>, firstIndex = 0): Promise<void> {
+    this.assertWritable();
+    const CHUNK = 50_000;
+    for (let s = 0; s < rows.length; s += CHUNK) {
+      this.env.transactionSync(() => {
+        for (let i = s; i < Math.min(rows.length, s + CHUNK); i++) {
+          if (!putSyncChecked(this.prompts, seqKey(firstIndex + i), pack(rows[i]))) {
+            throw new StoreError(`putPrompts: row ${firstIndex + i} write failed`);
+          }
+        }
+      });
+    }
+    await this.env.flushed;
+  }
+
+  getPrompt(index: number): unknown {
+    const v = this.prompts.getBinary(seqKey(index));
+    return v === undefined ? undefined : unpack(v);
+  }
+
+  *iteratePrompts(): Generator<{ index: number; row: unknown }> {
+    for (const { key, value } of this.prompts.getRange({})) {
+      yield { index: keySeq(key as Buffer), row: unpack(value as Buffer) };
+    }
+  }
+
+  promptCount(): number {
+    return this.prompts.getCount();
+  }
+
+  // ---- snapshots -----------------------------------------------------------------------------------
+
+  /** Store the state of actor `name` as of sequence `seq` (state: MessagePack-able). */
+  async putSnapshot(name: string, seq: number, state: unknown): Promise<void> {
+    this.assertWritable();
+    if (!Number.isInteger(seq) || seq < 0 || seq > this.last) {
+      throw new StoreError(`putSnapshot ${name}: seq ${seq} is not in the log (last ${this.last})`);
+    }
+    const ok = await this.snapshots.put(name, pack({ seq, state }));
+    if (ok !== true) throw new StoreError(`putSnapshot ${name}: write failed`);
+    await this.env.flushed;
+  }
+
+  getSnapshot(name: string): { seq: number; state: unknown } | undefined {
+    const v = this.snapshots.getBinary(name);
+    if (v === undefined) return undefined;
+    const s = unpack(v) as { seq: number; state: unknown };
+    if (typeof s?.seq !== 'number') throw new StoreError(`snapshot ${name}: malformed`);
+    return s;
+  }
+
+  // ---- checkpoint registry -------------------------------------------------------------------------
+
+  async registerCheckpoint(entry: CheckpointEntry): Promise<void> {
+    this.assertWritable();
+    if (!/^[0-9a-f]{64}$/.test(entry.sha256)) throw new ValidationError(`checkpoint ${entry.path}: bad sha256`);
+    const list = this.checkpoints();
+    if (list.some((c) => c.policyVersion === entry.policyVersion && c.sha256 === entry.sha256)) return;
+    list.push(entry);
+    const ok = await this.meta.put('checkpoints', pack(list));
+    if (ok !== true) throw new StoreError('registerCheckpoint: write failed');
+    await this.env.flushed;
+  }
+
+  /** Registered checkpoints, oldest first. */
+  checkpoints(): CheckpointEntry[] {
+    const v = this.meta.getBinary('checkpoints');
+    return v === undefined ? [] : (unpack(v) as CheckpointEntry[]);
+  }
+
+  private assertWritable(): void {
+    if (this.readOnly) throw new StoreError(`${this.dir}: log opened read-only`);
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    await this.env.close();
+  }
+}
+
+export type { DareEvent };

@@ -1,0 +1,152 @@
+/** The store contract: every behaviour the rest of the system relies on, against real LMDB. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSync, writeSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeEvent } from '../../events/catalogue.ts';
+import { EventLog, lmdbFormatVersion, StoreError } from '../../store/eventLog.ts';
+import { ValidationError } from '../../events/validate.ts';
+import { sameEvent } from '../support/arbitraries.ts';
+import { stepEvent } from '../support/events.ts';
+import { tempDir } from '../support/tmp.ts';
+
+let dir: string;
+let cleanup: () => void;
+let log: EventLog;
+
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+  log = EventLog.open(join(dir, 'log'));
+});
+afterEach(async () => {
+  await log.close().catch(() => undefined);
+  cleanup();
+});
+
+describe('EventLog', () => {
+  it('assigns contiguous sequence numbers from 1 in call order, across concurrent appends', async () => {
+    const a = log.append([stepEvent('r', 1), stepEvent('r', 2)]);
+    const b = log.append([stepEvent('r', 3)]);
+    const c = log.append([stepEvent('r', 4), stepEvent('r', 5), stepEvent('r', 6)]);
+    const [ra, rb, rc] = await Promise.all([a, b, c]);
+    expect([...ra, ...rb, ...rc].map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(log.lastSeq()).toBe(6);
+    expect(log.read(1).map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('is idempotent by event id: a repeated id returns the original seq and writes nothing', async () => {
+    await log.append([stepEvent('r', 1), stepEvent('r', 2)]);
+    const again = await log.append([stepEvent('r', 2), stepEvent('r', 3), stepEvent('r', 3)]);
+    expect(again).toEqual([
+      { seq: 2, duplicate: true },
+      expect.objectContaining({ seq: 3, duplicate: false }),
+      { seq: 3, duplicate: true },
+    ]);
+    expect(log.lastSeq()).toBe(3);
+    expect(log.seqOf('StepStarted/2')).toBe(2);
+    // the duplicate's (possibly different) payload did not replace the original
+    const changed = makeEvent('StepStarted', { step: 999, epoch: 9 }, { run: 'r', id: 'StepStarted/1', ts: 0 });
+    expect(await log.append([changed])).toEqual([{ seq: 1, duplicate: true }]);
+    expect((log.read(1, 2)[0].event.data as { step: number }).step).toBe(1);
+  });
+
+  it('reads return exactly what was appended, including typed arrays', async () => {
+    const evs = [
+      stepEvent('r', 1),
+      makeEvent('DifficultyEstimated', {
+        epoch: 1, step: 4, method: 'snis',
+        difficulty: new Float32Array([0.25, NaN, 1, 0]),
+        source: new Uint8Array([3, 0, 3, 4]),
+        ess: new Float32Array([2.5, 0, 1, 8]),
+        key: null,
+        diagnostics: { meanEss: 2.875, clippedPos: 1 },
+      }, { run: 'r', id: 'DifficultyEstimated/1', cause: 'StepStarted/1', ts: 123 }),
+    ];
+    await log.append(evs);
+    const back = log.read(1);
+    expect(back.length).toBe(2);
+    back.forEach((b, i) => expect(sameEvent(b.event, evs[i])).toBe(true));
+    expect(log.read(2, 3).map((e) => e.seq)).toEqual([2]);
+    expect(log.read(3)).toEqual([]);
+    expect(log.tail(1).map((e) => e.seq)).toEqual([2]);
+  });
+
+  it('rejects an invalid event: nothing of the batch is written', async () => {
+    await log.append([stepEvent('r', 1)]);
+    const bad = { ...stepEvent('r', 2), data: { step: 'two', epoch: 0 } };
+    await expect(log.append([stepEvent('r', 3), bad])).rejects.toThrow(ValidationError);
+    await expect(log.append([stepEvent('r', 3), bad])).rejects.toThrow(/event 1 \(StepStarted\): \/data\/step/);
+    expect(log.lastSeq()).toBe(1);
+    expect(log.seqOf('StepStarted/3')).toBeUndefined();
+    // and the log still works afterwards
+    expect((await log.append([stepEvent('r', 3)]))[0].seq).toBe(2);
+  });
+
+  it('survives close and reopen with the same content', async () => {
+    await log.append([stepEvent('r', 1), stepEvent('r', 2)]);
+    await log.close();
+    log = EventLog.open(join(dir, 'log'));
+    expect(log.lastSeq()).toBe(2);
+    expect((await log.append([stepEvent('r', 2), stepEvent('r', 3)])).map((r) => r.seq)).toEqual([2, 3]);
+  });
+
+  it('snapshots read back equal to what was written, and must point into the log', async () => {
+    await log.append([stepEvent('r', 1), stepEvent('r', 2)]);
+    const state = { counts: [1, 2, 3], name: 'buffer', nested: { d: 0.5, flag: true }, bytes: Buffer.from([1, 2, 3]) };
+    await log.putSnapshot('buffer', 2, state);
+    const got = log.getSnapshot('buffer')!;
+    expect(got.seq).toBe(2);
+    expect(sameEvent({ ...(got.state as object), bytes: Buffer.from((got.state as { bytes: Uint8Array }).bytes) }, state)).toBe(true);
+    await expect(log.putSnapshot('buffer', 3, state)).rejects.toThrow(StoreError);
+    expect(log.getSnapshot('nope')).toBeUndefined();
+  });
+
+  it('stores blobs and prompts, and keeps a checkpoint registry', async () => {
+    const tokens = Buffer.from(new Int32Array([5, -1, 7]).buffer);
+    await log.putBlob('g/1/2', { tokens, text: 'hello' });
+    await log.putBlobs([['g/1/3', { n: 1 }], ['g/1/4', { n: 2 }]]);
+    const blob = log.getBlob('g/1/2') as { tokens: Uint8Array; text: string };
+    expect(Buffer.from(blob.tokens).equals(tokens)).toBe(true);
+    expect(blob.text).toBe('hello');
+    expect(log.getBlob('g/1/4')).toEqual({ n: 2 });
+    expect(log.hasBlob('g/9')).toBe(false);
+
+    await log.putPrompts([{ id: 'a', question: '1+1=' }, { id: 'b', question: '2+2=' }]);
+    expect(log.promptCount()).toBe(2);
+    expect(log.getPrompt(1)).toEqual({ id: 'b', question: '2+2=' });
+
+    const sha = 'a'.repeat(64);
+    await log.registerCheckpoint({ path: 'checkpoints/v1.pt', sha256: sha, policyVersion: 1, seq: 0 });
+    await log.registerCheckpoint({ path: 'checkpoints/v1.pt', sha256: sha, policyVersion: 1, seq: 0 });
+    await log.registerCheckpoint({ path: 'checkpoints/v2.pt', sha256: 'b'.repeat(64), policyVersion: 2, seq: 0 });
+    expect(log.checkpoints().map((c) => c.policyVersion)).toEqual([1, 2]);
+    await expect(log.registerCheckpoint({ path: 'x', sha256: 'zz', policyVersion: 3, seq: 0 })).rejects.toThrow(/bad sha256/);
+  });
+
+  it('writes LMDB data format 1 and refuses a format-2 file with a clear message', async () => {
+    await log.append([stepEvent('r', 1)]);
+    expect(lmdbFormatVersion(join(dir, 'log'))).toBe(1);
+    await log.close();
+    // forge the version field of the meta page to 2
+    const fd = openSync(join(dir, 'log', 'data.mdb'), 'r+');
+    const two = Buffer.alloc(4);
+    two.writeUInt32LE(2);
+    writeSync(fd, two, 0, 4, 20);
+    closeSync(fd);
+    expect(() => EventLog.open(join(dir, 'log'))).toThrow(/data format 2.*format 1.*make setup/s);
+    // re-forge back so afterEach can close cleanly
+    const fd2 = openSync(join(dir, 'log', 'data.mdb'), 'r+');
+    const one = Buffer.alloc(4);
+    one.writeUInt32LE(1);
+    writeSync(fd2, one, 0, 4, 20);
+    closeSync(fd2);
+    log = EventLog.open(join(dir, 'log'));
+  });
+
+  it('a read-only log refuses writes', async () => {
+    await log.append([stepEvent('r', 1)]);
+    const ro = EventLog.open(join(dir, 'log'), { readOnly: true });
+    expect(ro.lastSeq()).toBe(1);
+    await expect(ro.append([stepEvent('r', 2)])).rejects.toThrow(/read-only/);
+    await ro.close();
+  });
+});
