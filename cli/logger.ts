@@ -1,5 +1,5 @@
 /** pino logging: JSON lines on stderr, pretty-printed when stderr is a terminal. stdout stays for data. */
-import { pino, type Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 
 export function createLogger(name = 'dare', level = process.env.DARE_LOG_LEVEL ?? 'info'): Logger {
   if (process.stderr.isTTY) {

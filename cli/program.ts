@@ -2,7 +2,7 @@
  * The `dare` command line (DESIGN §11). Exit codes: 0 success, 1 user error (one line naming the file, row,
  * key or message at fault), 2 internal error.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EVENT_TYPES } from '../events/catalogue.ts';
@@ -51,7 +51,11 @@ export function buildProgram(): Command {
     .option('--seed <s>', 'run seed (uint32)', intArg('--seed'))
     .option('--set <key=value>', 'override a configuration key (repeatable)', collect, [])
     .option('--nats <url>', 'use an existing NATS server instead of a private one')
-    .action(notBuilt('run', 'the journeys issue'));
+    .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
+    .action(async (scenario: string, o: { runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string }) => {
+      const { runCommand } = await import('./runCommand.ts');
+      await runCommand({ scenario, ...o });
+    });
 
   program
     .command('resume')
@@ -59,7 +63,11 @@ export function buildProgram(): Command {
     .argument('<dir>', 'run directory')
     .option('--steps <n>', 'total steps', intArg('--steps'))
     .option('--nats <url>', 'use an existing NATS server')
-    .action(notBuilt('resume', 'the journeys issue'));
+    .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
+    .action(async (dir: string, o: { steps?: number; nats?: string; natsToken?: string }) => {
+      const { resumeCommand } = await import('./runCommand.ts');
+      await resumeCommand({ dir, ...o });
+    });
 
   program
     .command('replay')
@@ -69,7 +77,21 @@ export function buildProgram(): Command {
     .option('--set <key=value>', 'counterfactual setting (repeatable)', collect, [])
     .option('--until <seq>', 'stop at this sequence number', intArg('--until'))
     .option('--json', 'machine-readable output')
-    .action(notBuilt('replay', 'the journeys issue'));
+    .action(async (dir: string, o: { verify?: boolean; set: string[]; until?: number; json?: boolean }) => {
+      const { replayVerifyCommand, counterfactual, printCounterfactual, inspectAt, printInspect } = await import('./analysis.ts');
+      const log = openRunLog(dir);
+      try {
+        if (o.verify) {
+          process.exitCode = replayVerifyCommand(log, !!o.json);
+        } else if (o.set.length) {
+          printCounterfactual(counterfactual(log, o.set), !!o.json);
+        } else {
+          printInspect(inspectAt(log, o.until), !!o.json);
+        }
+      } finally {
+        void log.close();
+      }
+    });
 
   program
     .command('drift')
@@ -77,7 +99,15 @@ export function buildProgram(): Command {
     .argument('<dir>', 'run directory')
     .option('--prompt <id>', 'one prompt\'s timeline')
     .option('--json', 'machine-readable output')
-    .action(notBuilt('drift', 'the journeys issue'));
+    .action(async (dir: string, o: { prompt?: string; json?: boolean }) => {
+      const { driftCommand } = await import('./analysis.ts');
+      const log = openRunLog(dir);
+      try {
+        driftCommand(log, o.prompt, !!o.json);
+      } finally {
+        void log.close();
+      }
+    });
 
   program
     .command('inspect')
@@ -87,7 +117,28 @@ export function buildProgram(): Command {
     .option('--prompt <id>', 'one prompt\'s history')
     .option('--live', 'follow a running run over NATS')
     .option('--json', 'machine-readable output')
-    .action(notBuilt('inspect', 'the journeys issue'));
+    .action(async (dir: string, o: { at?: number; prompt?: string; live?: boolean; json?: boolean }) => {
+      const { inspectAt, printInspect, inspectLive, driftCommand } = await import('./analysis.ts');
+      if (o.live) return inspectLive(dir, !!o.json);
+      const log = openRunLog(dir);
+      try {
+        if (o.prompt !== undefined) driftCommand(log, o.prompt, !!o.json);
+        else printInspect(inspectAt(log, o.at), !!o.json);
+      } finally {
+        void log.close();
+      }
+    });
+
+  program
+    .command('control')
+    .description('pause, resume or stop a running run (over its NATS control subject)')
+    .argument('<dir>', 'run directory of a running run')
+    .addArgument(new Argument('<command>', 'what to do').choices(['pause', 'resume', 'stop']))
+    .action(async (dir: string, command: 'pause' | 'resume' | 'stop') => {
+      const { sendControl } = await import('./analysis.ts');
+      await sendControl(dir, command);
+      process.stdout.write(`${command}: applied (see \`dare log ${dir} --type ControlApplied\`)\n`);
+    });
 
   program
     .command('log')
@@ -122,7 +173,10 @@ export function buildProgram(): Command {
     .option('--method <name>', 'snis | raw', 'snis')
     .option('--set <key=value>', 'configuration key or DARE README alias (repeatable)', collect, [])
     .option('--json', 'one JSON object per line')
-    .action(notBuilt('estimate', 'the algorithm issue'));
+    .action(async (rows: string, o: { method: string; set: string[]; json?: boolean }) => {
+      const { runEstimate } = await import('./estimate.ts');
+      await runEstimate(rows, o);
+    });
 
   program
     .command('report')
@@ -154,7 +208,10 @@ export function buildProgram(): Command {
     .command('machines')
     .description('export every actor\'s statechart')
     .option('--mermaid', 'as Mermaid state diagrams')
-    .action(notBuilt('machines', 'the algorithm issue'));
+    .action(async (o: { mermaid?: boolean }) => {
+      const { machinesCommand } = await import('./analysis.ts');
+      machinesCommand(!!o.mermaid);
+    });
 
   return program;
 }

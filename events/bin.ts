@@ -20,7 +20,16 @@ export const DTYPES = {
   f8: Float64Array,
 } as const;
 export type DType = keyof typeof DTYPES;
-export type ArrayOf<D extends DType> = InstanceType<(typeof DTYPES)[D]>;
+interface ArrayMap {
+  u1: Uint8Array;
+  u2: Uint16Array;
+  u4: Uint32Array;
+  i4: Int32Array;
+  f4: Float32Array;
+  f8: Float64Array;
+}
+/** The typed array of a dtype (over any ArrayBufferLike: views into shared buffers are fine). */
+export type ArrayOf<D extends DType> = ArrayMap[D];
 
 export const BIN_KIND = 'DareBin';
 
@@ -39,9 +48,9 @@ export function isBinSchema(s: TSchema): s is TBin<DType> {
   return (s as { [Kind]?: string })[Kind] === BIN_KIND;
 }
 
-/** A Buffer view (no copy) of a typed array's bytes. */
-export function toBytes(a: ArrayBufferView): Buffer {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+/** A Uint8Array view (no copy) of a typed array's bytes; msgpackr packs a plain Uint8Array as `bin`. */
+export function toBytes(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 /**
@@ -55,7 +64,6 @@ export function fromBytes<D extends DType>(dtype: D, bytes: Uint8Array, field = 
   if (bytes.byteLength % size !== 0) {
     throw new Error(`${field}: ${bytes.byteLength} bytes is not a multiple of ${size} (dtype ${dtype})`);
   }
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  return new C(copy.buffer, 0, bytes.byteLength / size) as ArrayOf<D>;
+  // one native copy into a fresh, aligned ArrayBuffer
+  return new C(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer) as ArrayOf<D>;
 }

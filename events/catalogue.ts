@@ -61,11 +61,16 @@ export const PAYLOADS = {
 
   // ---- prompts -------------------------------------------------------------------------------------
   PromptsRegistered: data({
+    /** training prompts: indices 0..count-1 of the prompts database */
     count: Uint,
+    /** held-out evaluation prompts: indices count..count+evalCount-1 */
+    evalCount: Uint,
     /** sha256 over the rows in the prompts database, in index order */
     contentHash: Sha256,
     source: Str,
     categories: Type.Array(Str, { maxItems: 65_536 }),
+    /** per prompt index (training and eval): index into `categories` */
+    categoryOf: Bin('u2'),
     /** duplicated questions with conflicting answers found in the source */
     conflicts: Uint,
   }),
@@ -109,7 +114,7 @@ export const PAYLOADS = {
     prompts: Bin('u4'),
     /** failure rate used for each selected prompt */
     difficulty: Bin('f4'),
-    /** 0 none, 1 easy, 2 medium, 3 hard */
+    /** TIER_CODES: 0 easy, 1 medium, 2 hard, 3 none (tiers off) */
     tier: Bin('u1'),
     /** rollouts to generate per prompt */
     rollouts: Bin('u2'),
@@ -287,5 +292,5 @@ export function eventId(type: EventType, ...parts: (string | number)[]): string 
   return [type, ...parts].join('/');
 }
 
-export const TIER_CODES = { none: 0, easy: 1, medium: 2, hard: 3 } as const;
+export const TIER_CODES = { easy: 0, medium: 1, hard: 2, none: 3 } as const;
 export type TierName = Static<typeof Tier>;

@@ -80,3 +80,46 @@ export function pack(x: unknown): Buffer {
 export function unpack(bytes: Uint8Array): unknown {
   return packr.unpack(bytes);
 }
+
+const TA_NAMES = new Map<unknown, DType>([
+  [Uint8Array, 'u1'], [Uint16Array, 'u2'], [Uint32Array, 'u4'], [Int32Array, 'i4'], [Float32Array, 'f4'], [Float64Array, 'f8'],
+]);
+
+/** A JSON-like value with typed arrays and Maps replaced by tagged maps, for snapshots (standard MessagePack). */
+function tagState(x: unknown): unknown {
+  if (ArrayBuffer.isView(x)) {
+    const dtype = TA_NAMES.get(x.constructor) ?? (x instanceof Uint8Array ? 'u1' : undefined);
+    if (!dtype) throw new Error(`snapshot: unsupported binary ${x.constructor.name}`);
+    return { $ta: dtype, b: toBytes(x) };
+  }
+  if (x instanceof Map) return { $map: [...x.entries()].map(([k, v]) => [tagState(k), tagState(v)]) };
+  if (Array.isArray(x)) return x.map(tagState);
+  if (x && typeof x === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(x)) if (v !== undefined) out[k] = tagState(v);
+    return out;
+  }
+  return x;
+}
+
+function untagState(x: unknown): unknown {
+  if (Array.isArray(x)) return x.map(untagState);
+  if (x && typeof x === 'object' && !(x instanceof Uint8Array)) {
+    const o = x as Record<string, unknown>;
+    if (typeof o.$ta === 'string' && o.b instanceof Uint8Array) return fromBytes(o.$ta as DType, o.b, 'snapshot');
+    if (Array.isArray(o.$map)) return new Map((o.$map as Array<[unknown, unknown]>).map(([k, v]) => [untagState(k), untagState(v)]));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) out[k] = untagState(v);
+    return out;
+  }
+  return x;
+}
+
+/** Encode an actor state (typed arrays and Maps allowed) as standard MessagePack. */
+export function packState(state: unknown): Buffer {
+  return packr.pack(tagState(state));
+}
+
+export function unpackState(bytes: Uint8Array): unknown {
+  return untagState(packr.unpack(bytes));
+}

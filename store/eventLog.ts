@@ -14,7 +14,7 @@ import { mkdirSync, existsSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { SCHEMA_VERSION, type DareEvent, type Logged } from '../events/catalogue.ts';
-import { BINARY_FIELDS, decodeTrusted, encodeEvent, pack, unpack } from '../events/codec.ts';
+import { BINARY_FIELDS, decodeTrusted, encodeEvent, pack, packState, unpack, unpackState } from '../events/codec.ts';
 import { validateEvent, ValidationError } from '../events/validate.ts';
 
 export class StoreError extends Error {
@@ -328,13 +328,13 @@ export class EventLog {
 
   // ---- snapshots -----------------------------------------------------------------------------------
 
-  /** Store the state of actor `name` as of sequence `seq` (state: MessagePack-able). */
+  /** Store the state of actor `name` as of sequence `seq` (plain data, typed arrays and Maps allowed). */
   async putSnapshot(name: string, seq: number, state: unknown): Promise<void> {
     this.assertWritable();
     if (!Number.isInteger(seq) || seq < 0 || seq > this.last) {
       throw new StoreError(`putSnapshot ${name}: seq ${seq} is not in the log (last ${this.last})`);
     }
-    const ok = await this.snapshots.put(name, pack({ seq, state }));
+    const ok = await this.snapshots.put(name, packState({ seq, state }));
     if (ok !== true) throw new StoreError(`putSnapshot ${name}: write failed`);
     await this.env.flushed;
   }
@@ -342,7 +342,7 @@ export class EventLog {
   getSnapshot(name: string): { seq: number; state: unknown } | undefined {
     const v = this.snapshots.getBinary(name);
     if (v === undefined) return undefined;
-    const s = unpack(v) as { seq: number; state: unknown };
+    const s = unpackState(v) as { seq: number; state: unknown };
     if (typeof s?.seq !== 'number') throw new StoreError(`snapshot ${name}: malformed`);
     return s;
   }

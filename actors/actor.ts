@@ -1,0 +1,106 @@
+/**
+ * What an actor is (emmett-style decider + a statechart):
+ *   initialState(config)      its state before any event
+ *   evolve(state, logged)     the pure fold of one committed event
+ *   decide(state, logged, c)  the events it proposes in reaction to that event, from the state AFTER evolve;
+ *                             pure: every random draw comes from ctx.prng(step, purpose), keyed by the run seed
+ *   edges                     its phases and which event types move it between them (the statechart)
+ * Actors never import each other; they only exchange events. Decisions carry deterministic ids, so a
+ * decision proposed twice (after a crash, on resume) is de-duplicated by the store.
+ */
+import type { DareEvent, EventType, Logged } from '../events/catalogue.ts';
+import { Prng } from '../events/prng.ts';
+import type { RunConfig } from '../events/config.ts';
+
+export type ActorName = 'session' | 'prompts' | 'buffer' | 'estimator' | 'sampler' | 'learner';
+
+export interface DecideContext {
+  run: string;
+  config: RunConfig;
+  /** the PRNG stream of a decision: key (run seed, step, purpose) */
+  prng(step: number, purpose: string): Prng;
+  /** prompt rows by index (the prompts database); actors that need text (hints) read through this */
+  prompt(index: number): { id: string; question: string; answer: string; category: string } | undefined;
+  /** a stored blob (rollout texts and tokens) */
+  blob(key: string): unknown;
+  /** what the run's prompt source holds (written to the prompts database before RunStarted) */
+  promptTable(): PromptTable | undefined;
+}
+
+/** The registered prompt set, as PromptsRegistered announces it. */
+export interface PromptTable {
+  count: number;
+  evalCount: number;
+  contentHash: string;
+  source: string;
+  categories: string[];
+  categoryOf: Uint16Array;
+  conflicts: number;
+}
+
+/** Where an event moves the actor: a fixed phase, or one chosen from the state after evolve. */
+export type Edge<S, P extends string> = P | { targets: readonly P[]; pick: (state: S, e: Logged, from: P) => P };
+
+export interface ActorDef<S, P extends string = string> {
+  name: ActorName;
+  description: string;
+  phases: readonly P[];
+  initialPhase: P;
+  /** phase -> event type -> next phase; the key '*' holds edges that apply from every phase (checked second) */
+  edges: Partial<Record<P | '*', Partial<Record<EventType, Edge<S, P>>>>>;
+  initialState(config: RunConfig): S;
+  evolve(state: S, e: Logged): S;
+  decide(state: S, e: Logged, ctx: DecideContext): DareEvent[];
+  /** a short JSON-safe summary of the state for `dare inspect` */
+  summary(state: S): Record<string, unknown>;
+  /** state -> MessagePack-able snapshot and back (typed arrays allowed: the snapshot codec handles them) */
+  snapshot(state: S): unknown;
+  restore(snap: unknown, config: RunConfig): S;
+}
+
+/** State of an actor as folded by the pure path: its reducer state plus its statechart phase. */
+export interface Folded<S, P extends string = string> {
+  state: S;
+  phase: P;
+  /** sequence number of the last event folded */
+  seq: number;
+  /** the last transitions (for inspect): [seq, event type, from, to] */
+  recent: Array<[number, string, P, P]>;
+}
+
+const RECENT = 20;
+
+/** The phase an event moves the actor to (the phase itself when no edge applies). */
+export function nextPhase<S, P extends string>(def: ActorDef<S, P>, phase: P, state: S, e: Logged): P {
+  const edge = def.edges[phase]?.[e.event.type] ?? def.edges['*']?.[e.event.type];
+  if (edge === undefined) return phase;
+  return typeof edge === 'string' ? edge : edge.pick(state, e, phase);
+}
+
+export function initialFolded<S, P extends string>(def: ActorDef<S, P>, config: RunConfig): Folded<S, P> {
+  return { state: def.initialState(config), phase: def.initialPhase, seq: 0, recent: [] };
+}
+
+/** Fold one event into an actor (pure apart from reusing the recent-transitions array). */
+export function foldOne<S, P extends string>(def: ActorDef<S, P>, f: Folded<S, P>, e: Logged): Folded<S, P> {
+  const state = def.evolve(f.state, e);
+  const phase = nextPhase(def, f.phase, state, e);
+  if (phase !== f.phase) {
+    f.recent.push([e.seq, e.event.type, f.phase, phase]);
+    if (f.recent.length > RECENT) f.recent.shift();
+  }
+  return { state, phase, seq: e.seq, recent: f.recent };
+}
+
+export function makeContext(
+  run: string,
+  config: RunConfig,
+  io: Pick<DecideContext, 'prompt' | 'blob' | 'promptTable'>,
+): DecideContext {
+  return {
+    run,
+    config,
+    prng: (step, purpose) => new Prng({ seed: config.run.seed, step, purpose }),
+    ...io,
+  };
+}

@@ -1,0 +1,341 @@
+/**
+ * Cold-start difficulty (epoch 0, and every prompt the buffer has not seen yet), dare-reference §3.
+ *
+ * Two modes:
+ * 1. constant: every prompt gets the same difficulty (REF `is_default_label`, success 0.5 ⇒ d = 0.5).
+ * 2. hashed TF-IDF kernel regression (dare-reference §3 option 2, no embedding model, ⚠ ours): each question
+ *    becomes an L2-normalised vector of hashed word and character n-gram TF-IDF weights; a prompt's base
+ *    estimate is the softmax(cos/τ)-weighted mean of the measured reference difficulties,
+ *        b_q = Σ_j softmax_j(cos(e_q, e_j)/τ) · y_j,
+ *    followed by REF's ordinary-least-squares recalibration fitted on the reference prompts themselves
+ *    (their own b_j — which include their own cos = 1 term — against their measured y_j):
+ *        d_q = α·b_q + γ.
+ *    Like REF, the result is NOT clipped: it may leave [0, 1] (the Beta sampler clamps, Laplace does not).
+ *
+ * Everything here is in FAILURE space. The weighted mean and the OLS fit are affine, so fitting on
+ * failure rates gives exactly 1 − (the same pipeline run on success rates).
+ *
+ * Deterministic: FNV-1a feature hashing, fixed iteration orders, no randomness.
+ * methods.md §5 lists further refinements (top-k, shrinkage toward the mean, leave-one-out calibration,
+ * clamping); of those only top-k is offered here, off by default, to stay with dare-reference §3.
+ */
+
+import { LabelSource } from './labels.ts';
+import type { LabelLayer } from './labels.ts';
+
+/** Constant cold start: every prompt gets `difficulty` (failure rate, default 0.5 = REF label 0.5). */
+export function constantColdStart(numPrompts: number, difficulty = 0.5): LabelLayer {
+  if (!Number.isFinite(difficulty)) throw new RangeError(`constantColdStart: difficulty must be finite, got ${difficulty}`);
+  return {
+    difficulty: new Float64Array(numPrompts).fill(difficulty),
+    source: new Uint8Array(numPrompts).fill(LabelSource.ColdConstant),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Text features
+
+export interface TfidfOptions {
+  /** number of hash buckets (power of two); default 2^18 */
+  buckets?: number;
+  /** inclusive range of word n-gram orders, or null for none; default [1, 2] */
+  wordNgrams?: readonly [number, number] | null;
+  /** inclusive range of character n-gram orders, or null for none; default [3, 5] */
+  charNgrams?: readonly [number, number] | null;
+}
+
+interface ResolvedTfidfOptions {
+  buckets: number;
+  wordNgrams: readonly [number, number] | null;
+  charNgrams: readonly [number, number] | null;
+}
+
+function resolve(opts: TfidfOptions = {}): ResolvedTfidfOptions {
+  const buckets = opts.buckets ?? 1 << 18;
+  if (!Number.isInteger(buckets) || buckets < 1 || buckets > 2 ** 30 || (buckets & (buckets - 1)) !== 0) {
+    throw new RangeError(`tfidf: buckets must be a power of two in [1, 2^30], got ${buckets}`);
+  }
+  const wordNgrams = opts.wordNgrams === undefined ? ([1, 2] as const) : opts.wordNgrams;
+  const charNgrams = opts.charNgrams === undefined ? ([3, 5] as const) : opts.charNgrams;
+  for (const [name, r] of [
+    ['wordNgrams', wordNgrams],
+    ['charNgrams', charNgrams],
+  ] as const) {
+    if (r && !(Number.isInteger(r[0]) && Number.isInteger(r[1]) && r[0] >= 1 && r[1] >= r[0])) {
+      throw new RangeError(`tfidf: ${name} must be [lo, hi] with 1 ≤ lo ≤ hi, got [${r[0]}, ${r[1]}]`);
+    }
+  }
+  if (!wordNgrams && !charNgrams) throw new RangeError('tfidf: need word or character n-grams');
+  return { buckets, wordNgrams, charNgrams };
+}
+
+/** FNV-1a over UTF-16 code units, seeded with a feature-kind tag so "w1:ab" and "c2:ab" differ. */
+function fnv1a(s: string, tag: number): number {
+  let h = (0x811c9dc5 ^ tag) >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  // final avalanche so low bits (used by the bucket mask) depend on every character
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+const TOKEN_RE = /\p{L}+|\p{N}+(?:\.\p{N}+)?|[^\s\p{L}\p{N}]/gu;
+
+/**
+ * Word tokens: lower-cased letter runs, numbers, and single symbols (math operators matter here).
+ * A number becomes `<numK>` with K its digit count, so "12" and "47" share a token but "12" and "1200"
+ * do not (methods §5).
+ */
+export function wordTokens(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.toLowerCase().matchAll(TOKEN_RE)) {
+    const t = m[0];
+    if (/^\p{N}/u.test(t)) {
+      let digits = 0;
+      for (const ch of t) if (/\p{N}/u.test(ch)) digits++;
+      out.push(`<num${digits}>`);
+    } else out.push(t);
+  }
+  return out;
+}
+
+/** Text for character n-grams: lower case, digits → '0', whitespace collapsed, one space at each end. */
+function charText(text: string): string {
+  return ` ${text.toLowerCase().replace(/\p{Nd}/gu, '0').replace(/\s+/g, ' ').trim()} `;
+}
+
+/** Raw term counts per hash bucket of one text (Map bucket → count), in first-seen order. */
+export function featureCounts(text: string, opts?: TfidfOptions): Map<number, number> {
+  const o = resolve(opts);
+  const mask = o.buckets - 1;
+  const counts = new Map<number, number>();
+  const add = (f: string, tag: number) => {
+    const b = fnv1a(f, tag) & mask;
+    counts.set(b, (counts.get(b) ?? 0) + 1);
+  };
+  if (o.wordNgrams) {
+    const toks = wordTokens(text);
+    for (let n = o.wordNgrams[0]; n <= o.wordNgrams[1]; n++) {
+      for (let i = 0; i + n <= toks.length; i++) add(toks.slice(i, i + n).join(' '), 0x100 + n);
+    }
+  }
+  if (o.charNgrams) {
+    const s = charText(text);
+    // the padded empty text " " has no n-grams of order ≥ 2; a 1-gram of the padding is skipped too
+    if (s.trim().length > 0) {
+      for (let n = o.charNgrams[0]; n <= o.charNgrams[1]; n++) {
+        for (let i = 0; i + n <= s.length; i++) add(s.slice(i, i + n), 0x200 + n);
+      }
+    }
+  }
+  return counts;
+}
+
+/** Inverse document frequencies per bucket, fitted on a corpus (the training questions). */
+export interface IdfTable {
+  /** idf per bucket: ln((1 + N) / (1 + df)) + 1 (smooth idf, as scikit-learn) */
+  idf: Float64Array;
+  /** number of documents N */
+  documents: number;
+  options: ResolvedTfidfOptions;
+}
+
+export function fitIdf(texts: readonly string[], opts?: TfidfOptions): IdfTable {
+  const o = resolve(opts);
+  const df = new Uint32Array(o.buckets);
+  for (const t of texts) for (const b of featureCounts(t, o).keys()) df[b]++;
+  const N = texts.length;
+  const idf = new Float64Array(o.buckets);
+  for (let b = 0; b < o.buckets; b++) idf[b] = Math.log((1 + N) / (1 + df[b])) + 1;
+  return { idf, documents: N, options: o };
+}
+
+/** Sparse vector, indices strictly increasing. */
+export interface SparseVector {
+  index: Uint32Array;
+  value: Float64Array;
+}
+
+/**
+ * TF-IDF vector of one text: weight (1 + ln tf)·idf per bucket (sublinear tf), L2-normalised.
+ * An empty text (no features) gives the zero vector, whose cosine with anything is 0.
+ */
+export function tfidfVector(text: string, table: IdfTable): SparseVector {
+  const counts = featureCounts(text, table.options);
+  const index = Uint32Array.from(counts.keys()).sort();
+  const value = new Float64Array(index.length);
+  let norm2 = 0;
+  for (let k = 0; k < index.length; k++) {
+    const b = index[k];
+    const v = (1 + Math.log(counts.get(b)!)) * table.idf[b];
+    value[k] = v;
+    norm2 += v * v;
+  }
+  if (norm2 > 0) {
+    const inv = 1 / Math.sqrt(norm2);
+    for (let k = 0; k < value.length; k++) value[k] *= inv;
+  }
+  return { index, value };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Kernel regression over the reference set
+
+/** Inverted index of the reference vectors: bucket → postings (reference position, weight). */
+interface ReferenceIndex {
+  size: number;
+  postings: Map<number, { ref: Uint32Array; value: Float64Array }>;
+}
+
+function buildReferenceIndex(refs: readonly SparseVector[]): ReferenceIndex {
+  const lists = new Map<number, { ref: number[]; value: number[] }>();
+  refs.forEach((v, j) => {
+    for (let k = 0; k < v.index.length; k++) {
+      let l = lists.get(v.index[k]);
+      if (!l) lists.set(v.index[k], (l = { ref: [], value: [] }));
+      l.ref.push(j);
+      l.value.push(v.value[k]);
+    }
+  });
+  const postings = new Map<number, { ref: Uint32Array; value: Float64Array }>();
+  for (const [b, l] of lists) postings.set(b, { ref: Uint32Array.from(l.ref), value: Float64Array.from(l.value) });
+  return { size: refs.length, postings };
+}
+
+/** Cosines of one query with every reference (vectors are unit or zero, so cos = dot). */
+function cosines(q: SparseVector, idx: ReferenceIndex, out: Float64Array): void {
+  out.fill(0);
+  for (let k = 0; k < q.index.length; k++) {
+    const p = idx.postings.get(q.index[k]);
+    if (!p) continue;
+    const v = q.value[k];
+    for (let t = 0; t < p.ref.length; t++) out[p.ref[t]] += v * p.value[t];
+  }
+}
+
+/**
+ * Softmax(cos/τ)-weighted mean of the reference difficulties, optionally over the top-k most similar
+ * references only (ties at the k-th cosine: lower reference position first).
+ */
+function kernelMean(cos: Float64Array, y: Float64Array, tau: number, topK: number, order: Uint32Array): number {
+  const m = cos.length;
+  let use = m;
+  if (topK > 0 && topK < m) {
+    for (let j = 0; j < m; j++) order[j] = j;
+    order.sort((a, b) => cos[b] - cos[a] || a - b);
+    use = topK;
+  }
+  let mx = -Infinity;
+  for (let t = 0; t < use; t++) {
+    const j = use === m ? t : order[t];
+    if (cos[j] > mx) mx = cos[j];
+  }
+  let sw = 0;
+  let swy = 0;
+  for (let t = 0; t < use; t++) {
+    const j = use === m ? t : order[t];
+    const w = Math.exp((cos[j] - mx) / tau);
+    sw += w;
+    swy += w * y[j];
+  }
+  return swy / sw;
+}
+
+export interface OlsFit {
+  /** slope */
+  alpha: number;
+  /** intercept */
+  gamma: number;
+}
+
+/**
+ * Ordinary least squares y ≈ α·x + γ. With fewer than two points, or all x equal (no slope is
+ * identifiable), returns α = 0, γ = mean(y) (⚠ our choice: every prompt then gets the reference mean).
+ */
+export function olsFit(x: Float64Array, y: Float64Array): OlsFit {
+  const m = x.length;
+  if (y.length !== m) throw new RangeError(`olsFit: x has ${m} points, y has ${y.length}`);
+  if (m === 0) throw new RangeError('olsFit: no points');
+  let mx = 0;
+  let my = 0;
+  for (let j = 0; j < m; j++) {
+    mx += x[j];
+    my += y[j];
+  }
+  mx /= m;
+  my /= m;
+  let sxx = 0;
+  let sxy = 0;
+  for (let j = 0; j < m; j++) {
+    const dx = x[j] - mx;
+    sxx += dx * dx;
+    sxy += dx * (y[j] - my);
+  }
+  if (m < 2 || !(sxx > 1e-300)) return { alpha: 0, gamma: my };
+  const alpha = sxy / sxx;
+  return { alpha, gamma: my - alpha * mx };
+}
+
+export interface TfidfColdStartOptions extends TfidfOptions {
+  /** softmax temperature over cosines (τ_a); default 0.05 (methods §5; REF's learned towers used τ = 1) */
+  tau?: number;
+  /** use only the k most similar references per prompt; 0 = all (default, as dare-reference §3) */
+  topK?: number;
+}
+
+export interface TfidfColdStartResult extends LabelLayer {
+  /** kernel estimate b_q before recalibration (failure rate) */
+  base: Float64Array;
+  /** OLS recalibration d = α·b + γ, fitted on the reference prompts */
+  fit: OlsFit;
+}
+
+/**
+ * Hashed TF-IDF cold start for every prompt.
+ *
+ * @param texts     question text of every prompt (index = prompt id); the idf is fitted on all of them
+ * @param reference measured reference set: prompt ids and their measured FAILURE rates
+ * @returns difficulty per prompt (may leave [0, 1]), source = ColdTfidf, plus b_q and the fit
+ */
+export function tfidfColdStart(
+  texts: readonly string[],
+  reference: { prompt: Uint32Array; difficulty: Float64Array },
+  opts: TfidfColdStartOptions = {},
+): TfidfColdStartResult {
+  const tau = opts.tau ?? 0.05;
+  const topK = opts.topK ?? 0;
+  if (!(tau > 0) || !Number.isFinite(tau)) throw new RangeError(`tfidfColdStart: tau must be finite and > 0, got ${tau}`);
+  if (!Number.isInteger(topK) || topK < 0) throw new RangeError(`tfidfColdStart: topK must be an integer ≥ 0, got ${topK}`);
+  const m = reference.prompt.length;
+  if (m === 0) throw new RangeError('tfidfColdStart: the reference set is empty');
+  if (reference.difficulty.length !== m) {
+    throw new RangeError(`tfidfColdStart: reference has ${m} prompts but ${reference.difficulty.length} difficulties`);
+  }
+  const N = texts.length;
+  for (let j = 0; j < m; j++) {
+    if (reference.prompt[j] >= N) throw new RangeError(`tfidfColdStart: reference row ${j} names prompt ${reference.prompt[j]} ≥ ${N}`);
+    if (!Number.isFinite(reference.difficulty[j])) {
+      throw new RangeError(`tfidfColdStart: reference row ${j} (prompt ${reference.prompt[j]}) has difficulty ${reference.difficulty[j]}`);
+    }
+  }
+
+  const table = fitIdf(texts, opts);
+  const refIdx = buildReferenceIndex(Array.from(reference.prompt, (q) => tfidfVector(texts[q], table)));
+  const cos = new Float64Array(m);
+  const order = new Uint32Array(m);
+  const base = new Float64Array(N);
+  for (let q = 0; q < N; q++) {
+    cosines(tfidfVector(texts[q], table), refIdx, cos);
+    base[q] = kernelMean(cos, reference.difficulty, tau, topK, order);
+  }
+
+  const xRef = Float64Array.from(reference.prompt, (q) => base[q]);
+  const fit = olsFit(xRef, reference.difficulty);
+  const difficulty = new Float64Array(N);
+  for (let q = 0; q < N; q++) difficulty[q] = fit.alpha * base[q] + fit.gamma;
+  return { difficulty, source: new Uint8Array(N).fill(LabelSource.ColdTfidf), base, fit };
+}

@@ -1,0 +1,190 @@
+/**
+ * The estimator actor: per-prompt difficulty d_q (failure rate) with its source and ESS.
+ * At each estimation round (EpochStarted, or StepStarted with per-step cadence) it either asks the workers
+ * for current-policy log-probs of the buffered rows (ScoreRequested, SNIS) and estimates when they arrive
+ * (ScoreCompleted), or estimates at once (cold start, Previous-FR, MoPPS posteriors).
+ */
+import { eventId, makeEvent, type DareEvent, type EventOf, type Logged } from '../../events/catalogue.ts';
+import type { RunConfig } from '../../events/config.ts';
+import type { ActorDef, DecideContext } from '../actor.ts';
+import { foldBuffer, initBufferFold, type BufferFold } from '../shared/bufferFold.ts';
+import { bufferFromJSON, bufferToJSON, rowsForEstimation, type BufferJSON } from '../shared/replayBuffer.ts';
+import { constantColdStart } from './coldStart.ts';
+import { assembleLabels, labelSourceName, NO_LABEL, type LabelLayer } from './labels.ts';
+import { createPosteriors, thompsonSample, updateCountsInPlace, type BetaPosteriors } from './mopps.ts';
+import { pooledRawEstimate, snisEstimate } from './snis.ts';
+
+export interface EstimatorState {
+  /** the settings the fold itself needs (decide reads the rest from the run configuration) */
+  settings: { method: RunConfig['estimator']['method']; moppsDecay: number; moppsPrior: number };
+  numPrompts: number;
+  buffer: BufferFold;
+  /** MoPPS / Bayesian posteriors (only for method mopps) */
+  posteriors: BetaPosteriors | null;
+  /** the round in progress: the step it serves, and the ScoreRequested id (SNIS) */
+  round: { step: number; epoch: number; scoreRequest: string | null } | null;
+  /** last estimate (for inspect / drift) */
+  last: { step: number; difficulty: Float32Array; source: Uint8Array } | null;
+}
+
+type EstimatorPhase = 'idle' | 'scoring';
+
+function initialState(cfg: RunConfig): EstimatorState {
+  const { method, moppsDecay, moppsPrior } = cfg.estimator;
+  return { settings: { method, moppsDecay, moppsPrior }, numPrompts: 0, buffer: initBufferFold(cfg), posteriors: null, round: null, last: null };
+}
+
+function evolve(s: EstimatorState, e: Logged): EstimatorState {
+  const ev = e.event;
+  let next: EstimatorState = s;
+  const buffer = foldBuffer(s.buffer, e);
+  if (buffer !== s.buffer) next = { ...next, buffer };
+  switch (ev.type) {
+    case 'PromptsRegistered': {
+      const { method, moppsPrior } = s.settings;
+      const posteriors = method === 'mopps' ? createPosteriors(ev.data.count, moppsPrior, moppsPrior) : null;
+      return { ...next, numPrompts: ev.data.count, posteriors };
+    }
+    case 'EpochStarted':
+      return { ...next, round: { step: ev.data.firstStep, epoch: ev.data.epoch, scoreRequest: null } };
+    case 'StepStarted':
+      return { ...next, round: { step: ev.data.step, epoch: ev.data.epoch, scoreRequest: null } };
+    case 'ScoreRequested':
+      return next.round ? { ...next, round: { ...next.round, scoreRequest: ev.id } } : next;
+    case 'DifficultyEstimated':
+      return { ...next, round: null, last: { step: ev.data.step, difficulty: ev.data.difficulty, source: ev.data.source } };
+    case 'RolloutCompleted':
+      if (s.posteriors && ev.data.purpose !== 'reference') {
+        // posteriors update after every fresh group (copy: evolve never mutates its input)
+        const post = { ...s.posteriors, alpha: s.posteriors.alpha.slice(), beta: s.posteriors.beta.slice(), seen: s.posteriors.seen.slice() };
+        let ok = 0;
+        for (const r of ev.data.reward) if (r > 0) ok++;
+        updateCountsInPlace(post, Uint32Array.of(ev.data.promptIndex), Float64Array.of(ok), Float64Array.of(ev.data.reward.length - ok), s.settings.moppsDecay);
+        return { ...next, posteriors: post };
+      }
+      return next;
+    default:
+      return next;
+  }
+}
+
+/** Whether this event opens an estimation round for the configured cadence. */
+function opensRound(ev: DareEvent, cfg: RunConfig): boolean {
+  return cfg.run.estimation === 'epoch' ? ev.type === 'EpochStarted' : ev.type === 'StepStarted';
+}
+
+function coldStart(s: EstimatorState, cfg: RunConfig): LabelLayer {
+  return constantColdStart(s.numPrompts, cfg.estimator.coldStartDifficulty);
+}
+
+function estimated(
+  s: EstimatorState,
+  ctx: DecideContext,
+  cause: string,
+  labels: { difficulty: Float64Array; source: Uint8Array; ess?: Float64Array },
+  diagnostics: Record<string, number>,
+  key: EventOf<'DifficultyEstimated'>['data']['key'],
+): DareEvent {
+  const round = s.round!;
+  const ess = new Float32Array(s.numPrompts);
+  if (labels.ess) ess.set(labels.ess);
+  const clean: Record<string, number> = {};
+  for (const [k, v] of Object.entries(diagnostics)) if (Number.isFinite(v)) clean[k] = v;
+  return makeEvent(
+    'DifficultyEstimated',
+    {
+      epoch: round.epoch,
+      step: round.step,
+      method: ctx.config.estimator.method,
+      difficulty: Float32Array.from(labels.difficulty),
+      source: labels.source,
+      ess,
+      key,
+      diagnostics: clean,
+    },
+    { run: ctx.run, id: eventId('DifficultyEstimated', round.step), cause },
+  );
+}
+
+function decide(s: EstimatorState, e: Logged, ctx: DecideContext): DareEvent[] {
+  const cfg = ctx.config;
+  const ev = e.event;
+  if (opensRound(ev, cfg) && s.round) {
+    const method = cfg.estimator.method;
+    const rows = rowsForEstimation(s.buffer.buffer);
+    if (method === 'snis' && rows.promptIndex.length > 0) {
+      const groups = s.buffer.buffer.groups.map((g) => g.groupId);
+      return [
+        makeEvent(
+          'ScoreRequested',
+          { epoch: s.round.epoch, step: s.round.step, groups, rows: rows.promptIndex.length },
+          { run: ctx.run, id: eventId('ScoreRequested', s.round.step), cause: ev.id },
+        ),
+      ];
+    }
+    const cold = coldStart(s, cfg);
+    if ((method === 'snis' || method === 'previous-fr') && rows.promptIndex.length > 0) {
+      const raw = pooledRawEstimate({ prompt: rows.promptIndex, reward: rows.reward }, s.numPrompts);
+      const a = assembleLabels(s.numPrompts, cold, { difficulty: raw.difficulty, source: raw.source });
+      return [estimated(s, ctx, ev.id, a, { rows: rows.promptIndex.length }, null)];
+    }
+    if (method === 'mopps' && s.posteriors) {
+      const key = { seed: cfg.run.seed, step: s.round.step, purpose: 'estimate' };
+      const t = thompsonSample(s.posteriors, ctx.prng(key.step, key.purpose));
+      const a = assembleLabels(s.numPrompts, cold, { difficulty: t.difficulty, source: t.source });
+      return [estimated(s, ctx, ev.id, a, { covered: countSeen(s.posteriors) }, key)];
+    }
+    // constant cold start; judge / entropy / tfidf need worker jobs that are not wired yet (see notes)
+    return [estimated(s, ctx, ev.id, cold, {}, null)];
+  }
+  if (ev.type === 'ScoreCompleted' && s.round && ev.cause === s.round.scoreRequest) {
+    const rows = rowsForEstimation(s.buffer.buffer);
+    const groups = s.buffer.buffer.groups;
+    if (ev.data.groups.length !== groups.length || ev.data.current.length !== rows.promptIndex.length) {
+      throw new Error(`estimator: ScoreCompleted ${ev.id} covers ${ev.data.current.length} rows, the buffer holds ${rows.promptIndex.length}`);
+    }
+    const res = snisEstimate(
+      { prompt: rows.promptIndex, behaviourLogProb: rows.behaviourSum, currentLogProb: ev.data.current, reward: rows.reward },
+      { numPrompts: s.numPrompts, clip: cfg.estimator.clip, essThreshold: cfg.estimator.essThreshold },
+    );
+    const a = assembleLabels(s.numPrompts, coldStart(s, cfg), { difficulty: res.difficulty, source: res.source });
+    const ess = new Float64Array(s.numPrompts);
+    for (let q = 0; q < s.numPrompts; q++) if (res.source[q] !== NO_LABEL) ess[q] = res.ess[q];
+    return [estimated(s, ctx, ev.id, { ...a, ess }, { ...res.diagnostics } as unknown as Record<string, number>, null)];
+  }
+  return [];
+}
+
+function countSeen(p: BetaPosteriors): number {
+  let n = 0;
+  for (const x of p.seen) n += x;
+  return n;
+}
+
+export const estimatorActor: ActorDef<EstimatorState, EstimatorPhase> = {
+  name: 'estimator',
+  description: 'per-prompt difficulty (failure rate): SNIS over the replay buffer with ESS fallback, cold start, Previous-FR, MoPPS',
+  phases: ['idle', 'scoring'],
+  initialPhase: 'idle',
+  edges: { idle: { ScoreRequested: 'scoring' }, scoring: { DifficultyEstimated: 'idle' } },
+  initialState,
+  evolve,
+  decide,
+  summary: (s) => {
+    const counts: Record<string, number> = {};
+    if (s.last) for (const c of s.last.source) counts[c] = (counts[c] ?? 0) + 1;
+    return {
+      prompts: s.numPrompts,
+      bufferGroups: s.buffer.buffer.groups.length,
+      round: s.round ? `step ${s.round.step}${s.round.scoreRequest ? ' (scoring)' : ''}` : null,
+      lastEstimateStep: s.last?.step ?? null,
+      sources: Object.fromEntries(Object.entries(counts).map(([k, v]) => [labelSourceName(Number(k)), v])),
+    };
+  },
+  snapshot: (s) => ({ ...s, buffer: { buffer: bufferToJSON(s.buffer.buffer), pending: s.buffer.pending } }),
+  restore: (snap) => {
+    const x = snap as EstimatorState & { buffer: { buffer: BufferJSON; pending: BufferFold['pending'] } };
+    return { ...x, buffer: { buffer: bufferFromJSON(x.buffer.buffer), pending: x.buffer.pending, lastEvictions: [] } };
+  },
+};
+

@@ -1,0 +1,292 @@
+/**
+ * The learner actor: turns a selected batch into rollout requests, and the step's rollouts plus replayed
+ * groups into one update request whose composition is logged in full (rows, raw and shaped rewards,
+ * advantages, clip bounds, weights, DARO buckets). After the update it requests a checkpoint and an
+ * evaluation when they are due (actors/cadence.ts); the baseline evaluation follows PromptsRegistered.
+ */
+import { eventId, makeEvent, TIER_CODES, type DareEvent, type EventOf, type Logged } from '../../events/catalogue.ts';
+import type { RunConfig } from '../../events/config.ts';
+import { u32At, keyWords } from '../../events/prng.ts';
+import type { ActorDef, DecideContext } from '../actor.ts';
+import { checkpointDue, evalDue } from '../cadence.ts';
+import { foldBuffer, groupOf, initBufferFold, prunedForStep, type BufferFold } from '../shared/bufferFold.ts';
+import { bufferFromJSON, bufferToJSON, type BufferEntry, type BufferJSON, type RolloutGroup } from '../shared/replayBuffer.ts';
+import { classifyTier } from '../shared/tiers.ts';
+import { groupAdvantages } from './advantages.ts';
+import { clipBounds, type ClipConfig } from './clipBounds.ts';
+import { daroBin, daroRowWeights, daroStep, initDaro, type DaroState } from './daro.ts';
+import { chooseHintSource } from './hints.ts';
+import { overlongPenalties } from './overlong.ts';
+import { replayMix } from './replayMix.ts';
+import { shapeRewards, shapingParams } from './shaping.ts';
+import { Prng } from '../../events/prng.ts';
+
+interface StepInFlight {
+  step: number;
+  epoch: number;
+  batch: EventOf<'BatchSelected'>['data'];
+  requestId: string | null;
+  /** fresh groups received so far, by prompt index */
+  fresh: Map<number, RolloutGroup & { truncated: Uint8Array }>;
+}
+
+export interface LearnerState {
+  daroOn: boolean;
+  count: number;
+  evalCount: number;
+  buffer: BufferFold;
+  /** latest estimate per prompt (failure rate), for the tier of replayed rows */
+  difficulty: Float32Array | null;
+  current: StepInFlight | null;
+  /** step and policy version of the last completed update */
+  lastUpdate: { step: number; policyVersion: number } | null;
+  daro: DaroState | null;
+}
+
+type LearnerPhase = 'idle' | 'rollingOut' | 'updating' | 'checkpointing' | 'evaluating';
+
+const DARO_K = 8;
+
+function initialState(cfg: RunConfig): LearnerState {
+  return {
+    daroOn: cfg.learner.daro, count: 0, evalCount: 0, buffer: initBufferFold(cfg), difficulty: null, current: null, lastUpdate: null,
+    daro: cfg.learner.daro ? initDaro(DARO_K) : null,
+  };
+}
+
+function evolve(s: LearnerState, e: Logged): LearnerState {
+  const ev = e.event;
+  let next = s;
+  const buffer = foldBuffer(s.buffer, e);
+  if (buffer !== s.buffer) next = { ...next, buffer };
+  switch (ev.type) {
+    case 'PromptsRegistered':
+      return { ...next, count: ev.data.count, evalCount: ev.data.evalCount };
+    case 'DifficultyEstimated':
+      return { ...next, difficulty: ev.data.difficulty };
+    case 'BatchSelected':
+      return { ...next, current: { step: ev.data.step, epoch: ev.data.epoch, batch: ev.data, requestId: null, fresh: new Map() } };
+    case 'RolloutRequested':
+      return next.current && ev.data.purpose === 'train' ? { ...next, current: { ...next.current, requestId: ev.id } } : next;
+    case 'RolloutCompleted': {
+      const g = groupOf(e);
+      if (!g || !next.current || ev.data.step !== next.current.step) return next;
+      const fresh = new Map(next.current.fresh);
+      fresh.set(ev.data.promptIndex, { ...g, truncated: ev.data.truncated });
+      return { ...next, current: { ...next.current, fresh } };
+    }
+    case 'UpdateCompleted': {
+      const daro = next.daro ? daroStep(next.daro, ev.data.binLosses) : null;
+      return { ...next, current: null, lastUpdate: { step: ev.data.step, policyVersion: ev.data.policyVersion }, daro };
+    }
+    default:
+      return next;
+  }
+}
+
+function clipConfig(cfg: RunConfig): ClipConfig {
+  const l = cfg.learner;
+  if (l.clipMode === 'dapo') return { mode: 'dapo', epsLow: l.clipRatio, epsHigh: 0.28 };
+  if (l.clipMode === 'paper') return { mode: 'paper', eps: l.clipRatio, epsHighEasy: l.easyClipHigh };
+  return { mode: 'reference', eps: l.clipRatio, lowerBound: l.clipLower || null, upperBound: l.clipUpper || null };
+}
+
+/** uint32 seed of a rollout request: a pure function of (run seed, step, purpose). */
+export function rolloutSeed(seed: number, step: number, purpose: string): number {
+  const [k0, k1] = keyWords({ seed, step, purpose });
+  return u32At(k0, k1, 0);
+}
+
+function evalRequest(step: number, policyVersion: number, s: LearnerState, ctx: DecideContext, cause: string): DareEvent {
+  const n = Math.min(s.evalCount, ctx.config.run.evalSize);
+  const prompts = new Uint32Array(n);
+  for (let i = 0; i < n; i++) prompts[i] = s.count + i;
+  return makeEvent('EvalRequested', { step, policyVersion, prompts }, { run: ctx.run, id: eventId('EvalRequested', step), cause });
+}
+
+function rolloutRequest(s: LearnerState, ev: EventOf<'BatchSelected'>, ctx: DecideContext): DareEvent {
+  const cfg = ctx.config;
+  const b = ev.data;
+  const hints = Uint16Array.from(b.hints);
+  const hintSources: string[] = [];
+  for (let i = 0; i < b.prompts.length; i++) {
+    let src = '';
+    if (hints[i] > 0) {
+      // a hint is built from a correct buffered response of the same prompt; none: plain rollouts only
+      const groups = s.buffer.buffer.groups.filter((g) => g.promptIndex === b.prompts[i]);
+      const prng = new Prng({ seed: cfg.run.seed, step: b.step, purpose: 'hint' }).fork(String(b.prompts[i]));
+      for (let k = groups.length - 1; k >= 0 && !src; k--) {
+        const row = chooseHintSource(groups[k].rewards, prng);
+        if (row >= 0) src = `${groups[k].groupId}#${row}`;
+      }
+      if (!src) hints[i] = 0;
+    }
+    hintSources.push(src);
+  }
+  return makeEvent(
+    'RolloutRequested',
+    {
+      step: b.step, purpose: 'train', prompts: b.prompts, rollouts: b.rollouts, hints, hintSources,
+      temperature: cfg.task.temperature, maxTokens: cfg.task.maxResponseTokens, seed: rolloutSeed(cfg.run.seed, b.step, 'rollout'),
+    },
+    { run: ctx.run, id: eventId('RolloutRequested', b.step), cause: ev.id },
+  );
+}
+
+/** The update batch of the step: fresh groups (batch order) then replayed ones, every row's numbers. */
+export function updateRequest(s: LearnerState, ctx: DecideContext, cause: string): DareEvent {
+  const cfg = ctx.config;
+  const cur = s.current!;
+  const fresh: Array<RolloutGroup & { truncated?: Uint8Array }> = [];
+  const freshTier: number[] = [];
+  for (let i = 0; i < cur.batch.prompts.length; i++) {
+    const g = cur.fresh.get(cur.batch.prompts[i]);
+    if (g) {
+      fresh.push(g);
+      freshTier.push(cur.batch.tier[i]);
+    }
+  }
+  const pool = prunedForStep(s.buffer, cur.step);
+  const mix = replayMix({
+    seed: cfg.run.seed, step: cur.step, epoch: cur.epoch, batchSize: cfg.run.batchSize, sigma: cfg.learner.sigma,
+    candidates: pool.groups.map((g) => ({ groupId: g.groupId, step: g.step, realizedSuccess: g.realizedSuccess })),
+  });
+  const byId = new Map<string, BufferEntry>(pool.groups.map((g) => [g.groupId, g]));
+  const replay = mix.chosen.map((id) => byId.get(id)!);
+  const groups = [...fresh, ...replay];
+  const tierOf = (g: RolloutGroup, gi: number): number => {
+    if (gi < fresh.length) return freshTier[gi];
+    const d = s.difficulty?.[g.promptIndex];
+    return d === undefined || Number.isNaN(d) ? TIER_CODES.medium : classifyTier(d, cfg.sampler.dEasy, cfg.sampler.dHard);
+  };
+  let rows = 0;
+  for (const g of groups) rows += g.rewards.length;
+  const rowGroup = new Uint32Array(rows);
+  const rowIndex = new Uint16Array(rows);
+  const raw = new Float64Array(rows);
+  const length = new Uint32Array(rows);
+  const groupSuccess = new Float64Array(rows);
+  const tier = new Uint8Array(rows);
+  const bin = new Int32Array(rows).fill(-1);
+  let r = 0;
+  groups.forEach((g, gi) => {
+    let ok = 0;
+    for (const x of g.rewards) if (x > 0) ok++;
+    const t = tierOf(g, gi);
+    for (let k = 0; k < g.rewards.length; k++, r++) {
+      rowGroup[r] = gi;
+      rowIndex[r] = k;
+      raw[r] = g.rewards[k];
+      length[r] = g.lengths[k];
+      groupSuccess[r] = g.realizedSuccess;
+      tier[r] = t === TIER_CODES.none ? TIER_CODES.medium : t;
+      if (s.daroOn) bin[r] = daroBin(ok, g.rewards.length, DARO_K);
+    }
+  });
+  const lMax = cfg.task.maxResponseTokens;
+  const shaped = shapeRewards(
+    { reward: raw, length, groupSuccess, tier },
+    shapingParams({ mode: cfg.learner.shaping, dEasy: cfg.sampler.dEasy, dHard: cfg.sampler.dHard, lambdaEasy: cfg.learner.lambdaEasy, lambdaHard: cfg.learner.lambdaHard }),
+    lMax,
+  ).shaped;
+  if (cfg.learner.overlongCache > 0) {
+    const pen = overlongPenalties(length, { maxLength: lMax, cacheLength: Math.min(cfg.learner.overlongCache, lMax) });
+    for (let i = 0; i < rows; i++) shaped[i] += pen[i];
+  }
+  const advantage = groupAdvantages(shaped, rowGroup, cfg.learner.advantage);
+  const bounds = clipBounds(clipConfig(cfg), rows, tier);
+  const weight = s.daroOn && s.daro ? daroRowWeights(s.daro, bin, length) : new Float64Array(rows).fill(1);
+  return makeEvent(
+    'UpdateRequested',
+    {
+      step: cur.step,
+      policyVersion: s.lastUpdate?.policyVersion ?? 0,
+      key: mix.key,
+      groups: groups.map((g) => g.groupId),
+      freshGroups: fresh.length,
+      rowGroup, rowIndex,
+      rawReward: Float32Array.from(raw),
+      shapedReward: Float32Array.from(shaped),
+      advantage: Float32Array.from(advantage),
+      clipLo: Float32Array.from(bounds.lo),
+      clipHi: Float32Array.from(bounds.hi),
+      weight: Float32Array.from(weight),
+      bin,
+      aggregation: cfg.learner.aggregation,
+      lConst: cfg.learner.lConst || lMax,
+      entropyCoeff: cfg.learner.entropyCoeff,
+      klCoeff: cfg.learner.klCoeff,
+      maskTruncated: false,
+    },
+    { run: ctx.run, id: eventId('UpdateRequested', cur.step), cause },
+  );
+}
+
+function decide(s: LearnerState, e: Logged, ctx: DecideContext): DareEvent[] {
+  const cfg = ctx.config;
+  const ev = e.event;
+  switch (ev.type) {
+    case 'PromptsRegistered':
+      return [evalRequest(0, 0, s, ctx, ev.id)];
+    case 'BatchSelected':
+      return [rolloutRequest(s, ev, ctx)];
+    case 'RolloutCompleted': {
+      const cur = s.current;
+      if (!cur || ev.data.step !== cur.step || ev.data.purpose === 'reference') return [];
+      // every prompt of the batch is in: the update (exactly once: only the completing event triggers it)
+      if (cur.fresh.size !== cur.batch.prompts.length || !cur.fresh.has(ev.data.promptIndex)) return [];
+      return [updateRequest(s, ctx, ev.id)];
+    }
+    case 'UpdateCompleted': {
+      const { step, policyVersion } = ev.data;
+      if (checkpointDue(policyVersion, step, cfg)) {
+        return [makeEvent('CheckpointRequested', { policyVersion, path: `checkpoints/v${policyVersion}.ckpt` }, { run: ctx.run, id: eventId('CheckpointRequested', policyVersion), cause: ev.id })];
+      }
+      return evalDue(step, cfg) ? [evalRequest(step, policyVersion, s, ctx, ev.id)] : [];
+    }
+    case 'CheckpointSaved': {
+      const last = s.lastUpdate;
+      if (!last || ev.data.policyVersion !== last.policyVersion) return [];
+      return evalDue(last.step, cfg) ? [evalRequest(last.step, last.policyVersion, s, ctx, ev.id)] : [];
+    }
+    default:
+      return [];
+  }
+}
+
+export const learnerActor: ActorDef<LearnerState, LearnerPhase> = {
+  name: 'learner',
+  description: 'the update batch: fresh + σ-replay groups, reward shaping, advantages, clip bounds, DARO weights; checkpoint and eval cadence',
+  phases: ['idle', 'rollingOut', 'updating', 'checkpointing', 'evaluating'],
+  initialPhase: 'idle',
+  edges: {
+    idle: { RolloutRequested: 'rollingOut', EvalRequested: 'evaluating' },
+    rollingOut: { UpdateRequested: 'updating' },
+    updating: { CheckpointRequested: 'checkpointing', EvalRequested: 'evaluating', UpdateCompleted: 'idle' },
+    checkpointing: { EvalRequested: 'evaluating', CheckpointSaved: 'idle' },
+    evaluating: { EvalCompleted: 'idle' },
+  },
+  initialState,
+  evolve,
+  decide,
+  summary: (s) => ({
+    step: s.current?.step ?? s.lastUpdate?.step ?? 0,
+    policyVersion: s.lastUpdate?.policyVersion ?? 0,
+    rolloutsIn: s.current ? `${s.current.fresh.size}/${s.current.batch.prompts.length}` : null,
+    bufferGroups: s.buffer.buffer.groups.length,
+    daroWeights: s.daro ? Array.from(s.daro.s, (x) => Number(Math.exp(x).toFixed(3))) : null,
+  }),
+  snapshot: (s) => ({
+    ...s,
+    buffer: { buffer: bufferToJSON(s.buffer.buffer), pending: s.buffer.pending },
+    current: s.current ? { ...s.current, fresh: [...s.current.fresh.entries()] } : null,
+  }),
+  restore: (snap) => {
+    const x = snap as LearnerState & { buffer: { buffer: BufferJSON; pending: BufferFold['pending'] }; current: (StepInFlight & { fresh: unknown }) | null };
+    return {
+      ...x,
+      buffer: { buffer: bufferFromJSON(x.buffer.buffer), pending: x.buffer.pending, lastEvictions: [] },
+      current: x.current ? { ...x.current, fresh: new Map(x.current.fresh as unknown as Array<[number, RolloutGroup & { truncated: Uint8Array }]>) } : null,
+    };
+  },
+};

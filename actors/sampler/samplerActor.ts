@@ -1,0 +1,192 @@
+/**
+ * The sampler actor: which prompts a step trains on, in which tier, with how many rollouts.
+ * Per-epoch cadence (paper): at an epoch's first step it draws the epoch's whole budget without
+ * replacement from the selection distribution over the latest estimates, shuffles it and cuts it into mu
+ * step batches (PRNG key (seed, first step of the epoch, "select")); every step then takes its batch.
+ * Per-step cadence: a fresh draw of the step's budget after each DifficultyEstimated.
+ * Tiers: paper mode (d_easy, d_hard) → G = (4, 8, 16) with hints on hard prompts; reference mode
+ * G = 2·round_half_even(n·d) (G = 0 drops the prompt); none: n rollouts for every prompt.
+ */
+import { eventId, makeEvent, TIER_CODES, type DareEvent, type Logged } from '../../events/catalogue.ts';
+import type { RunConfig } from '../../events/config.ts';
+import type { PrngKey } from '../../events/prng.ts';
+import type { ActorDef, DecideContext } from '../actor.ts';
+import { epochBudget, epochFirstStep, stepSlice } from '../cadence.ts';
+import { paperAllocation, referenceAllocation } from '../shared/tiers.ts';
+import { adarftSelect, adarftUpdateTarget } from './adarft.ts';
+import { betaLogWeights } from './betaSampler.ts';
+import { gumbelTopK } from './gumbelTopK.ts';
+import { laplaceLogWeights } from './laplace.ts';
+import { Prng } from '../../events/prng.ts';
+
+export interface SamplerState {
+  numPrompts: number;
+  /** latest estimate (failure rate per prompt) and the step it was made for */
+  difficulty: Float64Array | null;
+  estimateStep: number;
+  /** AdaRFT target difficulty T (failure rate) */
+  adarftTarget: number;
+  /** this step's fresh rewards (AdaRFT's R̄), reset at each BatchSelected */
+  stepRewardSum: number;
+  stepRewardRows: number;
+  lastSelection: { step: number; prompts: number; filled: number } | null;
+}
+
+type SamplerPhase = 'waiting' | 'selected';
+
+function initialState(): SamplerState {
+  return { numPrompts: 0, difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null };
+}
+
+function evolve(s: SamplerState, { event: e }: Logged): SamplerState {
+  switch (e.type) {
+    case 'PromptsRegistered':
+      return { ...s, numPrompts: e.data.count };
+    case 'DifficultyEstimated':
+      return { ...s, difficulty: Float64Array.from(e.data.difficulty), estimateStep: e.data.step };
+    case 'BatchSelected':
+      return { ...s, stepRewardSum: 0, stepRewardRows: 0, lastSelection: { step: e.data.step, prompts: e.data.prompts.length, filled: e.data.filled } };
+    case 'RolloutCompleted': {
+      if (e.data.purpose === 'reference') return s;
+      let sum = 0;
+      for (const r of e.data.reward) sum += r;
+      return { ...s, stepRewardSum: s.stepRewardSum + sum, stepRewardRows: s.stepRewardRows + e.data.reward.length };
+    }
+    case 'UpdateRequested':
+      // AdaRFT moves its target with the step's mean raw reward (methods §7)
+      return s.stepRewardRows > 0 ? { ...s, adarftTarget: adarftUpdateTarget(s.adarftTarget, s.stepRewardSum / s.stepRewardRows) } : s;
+    default:
+      return s;
+  }
+}
+
+/** Selection log-weights over all prompts for the configured method. */
+export function selectionLogits(difficulty: Float64Array, cfg: RunConfig): Float64Array {
+  switch (cfg.sampler.method) {
+    case 'beta':
+    case 'mopps':
+      // the README's peak is a failure-rate mode; betaLogWeights takes the success-space mode
+      return betaLogWeights(difficulty, { kappa: cfg.sampler.kappa, peakSuccess: 1 - cfg.sampler.peak });
+    case 'laplace':
+      // our laplaceAlpha is a failure-rate target; the helper takes REF's success-space alpha
+      return laplaceLogWeights(difficulty, { successTarget: 1 - cfg.sampler.laplaceAlpha, tau: cfg.sampler.laplaceTau });
+    default:
+      return new Float64Array(difficulty.length);
+  }
+}
+
+const planCache = new WeakMap<Float64Array, Map<string, { batches: Uint32Array[]; filled: number }>>();
+
+/** The epoch's selection, cut into mu batches; a pure function of the estimate and the key (memoised). */
+function epochPlan(difficulty: Float64Array, cfg: RunConfig, epoch: number, key: PrngKey): { batches: Uint32Array[]; filled: number } {
+  const memoKey = `${key.seed}/${key.step}/${key.purpose}/${epoch}`;
+  let m = planCache.get(difficulty);
+  const hit = m?.get(memoKey);
+  if (hit) return hit;
+  const budget = Math.min(epochBudget(epoch, cfg), difficulty.length);
+  const draw = gumbelTopK(selectionLogits(difficulty, cfg), budget, key);
+  const mu = cfg.run.stepsPerEpoch;
+  // cut into mu consecutive batches (the last takes the remainder when budget is not a multiple of mu)
+  const order = new Prng({ ...key, purpose: `${key.purpose}/shuffle` }).shuffle(Uint32Array.from(draw.indices)) as Uint32Array;
+  const batches: Uint32Array[] = [];
+  for (let k = 1; k <= mu; k++) {
+    const [a, b] = stepSlice(k, budget, cfg);
+    batches.push(order.slice(a, b));
+  }
+  const plan = { batches, filled: draw.filled };
+  if (!m) planCache.set(difficulty, (m = new Map()));
+  m.set(memoKey, plan);
+  return plan;
+}
+
+function selectFor(s: SamplerState, step: number, epoch: number, cfg: RunConfig): { prompts: Uint32Array; filled: number; key: PrngKey } {
+  const difficulty = s.difficulty!;
+  if (cfg.sampler.method === 'adarft') {
+    const key = { seed: cfg.run.seed, step, purpose: 'select' };
+    const B = Math.min(epoch === 0 ? cfg.run.batchSize : Math.floor(cfg.run.batchSize * cfg.learner.sigma), difficulty.length);
+    return { prompts: adarftSelect(difficulty, s.adarftTarget, B, key), filled: 0, key };
+  }
+  if (cfg.run.estimation === 'step') {
+    const key = { seed: cfg.run.seed, step, purpose: 'select' };
+    const B = Math.min(epoch === 0 ? cfg.run.batchSize : Math.floor(cfg.run.batchSize * cfg.learner.sigma), difficulty.length);
+    const draw = gumbelTopK(selectionLogits(difficulty, cfg), B, key);
+    return { prompts: draw.indices, filled: draw.filled, key };
+  }
+  const first = epochFirstStep(epoch, cfg);
+  const key = { seed: cfg.run.seed, step: first, purpose: 'select' };
+  const plan = epochPlan(difficulty, cfg, epoch, key);
+  return { prompts: plan.batches[step - first], filled: step === first ? plan.filled : 0, key };
+}
+
+/** Tier, rollouts and hint rollouts of each selected prompt (drops G = 0 prompts in reference mode). */
+export function allocate(prompts: Uint32Array, d: Float64Array, cfg: RunConfig) {
+  const sc = cfg.sampler;
+  if (sc.tiers === 'paper') {
+    const a = paperAllocation(d, {
+      dEasy: sc.dEasy, dHard: sc.dHard, groupSizes: { easy: sc.gEasy, medium: sc.gMedium, hard: sc.gHard }, hintFraction: sc.hintFraction,
+    });
+    return { prompts, d, tier: a.tier, rollouts: Uint16Array.from(a.groupSize), hints: Uint16Array.from(a.hintRollouts) };
+  }
+  if (sc.tiers === 'reference') {
+    const a = referenceAllocation(d, sc.gMedium);
+    const keep = a.kept;
+    const tier = new Uint8Array(keep.length).fill(TIER_CODES.none);
+    return {
+      prompts: Uint32Array.from(keep, (i) => prompts[i]),
+      d: Float64Array.from(keep, (i) => d[i]),
+      tier,
+      rollouts: Uint16Array.from(keep, (i) => a.groupSize[i]),
+      hints: new Uint16Array(keep.length),
+    };
+  }
+  return {
+    prompts, d, tier: new Uint8Array(prompts.length).fill(TIER_CODES.none),
+    rollouts: new Uint16Array(prompts.length).fill(sc.gMedium), hints: new Uint16Array(prompts.length),
+  };
+}
+
+function decide(s: SamplerState, { event: e }: Logged, ctx: DecideContext): DareEvent[] {
+  const cfg = ctx.config;
+  let step: number;
+  let epoch: number;
+  if (cfg.run.estimation === 'epoch' && e.type === 'StepStarted') {
+    step = e.data.step;
+    epoch = e.data.epoch;
+  } else if (cfg.run.estimation === 'step' && e.type === 'DifficultyEstimated') {
+    step = e.data.step;
+    epoch = e.data.epoch;
+  } else return [];
+  if (!s.difficulty) throw new Error(`sampler: step ${step} started before any DifficultyEstimated`);
+  const sel = selectFor(s, step, epoch, cfg);
+  const d = Float64Array.from(sel.prompts, (q) => s.difficulty![q]);
+  const a = allocate(sel.prompts, d, cfg);
+  return [
+    makeEvent(
+      'BatchSelected',
+      {
+        step, epoch, key: sel.key, strategy: cfg.sampler.method,
+        prompts: a.prompts, difficulty: Float32Array.from(a.d), tier: a.tier, rollouts: a.rollouts, hints: a.hints, filled: sel.filled,
+      },
+      { run: ctx.run, id: eventId('BatchSelected', step), cause: e.id },
+    ),
+  ];
+}
+
+export const samplerActor: ActorDef<SamplerState, SamplerPhase> = {
+  name: 'sampler',
+  description: 'prompt selection (symmetric Beta without replacement, Laplace, uniform, AdaRFT) and tiers',
+  phases: ['waiting', 'selected'],
+  initialPhase: 'waiting',
+  edges: { waiting: { BatchSelected: 'selected' }, selected: { UpdateRequested: 'waiting' } },
+  initialState,
+  evolve,
+  decide,
+  summary: (s) => ({
+    prompts: s.numPrompts,
+    estimateStep: s.estimateStep,
+    lastSelection: s.lastSelection,
+    adarftTarget: s.adarftTarget,
+  }),
+  snapshot: (s) => s,
+  restore: (snap) => snap as SamplerState,
+};

@@ -1,0 +1,84 @@
+/**
+ * The replay buffer as a fold of the log. Fresh groups of a step (RolloutCompleted, purpose train/refill)
+ * wait until the step's UpdateRequested: then the buffer is pruned (reference semantics) and they are
+ * appended — REF order: prune and draw the replay groups, then append the fresh ones, so a step never
+ * replays its own fresh data. The estimator and the learner fold the same reducer themselves (actors share
+ * no state; each folds the log).
+ */
+import type { Logged } from '../../events/catalogue.ts';
+import type { RunConfig } from '../../events/config.ts';
+import { evolve as bufferEvolve, initBuffer, type BufferConfig, type BufferState, type Eviction, type RolloutGroup } from './replayBuffer.ts';
+
+export interface BufferFold {
+  buffer: BufferState;
+  /** this step's fresh groups, appended at its UpdateRequested */
+  pending: RolloutGroup[];
+  /** evictions of the last fold step (for timelines); not part of the decision state */
+  lastEvictions: Eviction[];
+}
+
+export function bufferConfigOf(cfg: RunConfig): BufferConfig {
+  if (cfg.learner.bufferMode === 'reference') {
+    return {
+      semantics: 'reference',
+      bufferSize: cfg.learner.bufferSize,
+      sigma: cfg.learner.sigma,
+      batchSize: cfg.run.batchSize,
+      // SNIS needs all-0 / all-1 groups (REF keeps them in IS mode only)
+      keepZeroOneGroups: cfg.estimator.method === 'snis' || cfg.estimator.method === 'previous-fr',
+    };
+  }
+  return { semantics: 'paper', perPromptCapacity: cfg.learner.perPromptGroups, globalCapacity: Math.max(1, cfg.learner.bufferSize) };
+}
+
+export function initBufferFold(cfg: RunConfig): BufferFold {
+  return { buffer: initBuffer(bufferConfigOf(cfg)), pending: [], lastEvictions: [] };
+}
+
+/** The group a RolloutCompleted describes. */
+export function groupOf(e: Logged): RolloutGroup | undefined {
+  const ev = e.event;
+  if (ev.type !== 'RolloutCompleted' || ev.data.purpose === 'reference') return undefined;
+  const rewards = Float64Array.from(ev.data.reward);
+  let ok = 0;
+  for (const r of rewards) if (r > 0) ok++;
+  return {
+    promptIndex: ev.data.promptIndex,
+    groupId: ev.data.group,
+    step: ev.data.step,
+    behaviourLogprobSum: ev.data.logprob,
+    rewards,
+    lengths: ev.data.length,
+    blobKey: ev.data.group,
+    realizedSuccess: rewards.length ? ok / rewards.length : 0,
+  };
+}
+
+/** The buffer as the learner sees it when it draws replay groups for `step`: pruned, fresh not yet in. */
+export function prunedForStep(f: BufferFold, step: number): BufferState {
+  return f.buffer.config.semantics === 'reference' ? bufferEvolve(f.buffer, { kind: 'pruned', step }).state : f.buffer;
+}
+
+export function foldBuffer(f: BufferFold, e: Logged): BufferFold {
+  const ev = e.event;
+  if (ev.type === 'RolloutCompleted') {
+    const g = groupOf(e);
+    return g ? { ...f, pending: [...f.pending, g], lastEvictions: [] } : f;
+  }
+  if (ev.type === 'UpdateRequested') {
+    const evictions: Eviction[] = [];
+    let buffer = f.buffer;
+    if (buffer.config.semantics === 'reference') {
+      const r = bufferEvolve(buffer, { kind: 'pruned', step: ev.data.step });
+      buffer = r.state;
+      evictions.push(...r.evictions);
+    }
+    for (const g of f.pending) {
+      const r = bufferEvolve(buffer, { kind: 'added', group: g });
+      buffer = r.state;
+      evictions.push(...r.evictions);
+    }
+    return { buffer, pending: [], lastEvictions: evictions };
+  }
+  return f.lastEvictions.length ? { ...f, lastEvictions: [] } : f;
+}

@@ -1,0 +1,202 @@
+/**
+ * `dare drift`: for every step, the difficulty the estimator predicted for the prompts trained in that step
+ * against what their fresh rollouts then showed — calibration error, bias and rank correlation, by source
+ * and tier — with ESS and clip statistics; where the sim logged its oracle, the error against the true
+ * failure rate too. `--prompt` gives one prompt's timeline.
+ */
+import { labelSourceName } from '../actors/estimator/labels.ts';
+import { TIER_CODES, type DareEvent, type Logged } from '../events/catalogue.ts';
+import type { EventLog } from '../store/eventLog.ts';
+
+export interface Calibration {
+  n: number;
+  /** mean |predicted d − realized failure rate| */
+  mae: number;
+  /** mean (predicted − realized): > 0 means prompts were thought harder than they were */
+  bias: number;
+  /** Spearman rank correlation of predicted and realized (NaN below 3 prompts) */
+  spearman: number;
+  /** mean |predicted − true failure rate| (sim oracle), NaN without oracle */
+  oracleMae: number;
+}
+
+export interface DriftStep {
+  step: number;
+  estimateStep: number;
+  overall: Calibration;
+  bySource: Record<string, Calibration>;
+  byTier: Record<string, Calibration>;
+  ess: { mean: number; belowThreshold: number; estimated: number };
+  clipped: { pos: number; neg: number };
+}
+
+interface Pair {
+  d: number;
+  realized: number;
+  oracle: number;
+  source: string;
+  tier: string;
+}
+
+function ranks(x: number[]): number[] {
+  const idx = x.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
+  const r = new Array<number>(x.length);
+  for (let i = 0; i < idx.length; ) {
+    let j = i;
+    while (j + 1 < idx.length && idx[j + 1][0] === idx[i][0]) j++;
+    const avg = (i + j) / 2 + 1;
+    for (let k = i; k <= j; k++) r[idx[k][1]] = avg;
+    i = j + 1;
+  }
+  return r;
+}
+
+export function spearman(a: number[], b: number[]): number {
+  if (a.length < 3) return NaN;
+  const ra = ranks(a);
+  const rb = ranks(b);
+  const n = a.length;
+  const ma = ra.reduce((s, v) => s + v, 0) / n;
+  const mb = rb.reduce((s, v) => s + v, 0) / n;
+  let num = 0;
+  let va = 0;
+  let vb = 0;
+  for (let i = 0; i < n; i++) {
+    num += (ra[i] - ma) * (rb[i] - mb);
+    va += (ra[i] - ma) ** 2;
+    vb += (rb[i] - mb) ** 2;
+  }
+  return va === 0 || vb === 0 ? NaN : num / Math.sqrt(va * vb);
+}
+
+export function calibration(pairs: Pair[]): Calibration {
+  const n = pairs.length;
+  if (n === 0) return { n: 0, mae: NaN, bias: NaN, spearman: NaN, oracleMae: NaN };
+  let mae = 0;
+  let bias = 0;
+  let om = 0;
+  let on = 0;
+  for (const p of pairs) {
+    mae += Math.abs(p.d - p.realized);
+    bias += p.d - p.realized;
+    if (!Number.isNaN(p.oracle)) {
+      om += Math.abs(p.d - p.oracle);
+      on++;
+    }
+  }
+  return { n, mae: mae / n, bias: bias / n, spearman: spearman(pairs.map((p) => p.d), pairs.map((p) => p.realized)), oracleMae: on ? om / on : NaN };
+}
+
+const TIER_NAME = ['easy', 'medium', 'hard', 'none'];
+
+function groupBy(pairs: Pair[], key: (p: Pair) => string): Record<string, Calibration> {
+  const m = new Map<string, Pair[]>();
+  for (const p of pairs) {
+    const k = key(p);
+    if (!m.has(k)) m.set(k, []);
+    m.get(k)!.push(p);
+  }
+  return Object.fromEntries([...m].map(([k, v]) => [k, calibration(v)]));
+}
+
+/** Per-step drift table of a run. */
+export function driftOf(log: EventLog): DriftStep[] {
+  let latest: Extract<DareEvent, { type: 'DifficultyEstimated' }> | null = null;
+  // the estimate the batch was selected with (a newer one may arrive before the step's rollouts are in)
+  let estimate: Extract<DareEvent, { type: 'DifficultyEstimated' }> | null = null;
+  let batch: Extract<DareEvent, { type: 'BatchSelected' }> | null = null;
+  let pairs: Pair[] = [];
+  const out: DriftStep[] = [];
+  const flush = () => {
+    if (!batch || !estimate || pairs.length === 0) return;
+    const ess = estimate.data.ess;
+    let sum = 0;
+    let k = 0;
+    let below = 0;
+    const thr = typeof estimate.data.diagnostics.essThreshold === 'number' ? estimate.data.diagnostics.essThreshold : 2;
+    for (let q = 0; q < ess.length; q++) {
+      if (ess[q] > 0) {
+        sum += ess[q];
+        k++;
+        if (ess[q] < thr) below++;
+      }
+    }
+    out.push({
+      step: batch.data.step,
+      estimateStep: estimate.data.step,
+      overall: calibration(pairs),
+      bySource: groupBy(pairs, (p) => p.source),
+      byTier: groupBy(pairs, (p) => p.tier),
+      ess: { mean: k ? sum / k : NaN, belowThreshold: below, estimated: k },
+      clipped: { pos: estimate.data.diagnostics.clippedPos ?? 0, neg: estimate.data.diagnostics.clippedNeg ?? 0 },
+    });
+  };
+  const position = new Map<number, number>();
+  for (const { event: e } of log.iterate(1)) {
+    if (e.type === 'DifficultyEstimated') latest = e;
+    else if (e.type === 'BatchSelected') {
+      flush();
+      batch = e;
+      estimate = latest;
+      pairs = [];
+      position.clear();
+      e.data.prompts.forEach((q, i) => position.set(q, i));
+    } else if (e.type === 'RolloutCompleted' && batch && e.data.step === batch.data.step && e.data.purpose !== 'reference' && estimate) {
+      const i = position.get(e.data.promptIndex);
+      if (i === undefined) continue;
+      let fail = 0;
+      for (const r of e.data.reward) if (!(r > 0)) fail++;
+      pairs.push({
+        d: batch.data.difficulty[i],
+        realized: e.data.reward.length ? fail / e.data.reward.length : NaN,
+        oracle: e.data.oracleSuccess === null ? NaN : 1 - e.data.oracleSuccess,
+        source: labelSourceName(estimate.data.source[e.data.promptIndex]),
+        tier: TIER_NAME[batch.data.tier[i]] ?? String(batch.data.tier[i]),
+      });
+    }
+  }
+  flush();
+  return out;
+}
+
+export interface TimelineEntry {
+  seq: number;
+  step: number;
+  kind: 'estimate' | 'selected' | 'rollout' | 'replayed' | 'evicted';
+  detail: Record<string, unknown>;
+}
+
+/** Resolve a prompt argument (index or id) to its index. */
+export function promptIndexOf(log: EventLog, idOrIndex: string): number | undefined {
+  if (/^\d+$/.test(idOrIndex)) return Number(idOrIndex);
+  for (const { index, row } of log.iteratePrompts()) if ((row as { id?: string }).id === idOrIndex) return index;
+  return undefined;
+}
+
+/** One prompt's history: each estimate, selection, tier, rollout group, replay and eviction. */
+export function promptTimeline(log: EventLog, q: number, evictions: (e: Logged) => Array<{ promptIndex: number; groupId: string; reason: string }>): TimelineEntry[] {
+  const out: TimelineEntry[] = [];
+  let step = 0;
+  for (const l of log.iterate(1)) {
+    const e = l.event;
+    if (e.type === 'StepStarted') step = e.data.step;
+    if (e.type === 'DifficultyEstimated' && q < e.data.difficulty.length) {
+      out.push({ seq: l.seq, step: e.data.step, kind: 'estimate', detail: { difficulty: e.data.difficulty[q], source: labelSourceName(e.data.source[q]), ess: e.data.ess[q] } });
+    } else if (e.type === 'BatchSelected') {
+      const i = e.data.prompts.indexOf(q);
+      if (i >= 0) out.push({ seq: l.seq, step: e.data.step, kind: 'selected', detail: { difficulty: e.data.difficulty[i], tier: TIER_NAME[e.data.tier[i]], rollouts: e.data.rollouts[i], hints: e.data.hints[i] } });
+    } else if (e.type === 'RolloutCompleted' && e.data.promptIndex === q) {
+      let ok = 0;
+      for (const r of e.data.reward) if (r > 0) ok++;
+      out.push({ seq: l.seq, step: e.data.step, kind: 'rollout', detail: { group: e.data.group, correct: ok, of: e.data.reward.length, purpose: e.data.purpose, oracleSuccess: e.data.oracleSuccess } });
+    } else if (e.type === 'UpdateRequested') {
+      e.data.groups.forEach((g, gi) => {
+        if (gi >= e.data.freshGroups && g.startsWith('g/') && Number(g.split('/')[2]) === q) {
+          out.push({ seq: l.seq, step: e.data.step, kind: 'replayed', detail: { group: g } });
+        }
+      });
+    }
+    for (const ev of evictions(l)) if (ev.promptIndex === q) out.push({ seq: l.seq, step, kind: 'evicted', detail: { group: ev.groupId, reason: ev.reason } });
+  }
+  return out;
+}

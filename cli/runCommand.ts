@@ -1,0 +1,55 @@
+/** The `dare run` and `dare resume` commands: run, then print what a user wants to know at the end. */
+import { relative } from 'node:path';
+import { createLogger } from './logger.ts';
+import { resumeRun, runScenario, type NatsTarget, type Summary } from './runner.ts';
+
+function natsTarget(url?: string, token?: string): NatsTarget | undefined {
+  if (!url) return undefined;
+  const u = new URL(url);
+  return {
+    url: `${u.protocol}//${u.host}`,
+    token: token ?? process.env.DARE_NATS_TOKEN ?? (u.username && !u.password ? decodeURIComponent(u.username) : undefined),
+    user: u.username && u.password ? decodeURIComponent(u.username) : undefined,
+    pass: u.password ? decodeURIComponent(u.password) : undefined,
+  };
+}
+
+function pct(x: number | null | undefined): string {
+  return x === null || x === undefined ? '  -  ' : `${(100 * x).toFixed(1).padStart(5)}%`;
+}
+
+export function printSummary(s: Summary, runDir: string): void {
+  const out: string[] = [];
+  out.push('');
+  out.push(`run ${s.runId} (${s.method}): ${s.steps} steps, policy version ${s.policyVersion}${s.completed ? '' : ' (not completed)'}`);
+  const tiers = [...new Set([...Object.keys(s.baseline.byTier), ...Object.keys(s.eval.byTier)])].sort();
+  out.push('held-out accuracy   before   after');
+  out.push(`  overall           ${pct(s.baseline.accuracy)}  ${pct(s.eval.accuracy)}`);
+  for (const t of tiers) out.push(`  ${t.padEnd(16)}  ${pct(s.baseline.byTier[t]?.accuracy)}  ${pct(s.eval.byTier[t]?.accuracy)}`);
+  const r = s.rollouts;
+  out.push(`rollouts: ${r.generated} generated, ${r.trained} trained, ${r.discarded} discarded, ${r.buffered} buffered, ${r.inFlight} in flight`);
+  out.push(`time: ${s.seconds.wall.toFixed(1)} s (rollout ${s.seconds.rollout.toFixed(1)}, update ${s.seconds.update.toFixed(1)}, score ${s.seconds.score.toFixed(1)}, other ${s.seconds.orchestration.toFixed(1)})`);
+  const rel = relative(process.cwd(), runDir) || '.';
+  out.push(`log: ${rel}/log   metrics: ${rel}/metrics.csv   summary: ${rel}/summary.json`);
+  out.push(`look closer: npx dare log ${rel} --type EvalCompleted`);
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+export async function runCommand(o: { scenario: string; runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string }): Promise<void> {
+  const logger = createLogger('dare');
+  const res = await runScenario({
+    scenario: o.scenario, runDir: o.runDir, steps: o.steps, seed: o.seed, sets: o.set, nats: natsTarget(o.nats, o.natsToken), logger,
+    progress: !!process.stderr.isTTY,
+  });
+  printSummary(res.summary, res.runDir);
+}
+
+export async function resumeCommand(o: { dir: string; steps?: number; nats?: string; natsToken?: string }): Promise<void> {
+  const logger = createLogger('dare');
+  const res = await resumeRun({ runDir: o.dir, steps: o.steps, nats: natsTarget(o.nats, o.natsToken), logger, progress: !!process.stderr.isTTY });
+  if ('finished' in res) {
+    process.stdout.write(`${o.dir}: the run is already complete; nothing to resume (pass --steps N to extend it)\n`);
+    return;
+  }
+  printSummary(res.summary, res.runDir);
+}

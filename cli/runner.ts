@@ -1,0 +1,333 @@
+/**
+ * `dare run` and `dare resume`: one process hosting the store (single writer behind NATS), every actor
+ * (each consuming the log over NATS), and the gpu-bridge with its worker. DESIGN §1, §6.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import { makeContext, type Folded, type PromptTable } from '../actors/actor.ts';
+import { HostedActor, restoreFolded, type InspectMessage } from '../actors/host.ts';
+import { ACTORS } from '../actors/index.ts';
+import type { SessionState } from '../actors/session.ts';
+import { connectNats, LogClient, type Consumer } from '../events/bus.ts';
+import { eventId, makeEvent, type DareEvent, type Logged } from '../events/catalogue.ts';
+import { pack, unpack } from '../events/codec.ts';
+import { ConfigError, resolveConfig, type RunConfig } from '../events/config.ts';
+import { RUN_ID_PATTERN } from '../events/subjects.ts';
+import { Bridge } from '../gpu-bridge/bridge.ts';
+import { EventLog } from '../store/eventLog.ts';
+import { serveLog } from '../store/logServer.ts';
+import { UserError } from './errors.ts';
+import { metricsCsv, MetricsFold, type RunMetrics } from './metrics.ts';
+import { startNatsServer, type NatsServerHandle } from './natsServer.ts';
+import { loadPromptSet } from './promptSet.ts';
+import { Progress } from './progress.ts';
+
+
+export interface NatsTarget {
+  url?: string;
+  token?: string;
+  user?: string;
+  pass?: string;
+}
+
+export interface RunArgs {
+  scenario: string;
+  runDir?: string;
+  steps?: number;
+  seed?: number;
+  sets?: string[];
+  nats?: NatsTarget;
+  logger: Logger;
+  progress?: boolean;
+}
+
+export interface RunOutcome {
+  runDir: string;
+  metrics: RunMetrics;
+  summary: Summary;
+}
+
+export interface Summary {
+  runId: string;
+  scenario: string;
+  method: string;
+  steps: number;
+  policyVersion: number;
+  rollouts: { generated: number; trained: number; buffered: number; discarded: number; inFlight: number };
+  eval: { accuracy: number | null; byTier: Record<string, { accuracy: number; meanLength: number; count: number }> };
+  baseline: { accuracy: number | null; byTier: Record<string, { accuracy: number; meanLength: number; count: number }> };
+  seconds: { wall: number; rollout: number; score: number; update: number; orchestration: number };
+  logEvents: number;
+  weightsSha256: string | null;
+  completed: boolean;
+}
+
+function readJson(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new UserError(`${path}: ${what} not found`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function runIdOf(runDir: string): string {
+  const id = basename(resolve(runDir)).replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64);
+  if (!RUN_ID_PATTERN.test(id)) throw new UserError(`${runDir}: cannot derive a run id from this directory name`);
+  return id;
+}
+
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** Resolve a scenario file (plus --steps/--seed/--set) into the run configuration. */
+export function configFromScenario(path: string, args: { steps?: number; seed?: number; sets?: string[] }): RunConfig {
+  const sc = readJson(path, 'scenario');
+  const sets = [...(args.sets ?? [])];
+  if (args.steps !== undefined) sets.push(`run.steps=${args.steps}`);
+  if (args.seed !== undefined) sets.push(`run.seed=${args.seed}`);
+  try {
+    return resolveConfig(sc, sets);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UserError(`${path}: ${e.message}`);
+    throw e;
+  }
+}
+
+export async function runScenario(args: RunArgs): Promise<RunOutcome> {
+  const config = configFromScenario(args.scenario, args);
+  const name = basename(args.scenario).replace(/\.json$/, '');
+  const runDir = resolve(args.runDir ?? join('runs', `${name}-${config.run.seed}`));
+  if (existsSync(join(runDir, 'log', 'data.mdb'))) {
+    throw new UserError(`${runDir}: a run already exists here; continue it with \`dare resume ${runDir}\` or choose --run-dir`);
+  }
+  mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
+  writeAtomic(join(runDir, 'config.json'), JSON.stringify({ scenario: name, ...config }, null, 2) + '\n');
+  return execute({ runDir, config, scenario: name, fresh: true, nats: args.nats, logger: args.logger, progress: args.progress ?? false });
+}
+
+export interface ResumeArgs {
+  runDir: string;
+  steps?: number;
+  nats?: NatsTarget;
+  logger: Logger;
+  progress?: boolean;
+}
+
+export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | { runDir: string; finished: true }> {
+  const runDir = resolve(args.runDir);
+  if (!existsSync(join(runDir, 'log', 'data.mdb'))) throw new UserError(`${args.runDir}: not a run directory (no log/data.mdb)`);
+  const saved = readJson(join(runDir, 'config.json'), 'config.json') as RunConfig & { scenario?: string };
+  const { scenario = 'unknown', ...rest } = saved;
+  let config: RunConfig;
+  try {
+    config = resolveConfig(rest, args.steps !== undefined ? [`run.steps=${args.steps}`] : []);
+  } catch (e) {
+    throw new UserError(`${join(runDir, 'config.json')}: ${(e as Error).message}`);
+  }
+  {
+    const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+    try {
+      const last = log.tail(50).map((e) => e.event.type);
+      const completed = log.seqOf('RunCompleted') !== undefined;
+      if (completed && (args.steps === undefined || args.steps <= config.run.steps)) {
+        return { runDir, finished: true };
+      }
+      if (last.length === 0) throw new UserError(`${args.runDir}: the log is empty; start the run again with dare run`);
+    } finally {
+      await log.close();
+    }
+  }
+  if (args.steps !== undefined) writeAtomic(join(runDir, 'config.json'), JSON.stringify({ scenario, ...config }, null, 2) + '\n');
+  return execute({ runDir, config, scenario, fresh: false, nats: args.nats, logger: args.logger, progress: args.progress ?? false });
+}
+
+interface ExecArgs {
+  runDir: string;
+  config: RunConfig;
+  scenario: string;
+  fresh: boolean;
+  nats?: NatsTarget;
+  logger: Logger;
+  progress: boolean;
+}
+
+async function execute(a: ExecArgs): Promise<RunOutcome> {
+  const { runDir, config, logger } = a;
+  const run = runIdOf(runDir);
+  const promptSet = await loadPromptSet(config);
+  const log = EventLog.open(join(runDir, 'log'));
+  let server: NatsServerHandle | null = null;
+  const conns: NatsConnection[] = [];
+  const consumers: Consumer[] = [];
+  const hosted: HostedActor<any, any>[] = [];
+  let bridge: Bridge | null = null;
+  let storeServer: ReturnType<typeof serveLog> | null = null;
+  try {
+    if (a.fresh) await log.putPrompts(promptSet.rows);
+    else if (log.promptCount() !== promptSet.rows.length) {
+      throw new UserError(`${runDir}: the prompt source now yields ${promptSet.rows.length} prompts, the run registered ${log.promptCount()}`);
+    }
+    let url = a.nats?.url;
+    let token = a.nats?.token;
+    if (!url) {
+      server = await startNatsServer();
+      url = server.url;
+      token = server.token;
+      logger.info({ url }, 'private nats-server started');
+    }
+    const connect = async (name: string) => {
+      const nc = await connectNats({ url: url!, token, user: a.nats?.user, pass: a.nats?.pass, name: `${run}/${name}` });
+      conns.push(nc);
+      return nc;
+    };
+    storeServer = serveLog(await connect('store'), log, run, logger);
+    // how `dare inspect --live` and `dare control` find this run (private server: token readable by the owner only)
+    writeFileSync(join(runDir, 'nats.json'), JSON.stringify({ url, token, run }) + '\n', { mode: 0o600 });
+    const nc = await connect('actors');
+    const bus = new LogClient(nc, run);
+    const table: PromptTable = promptSet.table;
+    const ctx = makeContext(run, config, {
+      prompt: (i) => log.getPrompt(i) as never,
+      blob: (k) => log.getBlob(k),
+      promptTable: () => table,
+    });
+    const inspectSubject = bus.subjects.inspect;
+    const onTransition = (m: InspectMessage) => nc.publish(inspectSubject, pack(m));
+    let fatal: unknown = null;
+    const onError = (e: unknown) => {
+      if (!fatal) {
+        fatal = e;
+        logger.error({ err: (e as Error)?.stack ?? String(e) }, 'actor failed');
+      }
+    };
+
+    // 1. actors, from their snapshots when resuming
+    for (const def of ACTORS) {
+      let start: Folded<any, any> | undefined;
+      if (!a.fresh) {
+        const snap = log.getSnapshot(def.name);
+        if (snap) start = restoreFolded(def, snap, config);
+      }
+      hosted.push(new HostedActor({ def, config, ctx, bus, snapshots: log, snapshotEvery: config.run.snapshotEvery, start, onTransition, onError }));
+    }
+    // 2. the bridge: worker up, weights caught up with the log when resuming
+    bridge = await Bridge.create({ run, config, runDir, log, append: async (evs: DareEvent[]) => void (await bus.append(evs)), logger });
+    let resumed: Awaited<ReturnType<Bridge['restore']>> | null = null;
+    if (!a.fresh) resumed = await bridge.restore();
+
+    // 3. the monitor: metrics, progress, control, completion
+    const metrics = new MetricsFold();
+    const progress = new Progress(config.run.steps, a.progress, logger);
+    let done: (v: 'completed' | 'failed') => void;
+    const finished = new Promise<'completed' | 'failed'>((r) => (done = r));
+    const monitor = bus.consume(1, (e: Logged) => {
+      metrics.add(e);
+      const ev = e.event;
+      if (ev.type === 'UpdateCompleted' || ev.type === 'EvalCompleted') {
+        const m = metrics.result();
+        progress.update(m);
+        writeAtomic(join(runDir, 'metrics.csv'), metricsCsv(m.steps));
+      }
+      if (ev.type === 'RunCompleted') done('completed');
+      if (ev.type === 'RunFailed') done('failed');
+    }, { onError });
+    consumers.push(monitor);
+    const b = bridge;
+    consumers.push(bus.consume(1, (e) => b.onEvent(e), { onError }));
+    for (const h of hosted) h.start();
+    const controlSub = nc.subscribe(bus.subjects.control, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          const c = unpack(msg.data) as { command?: unknown; source?: unknown };
+          if (c?.command !== 'pause' && c?.command !== 'resume' && c?.command !== 'stop') throw new Error(`unknown control command ${JSON.stringify(c?.command)}`);
+          const ev = makeEvent('ControlApplied', { command: c.command, source: String(c.source ?? 'nats').slice(0, 200) }, {
+            run, id: eventId('ControlApplied', c.command, log.lastSeq()),
+          });
+          void bus.append([ev]).then(() => msg.respond(pack({ ok: true })), (e) => msg.respond(pack({ ok: false, error: String(e) })));
+        } catch (e) {
+          logger.warn({ reason: (e as Error).message }, 'rejected control message');
+          msg.respond(pack({ ok: false, error: (e as Error).message }));
+        }
+      },
+    });
+    const onSignal = () => {
+      logger.warn('interrupted: stopping at the end of the current step (again to abort)');
+      void bus.append([makeEvent('ControlApplied', { command: 'stop', source: 'signal' }, { run, id: eventId('ControlApplied', 'stop', log.lastSeq()) })]);
+      process.once('SIGINT', () => process.exit(130));
+    };
+    process.once('SIGINT', onSignal);
+
+    // 4. go
+    if (a.fresh) {
+      await bus.append([makeEvent('RunStarted', { scenario: a.scenario, method: config.method, seed: config.run.seed, config: config as never }, { run, id: eventId('RunStarted') })]);
+    } else {
+      const r = resumed!;
+      await bus.append([
+        makeEvent('RunResumed', { fromSeq: log.lastSeq(), policyVersion: r.policyVersion, checkpoint: r.checkpoint, reapplied: r.reapplied, reissued: [] }, {
+          run, id: eventId('RunResumed', log.lastSeq()),
+        }),
+      ]);
+    }
+    const failWatch = setInterval(() => {
+      if (fatal) done('failed');
+    }, 200);
+    const outcome = await finished;
+    clearInterval(failWatch);
+    process.removeListener('SIGINT', onSignal);
+    controlSub.unsubscribe();
+    // let every actor catch up with the end of the log before stopping
+    const end = log.lastSeq() + 1;
+    await Promise.race([Promise.all(hosted.map((h) => h.reached(end))), new Promise((r) => setTimeout(r, 5000))]);
+    progress.finish();
+    const m = metrics.result();
+    writeAtomic(join(runDir, 'metrics.csv'), metricsCsv(m.steps));
+    const summary = summaryOf(run, a.scenario, config, m, log.lastSeq());
+    writeAtomic(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    if (outcome === 'failed') {
+      const reason = m.failed ?? (fatal as Error)?.message ?? 'unknown';
+      throw new Error(`run failed: ${reason}`);
+    }
+    const session = hosted[0].state as SessionState;
+    logger.info({ steps: session.step, policyVersion: session.policyVersion, events: log.lastSeq() }, 'run completed');
+    return { runDir, metrics: m, summary };
+  } finally {
+    rmSync(join(runDir, 'nats.json'), { force: true });
+    for (const c of consumers) await c.stop().catch(() => undefined);
+    for (const h of hosted) await h.stop().catch(() => undefined);
+    await bridge?.close().catch(() => undefined);
+    await storeServer?.stop().catch(() => undefined);
+    for (const c of conns) await c.close().catch(() => undefined);
+    await log.close().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+  }
+}
+
+export function summaryOf(run: string, scenario: string, config: RunConfig, m: RunMetrics, events: number): Summary {
+  const last = m.evals[m.evals.length - 1];
+  const first = m.evals.find((e) => e.step === 0);
+  return {
+    runId: run,
+    scenario,
+    method: config.method,
+    steps: m.steps.filter((s) => s.step > 0 && Number.isFinite(s.loss)).length,
+    policyVersion: m.policyVersion,
+    rollouts: m.accounting,
+    eval: { accuracy: last?.accuracy ?? null, byTier: last?.byTier ?? {} },
+    baseline: { accuracy: first?.accuracy ?? null, byTier: first?.byTier ?? {} },
+    seconds: m.seconds,
+    logEvents: events,
+    weightsSha256: m.weightsSha256,
+    completed: m.completed,
+  };
+}

@@ -1,0 +1,733 @@
+/**
+ * The gpu-bridge actor (DESIGN §4, §5, §7): turns logged requests into worker jobs and the jobs' results into
+ * logged facts. RolloutRequested → RolloutCompleted per prompt (blobs first), ScoreRequested → ScoreCompleted,
+ * UpdateRequested → UpdateCompleted, CheckpointRequested → CheckpointSaved, EvalRequested → EvalCompleted; and
+ * WorkerJoined / WorkerLost for the worker's lifecycle.
+ *
+ * Exactly-once by the log: a request is acted on only while its completion id is absent from the log, and
+ * every job id derives from the request id, so a resumed process re-issues exactly the requests without a
+ * completion, with the same ids (DESIGN §6 step 4). Rollout requests run in fixed chunks of 64 prompts with a
+ * seed derived from (request seed, chunk index): a re-issued chunk samples what the lost one would have.
+ *
+ * Policy versions: the bridge reports the LOG's version (the number of updates in the log), kept in
+ * `version`. A tiny worker's supervised warm start (`sft`) bumps the worker's own counter once, so the
+ * bridge keeps `offset` = worker version − log version and checks every worker-reported version against it.
+ *
+ * Worker restarts (Supervisor, workerFactory.ts): the Supervisor restores a new process by init → load(last
+ * checkpoint it saw) → the updates it ran since, with `replayUpdates` on. The bridge never re-applies updates
+ * after a restart itself; its restore() runs once at start-up and goes through the same Supervisor, which
+ * then counts those updates in its recipe, so no update is applied twice or skipped. The warm start is
+ * followed by a save, so a restart before the first learner checkpoint loads the warm-started weights
+ * instead of bare init weights.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { eventId, makeEvent, type DareEvent, type EventOf, type Logged } from '../events/catalogue.ts';
+import type { RunConfig } from '../events/config.ts';
+import { keyWords, u32At } from '../events/prng.ts';
+import type { CheckpointEntry, EventLog } from '../store/eventLog.ts';
+import { groupId } from '../actors/cadence.ts';
+import { buildHintPrompt, extractSkeleton } from '../actors/learner/hints.ts';
+import { verifierFor, type PromptRow } from '../tasks/index.ts';
+import { decodeGroupBlob, decodeRow, encodeGroupBlob, logprobSum, parseRowRef, type GroupBlob, type RolloutRow } from './blobs.ts';
+import { SimWorker } from './sim/simWorker.ts';
+import { WorkerJobError, type JobResult, type WorkerHandle, type WorkerInfo } from './workerClient.ts';
+import { initArgs, makeWorker, simCategoryName } from './workerFactory.ts';
+
+export interface BridgeLogger {
+  info(o: object, m: string): void;
+  warn(o: object, m: string): void;
+  error(o: object, m: string): void;
+}
+
+export interface BridgeDeps {
+  run: string;
+  config: RunConfig;
+  /** checkpoints go to runDir/<path of CheckpointRequested> */
+  runDir: string;
+  /** same process: prompts (getPrompt), blobs (putBlobs/getBlob), seqOf(id), checkpoints registry */
+  log: EventLog;
+  /** proposes events (over the bus); resolves once durable */
+  append(events: DareEvent[]): Promise<void>;
+  logger: BridgeLogger;
+  /** injected in tests; otherwise made by workerFactory */
+  worker?: WorkerHandle;
+}
+
+/** A request the bridge cannot serve as logged (missing blob or prompt, inconsistent arrays or versions). */
+export class BridgeInputError extends Error {
+  override name = 'BridgeInputError';
+}
+
+/** Prompts per rollout job (fixed: a re-issued chunk must be the same job). */
+export const ROLLOUT_CHUNK = 64;
+/** Rows per score job. */
+export const SCORE_CHUNK = 4096;
+/** Prompts per eval job. */
+export const EVAL_CHUNK = 256;
+/** Where the tiny worker's warm-started weights are saved (relative to the run directory). */
+export const WARMSTART_PATH = 'checkpoints/warmstart.ckpt';
+const SFT_BATCH = 64;
+const SFT_MAX_EXAMPLES = 4096;
+const MAX_REASON = 4096;
+
+/** uint32 seed of rollout chunk k of a request with seed `seed`. */
+export function chunkSeed(seed: number, k: number): number {
+  const [k0, k1] = keyWords({ seed, step: k, purpose: 'bridge/rollout' });
+  return u32At(k0, k1, 0);
+}
+
+async function fileSha256(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+function fail(msg: string): never {
+  throw new BridgeInputError(msg);
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+
+function asArray(v: unknown, what: string): unknown[] {
+  if (!Array.isArray(v)) fail(`${what}: expected an array in the worker's result`);
+  return v;
+}
+
+function finite(v: unknown, what: string): number {
+  const n = typeof v === 'number' ? v : NaN;
+  if (!Number.isFinite(n)) fail(`${what}: the worker returned ${String(v)}, not a finite number`);
+  return n;
+}
+
+/** A sim sample's extra facts (simWorker.ts header). */
+interface SimSample {
+  correct: boolean;
+  length: number;
+  logprob: number;
+}
+
+export class Bridge {
+  private readonly deps: BridgeDeps;
+  private readonly name: string;
+  private worker!: WorkerHandle;
+  private sim: SimWorker | null = null;
+  /** policy version of the log: updates applied to the worker's weights */
+  private version = 0;
+  /** worker-reported version − log version (1 after the tiny warm start) */
+  private offset = 0;
+  /** the checkpoint restore() loads (chosen at create: it also decides the warm start) */
+  private restoreFrom: CheckpointEntry | null = null;
+  private restored = false;
+  private started = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private side: Promise<void> = Promise.resolve();
+
+  private constructor(deps: BridgeDeps) {
+    this.deps = deps;
+    this.name = deps.config.worker.kind;
+  }
+
+  /**
+   * Make and initialise the worker; tiny: supervised warm start on the easiest training prompts unless a
+   * registered checkpoint will be restored; append WorkerJoined.
+   */
+  static async create(deps: BridgeDeps): Promise<Bridge> {
+    const b = new Bridge(deps);
+    await b.start();
+    return b;
+  }
+
+  private get cfg(): RunConfig {
+    return this.deps.config;
+  }
+
+  private async start(): Promise<void> {
+    const { config, logger } = this.deps;
+    if (config.task.source === 'sim' && config.worker.kind !== 'sim') {
+      throw new Error(`task.source "sim" needs worker.kind "sim", got "${config.worker.kind}"`);
+    }
+    this.worker =
+      this.deps.worker ??
+      makeWorker(config, {
+        onLost: (reason, pending, generation) => this.onWorkerLost(reason, pending, generation),
+        onJoined: (info) => this.onWorkerJoined(info),
+        onGaveUp: (reason) => logger.error({ worker: this.name, reason }, 'worker supervisor gave up'),
+        log: (msg, fields) => logger.info({ worker: this.name, ...fields }, msg),
+      });
+    this.sim = this.worker instanceof SimWorker ? this.worker : null;
+    const init: JobResult = this.worker.info.init ?? (await this.worker.request('init', initArgs(config), { id: `init/${this.name}` }));
+    this.offset = this.sim ? this.sim.policyVersion : typeof init.policyVersion === 'number' ? init.policyVersion : 0;
+    this.restoreFrom = await this.findCheckpoint();
+    if (config.worker.kind === 'tiny' && config.worker.warmStartSteps > 0 && !this.restoreFrom) await this.warmStart();
+    await this.deps.append([this.joinedEvent(this.worker.info, init)]);
+    this.started = true;
+    logger.info({ worker: this.name, device: init.device, dtype: init.dtype, offset: this.offset }, 'worker joined');
+  }
+
+  private joinedEvent(info: WorkerInfo, init: JobResult | undefined): DareEvent {
+    return makeEvent(
+      'WorkerJoined',
+      {
+        worker: this.name,
+        kind: this.cfg.worker.kind,
+        device: String(init?.device ?? 'unknown').slice(0, 64),
+        dtype: String(init?.dtype ?? 'unknown').slice(0, 32),
+        host: hostname().slice(0, 256),
+      },
+      { run: this.deps.run, id: eventId('WorkerJoined', this.name, info.generation, this.deps.log.lastSeq()) },
+    );
+  }
+
+  private sideAppend(events: DareEvent[], what: string): void {
+    this.side = this.side
+      .then(() => this.deps.append(events))
+      .catch((err: unknown) => this.deps.logger.error({ err: (err as Error)?.message ?? String(err) }, `could not append ${what}`));
+  }
+
+  private onWorkerLost(reason: string, pending: string[], generation: number): void {
+    this.deps.logger.warn({ worker: this.name, generation, reason, pending }, 'worker lost');
+    // lastSeq in the id: generations restart at 0 in every process, and a loss after a resume must not be
+    // de-duplicated against an earlier process's loss of its generation with the same number
+    const ev = makeEvent(
+      'WorkerLost',
+      { worker: this.name, reason: reason.slice(0, MAX_REASON), pending: pending.slice(0, 1_000_000).map((p) => p.slice(0, 4096)) },
+      { run: this.deps.run, id: eventId('WorkerLost', this.name, generation, this.deps.log.lastSeq()) },
+    );
+    this.sideAppend([ev], 'WorkerLost');
+  }
+
+  private onWorkerJoined(info: WorkerInfo): void {
+    if (!this.started) return; // the first join is announced by create()
+    this.deps.logger.info({ worker: this.name, generation: info.generation }, 'worker restarted');
+    this.sideAppend([this.joinedEvent(info, info.init)], 'WorkerJoined');
+  }
+
+  // ---- checkpoints and resume ----------------------------------------------------------------------
+
+  /** Newest registered checkpoint whose file exists and whose sha256 matches (others skipped with a warning). */
+  private async findCheckpoint(): Promise<CheckpointEntry | null> {
+    const list = this.deps.log.checkpoints().map((c, i) => ({ c, i }));
+    list.sort((a, b) => b.c.policyVersion - a.c.policyVersion || b.i - a.i);
+    for (const { c } of list) {
+      const abs = resolve(this.deps.runDir, c.path);
+      if (!existsSync(abs)) {
+        this.deps.logger.warn({ path: c.path, policyVersion: c.policyVersion }, 'registered checkpoint is missing: skipped');
+        continue;
+      }
+      const sha = await fileSha256(abs);
+      if (sha !== c.sha256) {
+        this.deps.logger.warn({ path: c.path, policyVersion: c.policyVersion, expected: c.sha256, actual: sha }, 'checkpoint sha256 mismatch: skipped');
+        continue;
+      }
+      return c;
+    }
+    return null;
+  }
+
+  /** Training prompts for the warm start: the easier half by arithmetic level (then index), at most 4096. */
+  private warmStartExamples(): Array<{ text: string; completion: string }> {
+    const log = this.deps.log;
+    const total = log.promptCount();
+    const n = this.cfg.task.count > 0 ? Math.min(this.cfg.task.count, total) : total;
+    const rows: Array<{ i: number; level: number; row: PromptRow }> = [];
+    for (let i = 0; i < n; i++) {
+      const row = this.promptRow(i);
+      if (!row) continue;
+      const lv = row.meta?.level;
+      rows.push({ i, level: typeof lv === 'number' ? lv : 0, row });
+    }
+    rows.sort((a, b) => a.level - b.level || a.i - b.i);
+    return rows.slice(0, Math.min(SFT_MAX_EXAMPLES, Math.ceil(rows.length / 2))).map(({ row }) => ({ text: row.question, completion: row.answer }));
+  }
+
+  /**
+   * Supervised warm start of the tiny model (it starts from random weights): `sft` on the easiest training
+   * prompts, then a save registered as the policy-version-0 checkpoint, so a supervised restart or a resume
+   * gets these weights back without repeating the sft.
+   */
+  private async warmStart(): Promise<void> {
+    const { config, logger, log, runDir } = this.deps;
+    const examples = this.warmStartExamples();
+    if (examples.length === 0) {
+      logger.warn({}, 'warm start skipped: no training prompts in the prompts database');
+      return;
+    }
+    const res = await this.worker.request(
+      'sft',
+      { examples, steps: config.worker.warmStartSteps, batchSize: Math.min(SFT_BATCH, examples.length), lr: config.worker.lr, seed: config.run.seed },
+      { id: 'warmstart/sft' },
+    );
+    this.offset = typeof res.policyVersion === 'number' ? res.policyVersion : this.offset + 1;
+    const abs = resolve(runDir, WARMSTART_PATH);
+    mkdirSync(dirname(abs), { recursive: true });
+    const saved = await this.worker.request('save', { path: abs }, { id: 'warmstart/save' });
+    if (typeof saved.sha256 !== 'string') fail('warm start save: the worker returned no sha256');
+    await log.registerCheckpoint({ path: WARMSTART_PATH, sha256: saved.sha256, policyVersion: 0, seq: log.lastSeq() });
+    logger.info({ examples: examples.length, steps: config.worker.warmStartSteps, loss: res.loss, path: WARMSTART_PATH }, 'warm start done');
+  }
+
+  /**
+   * Resume (DESIGN §6 steps 2–3): load the newest valid registered checkpoint, then re-apply, in log order,
+   * every logged UpdateRequested with an UpdateCompleted and policyVersion ≥ the checkpoint's, so the weights
+   * catch up with the log without regenerating any rollout. Call once, before onEvent, only when resuming.
+   */
+  async restore(): Promise<{ checkpoint: string | null; policyVersion: number; reapplied: number }> {
+    if (this.restored) throw new Error('Bridge.restore: already called');
+    this.restored = true;
+    const { log, logger, runDir } = this.deps;
+    const ck = this.restoreFrom;
+    this.version = 0;
+    if (ck) {
+      const r = await this.worker.request(
+        'load',
+        { path: resolve(runDir, ck.path), sha256: ck.sha256 },
+        { id: `load/${ck.policyVersion}/${ck.sha256.slice(0, 16)}` },
+      );
+      this.version = ck.policyVersion;
+      this.offset = typeof r.policyVersion === 'number' ? r.policyVersion - ck.policyVersion : this.offset;
+      logger.info({ path: ck.path, policyVersion: ck.policyVersion }, 'checkpoint loaded');
+    }
+    const from = ck?.policyVersion ?? 0;
+    let reapplied = 0;
+    for (const e of log.iterate()) {
+      const ev = e.event;
+      if (ev.type !== 'UpdateRequested' || ev.data.policyVersion < from) continue;
+      const doneSeq = log.seqOf(eventId('UpdateCompleted', ev.data.step));
+      if (doneSeq === undefined) continue;
+      const out = await this.guard(ev, () => this.applyUpdate(ev));
+      reapplied++;
+      const logged = log.read(doneSeq, doneSeq + 1)[0]?.event;
+      if (logged?.type === 'UpdateCompleted' && (logged.data.policyVersion !== out.policyVersion || logged.data.loss !== out.loss)) {
+        logger.warn(
+          { update: ev.id, logged: { policyVersion: logged.data.policyVersion, loss: logged.data.loss }, now: { policyVersion: out.policyVersion, loss: out.loss } },
+          're-applied update differs from the logged one (non-deterministic worker?)',
+        );
+      }
+    }
+    logger.info({ checkpoint: ck?.path ?? null, policyVersion: this.version, reapplied }, 'weights caught up with the log');
+    return { checkpoint: ck?.path ?? null, policyVersion: this.version, reapplied };
+  }
+
+  // ---- events --------------------------------------------------------------------------------------
+
+  /** Called for every committed event, in sequence order, once per process. Serialised internally. */
+  onEvent(e: Logged): Promise<void> {
+    const run = this.queue.then(() => this.handle(e));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private done(id: string): boolean {
+    return this.deps.log.seqOf(id) !== undefined;
+  }
+
+  private async handle(e: Logged): Promise<void> {
+    const ev = e.event;
+    switch (ev.type) {
+      case 'RolloutRequested':
+        return this.guard(ev, () => this.rollout(ev));
+      case 'ScoreRequested':
+        if (this.done(eventId('ScoreCompleted', ev.data.step))) return;
+        return this.guard(ev, () => this.score(ev));
+      case 'UpdateRequested':
+        if (this.done(eventId('UpdateCompleted', ev.data.step))) return;
+        return this.guard(ev, () => this.update(ev));
+      case 'CheckpointRequested':
+        if (this.done(eventId('CheckpointSaved', ev.data.policyVersion))) return;
+        return this.guard(ev, () => this.checkpoint(ev));
+      case 'EvalRequested':
+        if (this.done(eventId('EvalCompleted', ev.data.step))) return;
+        return this.guard(ev, () => this.evaluate(ev));
+      default:
+        return;
+    }
+  }
+
+  /** A job error or an unservable request is a run failure: RunFailed, then rethrow. */
+  private async guard<T>(req: DareEvent, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof WorkerJobError || err instanceof BridgeInputError) {
+        const reason = `${req.type} ${req.id}: ${err.message}`.slice(0, MAX_REASON);
+        this.deps.logger.error({ request: req.id, reason }, 'request failed: run failed');
+        try {
+          await this.deps.append([makeEvent('RunFailed', { reason }, { run: this.deps.run, id: eventId('RunFailed', req.id), cause: req.id })]);
+        } catch (appendErr) {
+          this.deps.logger.error({ err: (appendErr as Error).message }, 'could not append RunFailed');
+        }
+      }
+      throw err;
+    }
+  }
+
+  // ---- prompts and blobs ---------------------------------------------------------------------------
+
+  private promptRow(index: number): PromptRow | undefined {
+    const r = this.deps.log.getPrompt(index);
+    if (!isMap(r)) return undefined;
+    if (typeof r.question !== 'string' || typeof r.answer !== 'string' || typeof r.dataSource !== 'string' || typeof r.category !== 'string') {
+      fail(`prompt ${index}: malformed row in the prompts database (question, answer, dataSource and category must be strings)`);
+    }
+    return r as unknown as PromptRow;
+  }
+
+  private requirePrompt(index: number, where: string): PromptRow {
+    const row = this.promptRow(index);
+    if (!row) fail(`${where}: prompt index ${index} is not in the prompts database`);
+    return row;
+  }
+
+  /** A group's rows from its blob (`cache`: groups already read by the same request). */
+  private group(key: string, where: string, cache?: Map<string, GroupBlob>): GroupBlob {
+    const hit = cache?.get(key);
+    if (hit) return hit;
+    let g: GroupBlob;
+    try {
+      g = decodeGroupBlob(this.deps.log.getBlob(key), key);
+    } catch (err) {
+      fail(`${where}: ${(err as Error).message}`);
+    }
+    cache?.set(key, g);
+    return g;
+  }
+
+  private reward(row: PromptRow, text: string, where: string): number {
+    try {
+      return verifierFor(row.dataSource)(text, row.answer).reward;
+    } catch (err) {
+      fail(`${where}: verifier of ${row.dataSource}: ${(err as Error).message}`);
+    }
+  }
+
+  // ---- rollout -------------------------------------------------------------------------------------
+
+  private async rollout(ev: EventOf<'RolloutRequested'>): Promise<void> {
+    const d = ev.data;
+    const { log } = this.deps;
+    const n = d.prompts.length;
+    if (d.rollouts.length !== n || d.hints.length !== n || d.hintSources.length !== n) {
+      fail(`${ev.id}: prompts (${n}), rollouts (${d.rollouts.length}), hints (${d.hints.length}) and hintSources (${d.hintSources.length}) differ in length`);
+    }
+    const seen = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      if (seen.has(d.prompts[i])) fail(`${ev.id}: prompt ${d.prompts[i]} appears twice`);
+      seen.add(d.prompts[i]);
+    }
+    const train = d.purpose === 'train';
+    const completionId = (p: number) => (train ? eventId('RolloutCompleted', d.step, p) : eventId('RolloutCompleted', d.purpose, d.step, p));
+    const groupKey = (p: number) => (train ? groupId(d.step, p) : `g/${d.purpose}/${d.step}/${p}`);
+
+    let generated = 0;
+    for (let k = 0; k * ROLLOUT_CHUNK < n; k++) {
+      const lo = k * ROLLOUT_CHUNK;
+      const hi = Math.min(n, lo + ROLLOUT_CHUNK);
+      const missing: number[] = [];
+      for (let pos = lo; pos < hi; pos++) if (log.seqOf(completionId(d.prompts[pos])) === undefined) missing.push(pos);
+      if (missing.length === 0) continue;
+
+      // the whole chunk, always: the job (and so every sample) must not depend on what was already logged
+      const entries: Array<{ pos: number; hinted: boolean; n: number }> = [];
+      const jobPrompts: Array<{ promptId: string; text: string; n: number }> = [];
+      const rows = new Map<number, PromptRow | undefined>();
+      for (let pos = lo; pos < hi; pos++) {
+        const p = d.prompts[pos];
+        const total = d.rollouts[pos];
+        const h = d.hints[pos];
+        if (h > total) fail(`${ev.id}: prompt ${p} has ${h} hinted rollouts of ${total}`);
+        const row = this.sim ? this.promptRow(p) : this.requirePrompt(p, ev.id);
+        rows.set(p, row);
+        const question = row?.question ?? String(p);
+        if (total - h > 0) {
+          entries.push({ pos, hinted: false, n: total - h });
+          jobPrompts.push({ promptId: String(p), text: question, n: total - h });
+        }
+        if (h > 0) {
+          entries.push({ pos, hinted: true, n: h });
+          jobPrompts.push({ promptId: String(p), text: this.hintPrompt(ev.id, p, row, d.hintSources[pos]), n: h });
+        }
+      }
+      let groups: unknown[] = [];
+      if (jobPrompts.length > 0) {
+        const res = await this.worker.request(
+          'rollout',
+          { prompts: jobPrompts, temperature: d.temperature, maxTokens: d.maxTokens, seed: chunkSeed(d.seed, k) },
+          { id: `${ev.id}#${k}` },
+        );
+        groups = asArray(res.groups, `rollout ${ev.id}#${k}: groups`);
+        if (groups.length !== jobPrompts.length) fail(`rollout ${ev.id}#${k}: ${groups.length} groups for ${jobPrompts.length} prompts`);
+      }
+      // samples per position, plain first then hinted
+      const byPos = new Map<number, Array<{ row: RolloutRow; sim: SimSample | null; hinted: boolean }>>();
+      entries.forEach((en, j) => {
+        const g = groups[j];
+        const samples = asArray(isMap(g) ? g.samples : undefined, `rollout ${ev.id}#${k}: groups[${j}].samples`);
+        if (samples.length !== en.n) fail(`rollout ${ev.id}#${k}: groups[${j}] has ${samples.length} samples, asked for ${en.n}`);
+        const list = byPos.get(en.pos) ?? [];
+        samples.forEach((s, i) => {
+          let row: RolloutRow;
+          try {
+            row = decodeRow(s, `rollout ${ev.id}#${k} groups[${j}].samples[${i}]`);
+          } catch (err) {
+            fail((err as Error).message);
+          }
+          const sm = s as Record<string, unknown>;
+          const sim = this.sim ? { correct: sm.correct === true, length: finite(sm.length, 'sim sample length'), logprob: finite(sm.logprob, 'sim sample logprob') } : null;
+          list.push({ row, sim, hinted: en.hinted });
+        });
+        byPos.set(en.pos, list);
+      });
+
+      const blobs: Array<readonly [string, unknown]> = [];
+      const events: DareEvent[] = [];
+      for (const pos of missing) {
+        const p = d.prompts[pos];
+        const list = byPos.get(pos) ?? [];
+        const m = list.length;
+        const reward = new Float32Array(m);
+        const length = new Uint32Array(m);
+        const logprob = new Float64Array(m);
+        const truncated = new Uint8Array(m);
+        const hinted = new Uint8Array(m);
+        list.forEach((x, i) => {
+          if (x.sim) {
+            reward[i] = x.sim.correct ? 1 : 0;
+            length[i] = x.sim.length;
+            logprob[i] = x.sim.logprob;
+          } else {
+            reward[i] = this.reward(rows.get(p)!, x.row.text, `${ev.id} prompt ${p}`);
+            length[i] = x.row.tokens.length;
+            logprob[i] = logprobSum(x.row.logprobs);
+          }
+          truncated[i] = x.row.finish === 'length' ? 1 : 0;
+          hinted[i] = x.hinted ? 1 : 0;
+        });
+        const key = groupKey(p);
+        blobs.push([key, encodeGroupBlob(list.map((x) => x.row))]);
+        const oracleSuccess = this.sim ? this.sim.oracle.passRate(p, { temperature: d.temperature }) : null;
+        events.push(
+          makeEvent(
+            'RolloutCompleted',
+            { step: d.step, promptIndex: p, group: key, purpose: d.purpose, policyVersion: this.version, reward, length, logprob, truncated, hinted, oracleSuccess },
+            { run: this.deps.run, id: completionId(p), cause: ev.id },
+          ),
+        );
+        generated += m;
+      }
+      // blobs first: a RolloutCompleted in the log always has its rows
+      await log.putBlobs(blobs);
+      await this.deps.append(events);
+    }
+    if (generated > 0) this.deps.logger.info({ request: ev.id, prompts: n, samples: generated, policyVersion: this.version }, 'rollouts completed');
+  }
+
+  /** The hint-augmented prompt of prompt p from its source row `<groupId>#<row>` (actors/learner/hints.ts). */
+  private hintPrompt(reqId: string, p: number, row: PromptRow | undefined, source: string): string {
+    if (!source) fail(`${reqId}: prompt ${p} asks for hinted rollouts without a hint source`);
+    let ref: { group: string; row: number };
+    try {
+      ref = parseRowRef(source, `${reqId} hintSources of prompt ${p}`);
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    const g = this.group(ref.group, `${reqId} hint source of prompt ${p}`);
+    const src = g.rows[ref.row];
+    if (!src) fail(`${reqId}: hint source ${source} of prompt ${p}: the group has ${g.rows.length} rows`);
+    return buildHintPrompt(row?.question ?? String(p), extractSkeleton(src.text), row?.dataSource ?? '');
+  }
+
+  // ---- score ---------------------------------------------------------------------------------------
+
+  private async score(ev: EventOf<'ScoreRequested'>): Promise<void> {
+    const d = ev.data;
+    const rowOffsets = new Uint32Array(d.groups.length + 1);
+    const rows: Array<{ promptTokens: Uint8Array; tokens: Uint8Array }> = [];
+    d.groups.forEach((key, gi) => {
+      for (const r of this.group(key, ev.id).rows) rows.push({ promptTokens: bytesOf(r.promptTokens), tokens: bytesOf(r.tokens) });
+      rowOffsets[gi + 1] = rows.length;
+    });
+    if (rows.length !== d.rows) fail(`${ev.id}: its groups hold ${rows.length} rows, the request says ${d.rows}`);
+    const current = new Float64Array(rows.length);
+    for (let k = 0; k * SCORE_CHUNK < rows.length; k++) {
+      const part = rows.slice(k * SCORE_CHUNK, (k + 1) * SCORE_CHUNK);
+      const res = await this.worker.request('score', { rows: part, temperature: this.cfg.task.temperature }, { id: `${ev.id}#${k}` });
+      const sums = asArray(res.sums, `score ${ev.id}#${k}: sums`);
+      if (sums.length !== part.length) fail(`score ${ev.id}#${k}: ${sums.length} sums for ${part.length} rows`);
+      sums.forEach((s, i) => (current[k * SCORE_CHUNK + i] = finite(s, `score ${ev.id}#${k}: sums[${i}]`)));
+    }
+    await this.deps.append([
+      makeEvent(
+        'ScoreCompleted',
+        { groups: d.groups, rowOffsets, current, policyVersion: this.version },
+        { run: this.deps.run, id: eventId('ScoreCompleted', d.step), cause: ev.id },
+      ),
+    ]);
+    this.deps.logger.info({ request: ev.id, groups: d.groups.length, rows: rows.length, policyVersion: this.version }, 'score completed');
+  }
+
+  // ---- update --------------------------------------------------------------------------------------
+
+  /** Run the update job of an UpdateRequested (id = the request id) and move the version on. */
+  private async applyUpdate(ev: EventOf<'UpdateRequested'>): Promise<EventOf<'UpdateCompleted'>['data']> {
+    const d = ev.data;
+    if (d.policyVersion !== this.version) {
+      fail(`${ev.id} was built at policy version ${d.policyVersion}; the worker's weights are at ${this.version}`);
+    }
+    const n = d.rowGroup.length;
+    const perRow = { rowIndex: d.rowIndex, rawReward: d.rawReward, shapedReward: d.shapedReward, advantage: d.advantage, clipLo: d.clipLo, clipHi: d.clipHi, weight: d.weight, bin: d.bin };
+    for (const [f, a] of Object.entries(perRow)) if (a.length !== n) fail(`${ev.id}: ${f} has ${a.length} entries for ${n} rows`);
+    const rows: Record<string, unknown>[] = new Array(n);
+    const groups = new Map<string, GroupBlob>();
+    for (let r = 0; r < n; r++) {
+      const key = d.groups[d.rowGroup[r]];
+      if (key === undefined) fail(`${ev.id}: rowGroup[${r}] = ${d.rowGroup[r]} is outside the ${d.groups.length} groups`);
+      const g = this.group(key, ev.id, groups);
+      const row = g.rows[d.rowIndex[r]];
+      if (!row) fail(`${ev.id}: row ${r} refers to row ${d.rowIndex[r]} of ${key}, which has ${g.rows.length} rows`);
+      rows[r] = {
+        promptTokens: bytesOf(row.promptTokens),
+        tokens: bytesOf(row.tokens),
+        oldLogprobs: bytesOf(row.logprobs),
+        advantage: d.advantage[r],
+        clipLo: d.clipLo[r],
+        clipHi: d.clipHi[r],
+        weight: d.weight[r],
+        bin: d.bin[r],
+        truncated: row.finish === 'length',
+      };
+    }
+    const args: Record<string, unknown> = {
+      rows,
+      aggregation: d.aggregation,
+      maskTruncated: d.maskTruncated,
+      entropyCoeff: d.entropyCoeff,
+      klCoeff: d.klCoeff,
+      temperature: this.cfg.task.temperature,
+    };
+    if (d.lConst > 0) args.lConst = d.lConst;
+    const res = await this.worker.request('update', args, { id: ev.id });
+    const next = d.policyVersion + 1;
+    if (typeof res.policyVersion === 'number' && res.policyVersion - this.offset !== next) {
+      fail(`update ${ev.id}: the worker reports version ${res.policyVersion}, expected ${next + this.offset} (log version ${next} + offset ${this.offset})`);
+    }
+    this.version = next;
+    const bl = res.binLosses instanceof Map ? Object.fromEntries(res.binLosses) : isMap(res.binLosses) ? res.binLosses : {};
+    const binLosses: Record<string, number> = {};
+    for (const [b, v] of Object.entries(bl)) binLosses[String(b)] = finite(v, `update ${ev.id}: binLosses[${b}]`);
+    const tokens = finite(res.tokens, `update ${ev.id}: tokens`);
+    return {
+      step: d.step,
+      policyVersion: next,
+      loss: finite(res.loss, `update ${ev.id}: loss`),
+      clipFrac: finite(res.clipFrac, `update ${ev.id}: clipFrac`),
+      kl: finite(res.kl, `update ${ev.id}: kl`),
+      entropy: finite(res.entropy, `update ${ev.id}: entropy`),
+      gradNorm: finite(res.gradNorm, `update ${ev.id}: gradNorm`),
+      tokens: Math.max(0, Math.round(tokens)),
+      binLosses,
+    };
+  }
+
+  private async update(ev: EventOf<'UpdateRequested'>): Promise<void> {
+    const data = await this.applyUpdate(ev);
+    await this.deps.append([makeEvent('UpdateCompleted', data, { run: this.deps.run, id: eventId('UpdateCompleted', data.step), cause: ev.id })]);
+    this.deps.logger.info({ request: ev.id, policyVersion: data.policyVersion, loss: data.loss, rows: ev.data.rowGroup.length }, 'update completed');
+  }
+
+  // ---- checkpoint ----------------------------------------------------------------------------------
+
+  private async checkpoint(ev: EventOf<'CheckpointRequested'>): Promise<void> {
+    const d = ev.data;
+    const { log, runDir } = this.deps;
+    if (d.policyVersion !== this.version) fail(`${ev.id} asks for version ${d.policyVersion}; the worker's weights are at ${this.version}`);
+    const abs = resolve(runDir, d.path);
+    const rel = isAbsolute(d.path) ? relative(resolve(runDir), abs) : d.path;
+    mkdirSync(dirname(abs), { recursive: true });
+    const res = await this.worker.request('save', { path: abs }, { id: ev.id });
+    if (typeof res.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(res.sha256)) fail(`save ${ev.id}: the worker returned no valid sha256`);
+    if (typeof res.policyVersion === 'number' && res.policyVersion - this.offset !== d.policyVersion) {
+      fail(`save ${ev.id}: the worker saved version ${res.policyVersion}, expected ${d.policyVersion + this.offset}`);
+    }
+    const bytes = Math.max(0, Math.round(finite(res.bytes, `save ${ev.id}: bytes`)));
+    await log.registerCheckpoint({ path: rel, sha256: res.sha256, policyVersion: d.policyVersion, seq: log.lastSeq() });
+    await this.deps.append([
+      makeEvent(
+        'CheckpointSaved',
+        { policyVersion: d.policyVersion, path: rel, sha256: res.sha256, bytes },
+        { run: this.deps.run, id: eventId('CheckpointSaved', d.policyVersion), cause: ev.id },
+      ),
+    ]);
+    this.deps.logger.info({ request: ev.id, path: rel, policyVersion: d.policyVersion, bytes }, 'checkpoint saved');
+  }
+
+  // ---- eval ----------------------------------------------------------------------------------------
+
+  private async evaluate(ev: EventOf<'EvalRequested'>): Promise<void> {
+    const d = ev.data;
+    const n = d.prompts.length;
+    if (d.policyVersion !== this.version) {
+      this.deps.logger.warn({ request: ev.id, requested: d.policyVersion, current: this.version }, 'eval requested for another policy version; evaluating the current weights');
+    }
+    const rows: Array<PromptRow | undefined> = [];
+    const prompts: Array<{ promptId: string; text: string }> = [];
+    for (let i = 0; i < n; i++) {
+      const p = d.prompts[i];
+      const row = this.sim ? this.promptRow(p) : this.requirePrompt(p, ev.id);
+      rows.push(row);
+      prompts.push({ promptId: String(p), text: row?.question ?? String(p) });
+    }
+    const tiers = new Map<string, { ok: number; len: number; count: number }>();
+    let ok = 0;
+    for (let k = 0; k * EVAL_CHUNK < n; k++) {
+      const part = prompts.slice(k * EVAL_CHUNK, (k + 1) * EVAL_CHUNK);
+      const res = await this.worker.request('eval', { prompts: part, maxTokens: this.cfg.task.maxResponseTokens }, { id: `${ev.id}#${k}` });
+      const texts = asArray(res.texts, `eval ${ev.id}#${k}: texts`);
+      const lengths = asArray(res.lengths, `eval ${ev.id}#${k}: lengths`);
+      if (texts.length !== part.length || lengths.length !== part.length) fail(`eval ${ev.id}#${k}: ${texts.length} texts, ${lengths.length} lengths for ${part.length} prompts`);
+      part.forEach((_, j) => {
+        const i = k * EVAL_CHUNK + j;
+        const p = d.prompts[i];
+        const text = typeof texts[j] === 'string' ? (texts[j] as string) : fail(`eval ${ev.id}#${k}: texts[${j}] is not a string`);
+        const row = rows[i];
+        const correct = this.sim ? text === 'correct' : this.reward(row!, text, `${ev.id} prompt ${p}`) > 0;
+        const cat = (this.sim ? simCategoryName(this.sim.bank.category[p]) : row!.category).slice(0, 32);
+        const t = tiers.get(cat) ?? { ok: 0, len: 0, count: 0 };
+        t.ok += correct ? 1 : 0;
+        t.len += finite(lengths[j], `eval ${ev.id}#${k}: lengths[${j}]`);
+        t.count++;
+        tiers.set(cat, t);
+        if (correct) ok++;
+      });
+    }
+    const byTier: Record<string, { accuracy: number; meanLength: number; count: number }> = {};
+    for (const [cat, t] of [...tiers.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+      byTier[cat] = { accuracy: t.ok / t.count, meanLength: t.len / t.count, count: t.count };
+    }
+    const accuracy = n > 0 ? ok / n : 0;
+    const oracleAccuracy = this.sim && n > 0 ? this.sim.oracle.expectedAccuracy(d.prompts) : null;
+    await this.deps.append([
+      makeEvent(
+        'EvalCompleted',
+        { step: d.step, policyVersion: this.version, accuracy, byTier, oracleAccuracy },
+        { run: this.deps.run, id: eventId('EvalCompleted', d.step), cause: ev.id },
+      ),
+    ]);
+    this.deps.logger.info({ request: ev.id, accuracy, prompts: n, policyVersion: this.version }, 'eval completed');
+  }
+
+  /** Wait for the event in progress and pending lifecycle events, then shut the worker down. */
+  async close(): Promise<void> {
+    await this.queue;
+    await this.side;
+    await this.worker?.close();
+  }
+}
+
+function bytesOf(a: ArrayBufferView): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}

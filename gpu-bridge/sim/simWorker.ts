@@ -1,0 +1,630 @@
+/**
+ * The `sim` worker: an in-process WorkerHandle answering the worker-protocol jobs (init, rollout, score,
+ * update, save, load, eval, entropy, generate, shutdown) with the latent-skill policy of simPolicy.ts over
+ * the prompt bank of promptBank.ts. Exact pass rates (oracle.ts) make it the ground truth for tests,
+ * benchmarks and drift studies at 1M prompts.
+ *
+ * Row representation (fits the protocol's bins; nothing else is needed to recompute a log-prob):
+ *   promptTokens  i4 [q]                       q = prompt index in the bank
+ *   tokens        i4 [C, L, E]                 C = 1 correct / 0 wrong, L = length in tokens (≥ 1),
+ *                                              E = 1 finished with eos / 0 truncated at L = maxTokens
+ *   logprobs      f4 [log P(C), log P(L, E | C), 0]   one entry per `tokens` entry; their sum is the
+ *                                              sequence log-prob under the behaviour policy
+ * so `tokens` is three synthetic ids, not L ids; the response length is L. Every sample of a rollout also
+ * carries `correct` (bool), `length` (L), `logprob` (the float64 sum — use it, not the float32 entries,
+ * for exact ratios), `text` ("correct" | "wrong": what a verifier of the sim checks) and `finish`.
+ * `score` returns the same three-entry split and float64 `sums`, so exp(sum − logprob) is the exact
+ * importance ratio of the row. `update` treats a row as L tokens sharing the sequence ratio (simPolicy.ts
+ * lossAndGrad), so token-mean aggregation weighs long responses as it does for a real model.
+ *
+ * Extensions to the protocol, sim only: init args `kind: "sim"` and `sim: SimConfig`; the `init` result
+ * says dtype "float64". `microBatch` is ignored (one step over the whole batch equals accumulation).
+ * Prompt ids map to bank indices through `sim.promptIds` when given, else by their trailing decimal
+ * number ("q17", "arith-000017" → 17), which must be < numPrompts.
+ *
+ * Determinism: every draw comes from events/prng.ts keyed by the request seed; sample j of prompt q in a
+ * rollout with seed S uses stream {seed: S, step: q, purpose: "sim/rollout"} at positions 2j (correctness)
+ * and 2j+1 (length), so it does not depend on the rest of the batch. Same init + same jobs ⇒ identical
+ * bytes. Replies are cached by request id (the last `cacheSize` ids and every id since the last save), so
+ * a repeated id returns the first reply and an update is never applied twice.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { floatAt, keyWords } from '../../events/prng.ts';
+import { binToF32, binToI32, decodeBody, f32ToBin, i32ToBin, packBody } from '../frames.ts';
+import { WorkerJobError, type JobResult, type RequestOptions, type WorkerHandle, type WorkerInfo } from '../workerClient.ts';
+import { PromptBank, type PromptBankConfig } from './promptBank.ts';
+import { newOptimState, optimStep, type OptimConfig, type OptimState } from './optimizer.ts';
+import { SimOracle, type SimStateView } from './oracle.ts';
+import {
+  correctnessLogit,
+  expectedCappedLength,
+  lengthLogit,
+  logProbCorrectness,
+  logProbLength,
+  lossAndGrad,
+  rowEntropy,
+  sampleResponse,
+  sigmoid,
+  type Aggregation,
+  type SimConstants,
+  type SimRow,
+} from './simPolicy.ts';
+
+export interface SimConfig extends PromptBankConfig {
+  /** Slope s of the correctness logit (default 1). */
+  slope?: number;
+  /** δ: wrong answers have η = φ + δ, i.e. longer when δ > 0 (default 0.5). */
+  wrongLengthDelta?: number;
+  /** Initial shared skill θ0 (default 0). */
+  theta0?: number;
+  /** Initial per-category skill θ_c: one number for all or one per category (default 0). */
+  thetaCategory?: number | number[];
+  /** Initial verbosity φ; the mean uncapped length of a correct answer is 1 + e^φ tokens (default ln 255). */
+  phi?: number;
+  optimizer?: 'adam' | 'sgd';
+  /** Prompt ids in bank order (index = position). */
+  promptIds?: string[];
+}
+
+/** Policy parameters in named form. */
+export interface SimParams {
+  theta0: number;
+  thetaCategory: number[];
+  phi: number;
+}
+
+const SAVE_FORMAT = 'dare-sim/1';
+const ROW_TOKENS = 3;
+
+class JobFail extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const bad = (msg: string): JobFail => new JobFail('bad_request', msg);
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+function num(v: unknown, field: string, def?: number): number {
+  if (v === undefined && def !== undefined) return def;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${field} must be a finite number, got ${JSON.stringify(v)}`);
+  return v;
+}
+function uint(v: unknown, field: string, def?: number, min = 0): number {
+  const n = num(v, field, def);
+  if (!Number.isInteger(n) || n < min) throw bad(`${field} must be an integer ≥ ${min}, got ${n}`);
+  return n;
+}
+function str(v: unknown, field: string): string {
+  if (typeof v !== 'string') throw bad(`${field} must be a string`);
+  return v;
+}
+function arr(v: unknown, field: string): unknown[] {
+  if (!Array.isArray(v)) throw bad(`${field} must be an array`);
+  return v;
+}
+function map(v: unknown, field: string): Record<string, unknown> {
+  if (!isMap(v)) throw bad(`${field} must be a map`);
+  return v;
+}
+function bin32(v: unknown, field: string, kind: 'i4' | 'f4'): Int32Array | Float32Array {
+  try {
+    return kind === 'i4' ? binToI32(v, field) : binToF32(v, field);
+  } catch (e) {
+    throw bad((e as Error).message);
+  }
+}
+
+type Cached = { ok: true; result: JobResult } | { ok: false; code: string; message: string };
+
+export interface SimWorkerOptions {
+  name?: string;
+  /** Round-trip args and results through MessagePack, as over a pipe (tests; slower). */
+  wire?: boolean;
+  /** Reply cache size beyond the ids since the last save (default 1024, the protocol's minimum). */
+  cacheSize?: number;
+}
+
+export class SimWorker implements WorkerHandle, SimStateView {
+  readonly oracle: SimOracle;
+  private readonly opts: SimWorkerOptions;
+  private _info: WorkerInfo;
+  private closed = false;
+  private autoId = 0;
+
+  // state (set by init)
+  private _bank: PromptBank | null = null;
+  private _k: SimConstants | null = null;
+  private w: Float64Array = new Float64Array(0);
+  private ref: Float64Array = new Float64Array(0);
+  private optimCfg: OptimConfig | null = null;
+  private optim: OptimState = newOptimState(0);
+  private version = 0;
+  private idIndex: Map<string, number> | null = null;
+
+  private readonly cache = new Map<string, { reply: Cached; seq: number }>();
+  private replySeq = 0;
+  private lastSaveSeq = 0;
+
+  constructor(opts: SimWorkerOptions = {}) {
+    this.opts = opts;
+    this._info = { name: opts.name ?? 'sim', kind: 'sim', pid: null, generation: 0 };
+    this.oracle = new SimOracle(this);
+  }
+
+  // ---- SimStateView ----------------------------------------------------------------------------------
+
+  get bank(): PromptBank {
+    if (!this._bank) throw new Error('sim worker is not initialised');
+    return this._bank;
+  }
+  get constants(): SimConstants {
+    if (!this._k) throw new Error('sim worker is not initialised');
+    return this._k;
+  }
+  get weights(): Float64Array {
+    return this.w;
+  }
+  get policyVersion(): number {
+    return this.version;
+  }
+  get info(): WorkerInfo {
+    return this._info;
+  }
+
+  /** Bank index of a prompt id (see the header for the mapping). Throws a bad_request-worthy error. */
+  promptIndex(promptId: string): number {
+    if (this.idIndex) {
+      const q = this.idIndex.get(promptId);
+      if (q === undefined) throw bad(`unknown promptId ${JSON.stringify(promptId)}`);
+      return q;
+    }
+    const m = /(\d+)$/.exec(promptId);
+    const q = m ? Number(m[1]) : NaN;
+    if (!(q < this.bank.n)) {
+      throw bad(`promptId ${JSON.stringify(promptId)} does not end in a prompt index < ${this.bank.n}`);
+    }
+    return q;
+  }
+
+  /** Current parameters, named. */
+  get params(): SimParams {
+    const C = this.constants.numCategories;
+    return { theta0: this.w[0], thetaCategory: Array.from(this.w.subarray(1, 1 + C)), phi: this.w[C + 1] };
+  }
+
+  /** Overwrite parameters (tests, scenarios). Does not change the policy version or the optimiser. */
+  setParams(p: Partial<SimParams>): void {
+    const C = this.constants.numCategories;
+    if (p.theta0 !== undefined) this.w[0] = p.theta0;
+    if (p.thetaCategory !== undefined) {
+      if (p.thetaCategory.length !== C) throw new Error(`thetaCategory must have ${C} entries`);
+      p.thetaCategory.forEach((t, c) => (this.w[1 + c] = t));
+    }
+    if (p.phi !== undefined) this.w[C + 1] = p.phi;
+  }
+
+  // ---- WorkerHandle ----------------------------------------------------------------------------------
+
+  request(job: string, args: Record<string, unknown>, opts: RequestOptions = {}): Promise<JobResult> {
+    if (this.closed) return Promise.reject(new Error(`sim worker ${this._info.name} is closed`));
+    const id = opts.id ?? `${this._info.name}.${++this.autoId}`;
+    const hit = this.cache.get(id);
+    const reply = hit ? hit.reply : this.execute(id, job, args);
+    if (reply.ok) return Promise.resolve(reply.result);
+    return Promise.reject(new WorkerJobError(job, id, reply.code, reply.message));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private execute(id: string, job: string, rawArgs: Record<string, unknown>): Cached {
+    let reply: Cached;
+    try {
+      const args = this.opts.wire ? decodeBody(packBody(rawArgs)) : rawArgs;
+      if (!isMap(args)) throw bad('args must be a map');
+      let result = this.run(job, args);
+      if (this.opts.wire) result = decodeBody(packBody(result));
+      reply = { ok: true, result };
+    } catch (e) {
+      reply = e instanceof JobFail ? { ok: false, code: e.code, message: e.message } : { ok: false, code: 'internal', message: (e as Error).message };
+    }
+    this.cache.set(id, { reply, seq: ++this.replySeq });
+    if (job === 'save' && reply.ok) this.lastSaveSeq = this.replySeq;
+    const cap = Math.max(1024, this.opts.cacheSize ?? 1024);
+    for (const [k, v] of this.cache) {
+      if (this.cache.size <= cap || v.seq >= this.lastSaveSeq) break;
+      this.cache.delete(k);
+    }
+    return reply;
+  }
+
+  private run(job: string, a: Record<string, unknown>): JobResult {
+    if (job === 'shutdown') {
+      this.closed = true;
+      return {};
+    }
+    if (job === 'init') return this.init(a);
+    if (!this._bank) {
+      if (['rollout', 'score', 'update', 'save', 'load', 'eval', 'entropy', 'generate'].includes(job)) {
+        throw new JobFail('not_initialised', `${job} before init`);
+      }
+    }
+    switch (job) {
+      case 'rollout':
+        return this.rollout(a);
+      case 'score':
+        return this.score(a);
+      case 'update':
+        return this.update(a);
+      case 'save':
+        return this.save(a);
+      case 'load':
+        return this.load(a);
+      case 'eval':
+        return this.evalJob(a);
+      case 'entropy':
+        return this.entropy(a);
+      case 'generate':
+        return this.generate(a);
+      default:
+        throw new JobFail('unknown_job', `unknown job ${JSON.stringify(job)}`);
+    }
+  }
+
+  // ---- jobs ------------------------------------------------------------------------------------------
+
+  private init(a: Record<string, unknown>): JobResult {
+    const seed = uint(a.seed, 'args.seed');
+    if (a.kind !== undefined && a.kind !== 'sim') throw bad(`args.kind must be "sim" for the sim worker, got ${JSON.stringify(a.kind)}`);
+    const cfg = (a.sim === undefined ? {} : map(a.sim, 'args.sim')) as SimConfig;
+    let bank: PromptBank;
+    try {
+      bank = new PromptBank(seed, cfg);
+    } catch (e) {
+      throw bad((e as Error).message);
+    }
+    const C = bank.numCategories;
+    const k: SimConstants = {
+      numCategories: C,
+      slope: num(cfg.slope, 'args.sim.slope', 1),
+      wrongLengthDelta: num(cfg.wrongLengthDelta, 'args.sim.wrongLengthDelta', 0.5),
+    };
+    if (!(k.slope > 0)) throw bad('args.sim.slope must be > 0');
+    const w = new Float64Array(C + 2);
+    w[0] = num(cfg.theta0, 'args.sim.theta0', 0);
+    const tc = cfg.thetaCategory ?? 0;
+    if (Array.isArray(tc)) {
+      if (tc.length !== C) throw bad(`args.sim.thetaCategory must have ${C} entries, got ${tc.length}`);
+      tc.forEach((t, c) => (w[1 + c] = num(t, `args.sim.thetaCategory[${c}]`)));
+    } else {
+      w.fill(num(tc, 'args.sim.thetaCategory'), 1, 1 + C);
+    }
+    w[C + 1] = num(cfg.phi, 'args.sim.phi', Math.log(255));
+
+    const o = a.optim === undefined ? {} : map(a.optim, 'args.optim');
+    const kind = cfg.optimizer ?? 'adam';
+    if (kind !== 'adam' && kind !== 'sgd') throw bad(`args.sim.optimizer must be adam|sgd, got ${JSON.stringify(kind)}`);
+    const optimCfg: OptimConfig = {
+      kind,
+      lr: num(o.lr, 'args.optim.lr', 0.05),
+      weightDecay: num(o.weightDecay, 'args.optim.weightDecay', 0),
+      beta1: num(o.beta1, 'args.optim.beta1', 0.9),
+      beta2: num(o.beta2, 'args.optim.beta2', 0.999),
+      eps: num(o.eps, 'args.optim.eps', 1e-8),
+      gradClip: num(o.gradClip, 'args.optim.gradClip', 0),
+    };
+
+    let idIndex: Map<string, number> | null = null;
+    if (cfg.promptIds !== undefined) {
+      const ids = arr(cfg.promptIds, 'args.sim.promptIds');
+      if (ids.length !== bank.n) throw bad(`args.sim.promptIds has ${ids.length} ids, the bank has ${bank.n} prompts`);
+      idIndex = new Map();
+      ids.forEach((id, i) => {
+        const s = str(id, `args.sim.promptIds[${i}]`);
+        if (idIndex!.has(s)) throw bad(`args.sim.promptIds[${i}] repeats ${JSON.stringify(s)}`);
+        idIndex!.set(s, i);
+      });
+    }
+
+    this._bank = bank;
+    this._k = k;
+    this.w = w;
+    this.ref = Float64Array.from(w);
+    this.optimCfg = optimCfg;
+    this.optim = newOptimState(w.length);
+    this.version = 0;
+    this.idIndex = idIndex;
+    const result = { device: 'cpu', dtype: 'float64', params: w.length, vocabSize: 0, policyVersion: 0, torch: 'none (sim)', prompts: bank.n };
+    this._info = { ...this._info, init: result };
+    return result;
+  }
+
+  private temperature(a: Record<string, unknown>, def?: number): number {
+    const t = num(a.temperature, 'args.temperature', def);
+    if (!(t > 0)) throw bad(`args.temperature must be > 0, got ${t}`);
+    return t;
+  }
+
+  private rollout(a: Record<string, unknown>): JobResult {
+    const prompts = arr(a.prompts, 'args.prompts');
+    const tau = this.temperature(a);
+    const maxTokens = uint(a.maxTokens, 'args.maxTokens', undefined, 1);
+    const seed = uint(a.seed, 'args.seed');
+    const bank = this.bank;
+    const k = this.constants;
+    const b = bank.difficultiesAt(this.version);
+
+    const idx = new Int32Array(prompts.length);
+    const ns = new Int32Array(prompts.length);
+    let total = 0;
+    prompts.forEach((p, i) => {
+      const m = map(p, `args.prompts[${i}]`);
+      idx[i] = this.promptIndex(str(m.promptId, `args.prompts[${i}].promptId`));
+      ns[i] = uint(m.n, `args.prompts[${i}].n`, undefined, 1);
+      total += ns[i];
+    });
+
+    // One buffer per field for the whole rollout; samples get views.
+    const promptTok = new Int32Array(total);
+    const tok = new Int32Array(total * ROW_TOKENS);
+    const lps = new Float32Array(total * ROW_TOKENS);
+    const promptBin = i32ToBin(promptTok);
+    const tokBin = i32ToBin(tok);
+    const lpBin = f32ToBin(lps);
+    const eta1 = lengthLogit(this.w, k, true);
+    const eta0 = lengthLogit(this.w, k, false);
+    const drawn = new Map<number, number>(); // samples already drawn per prompt in this request
+
+    const groups: JobResult[] = [];
+    let s = 0;
+    for (let i = 0; i < prompts.length; i++) {
+      const q = idx[i];
+      const z = correctnessLogit(this.w, k, b[q], bank.category[q], tau);
+      const [k0, k1] = keyWords({ seed, step: q, purpose: 'sim/rollout' });
+      const first = drawn.get(q) ?? 0;
+      drawn.set(q, first + ns[i]);
+      const samples: JobResult[] = [];
+      for (let j = first; j < first + ns[i]; j++, s++) {
+        const u1 = floatAt(k0, k1, 2 * j);
+        const u2 = Math.max(floatAt(k0, k1, 2 * j + 1), 2 ** -53); // (0, 1) for the log
+        const r = sampleResponse(z, eta1, eta0, maxTokens, u1, u2);
+        const lpC = logProbCorrectness(z, r.correct);
+        const lpL = logProbLength(r.correct ? eta1 : eta0, r.length, r.truncated);
+        promptTok[s] = q;
+        const o = s * ROW_TOKENS;
+        tok[o] = r.correct ? 1 : 0;
+        tok[o + 1] = r.length;
+        tok[o + 2] = r.truncated ? 0 : 1;
+        lps[o] = lpC;
+        lps[o + 1] = lpL;
+        lps[o + 2] = 0;
+        samples.push({
+          promptTokens: promptBin.subarray(4 * s, 4 * s + 4),
+          tokens: tokBin.subarray(4 * o, 4 * (o + ROW_TOKENS)),
+          logprobs: lpBin.subarray(4 * o, 4 * (o + ROW_TOKENS)),
+          text: r.correct ? 'correct' : 'wrong',
+          finish: r.truncated ? 'length' : 'eos',
+          correct: r.correct,
+          length: r.length,
+          logprob: lpC + lpL,
+        });
+      }
+      groups.push({ promptId: (prompts[i] as Record<string, unknown>).promptId as string, samples });
+    }
+    return { groups, policyVersion: this.version };
+  }
+
+  /** Decode a row's promptTokens/tokens into (q, C, L, truncated). */
+  private decodeRow(row: Record<string, unknown>, field: string): { q: number; correct: boolean; length: number; truncated: boolean } {
+    const pt = bin32(row.promptTokens, `${field}.promptTokens`, 'i4');
+    const t = bin32(row.tokens, `${field}.tokens`, 'i4');
+    if (pt.length !== 1 || !(pt[0] >= 0 && pt[0] < this.bank.n)) {
+      throw bad(`${field}.promptTokens must be [prompt index < ${this.bank.n}] (a sim row), got [${Array.from(pt).join(', ')}]`);
+    }
+    if (t.length !== ROW_TOKENS || (t[0] !== 0 && t[0] !== 1) || !(t[1] >= 1) || (t[2] !== 0 && t[2] !== 1)) {
+      throw bad(`${field}.tokens must be [correct 0|1, length ≥ 1, eos 0|1] (a sim row), got [${Array.from(t).join(', ')}]`);
+    }
+    return { q: pt[0], correct: t[0] === 1, length: t[1], truncated: t[2] === 0 };
+  }
+
+  private score(a: Record<string, unknown>): JobResult {
+    const rows = arr(a.rows, 'args.rows');
+    const tau = this.temperature(a);
+    const k = this.constants;
+    const b = this.bank.difficultiesAt(this.version);
+    const eta1 = lengthLogit(this.w, k, true);
+    const eta0 = lengthLogit(this.w, k, false);
+    const lps = new Float32Array(rows.length * ROW_TOKENS);
+    const lpBin = f32ToBin(lps);
+    const logprobs: Buffer[] = [];
+    const sums: number[] = [];
+    rows.forEach((r, i) => {
+      const d = this.decodeRow(map(r, `args.rows[${i}]`), `args.rows[${i}]`);
+      const z = correctnessLogit(this.w, k, b[d.q], this.bank.category[d.q], tau);
+      const lpC = logProbCorrectness(z, d.correct);
+      const lpL = logProbLength(d.correct ? eta1 : eta0, d.length, d.truncated);
+      const o = i * ROW_TOKENS;
+      lps[o] = lpC;
+      lps[o + 1] = lpL;
+      logprobs.push(lpBin.subarray(4 * o, 4 * (o + ROW_TOKENS)));
+      sums.push(lpC + lpL);
+    });
+    return { logprobs, sums };
+  }
+
+  private update(a: Record<string, unknown>): JobResult {
+    const rawRows = arr(a.rows, 'args.rows');
+    const aggregation = str(a.aggregation, 'args.aggregation') as Aggregation;
+    if (!['token-mean', 'seq-mean-token-mean', 'seq-mean-token-sum-norm', 'weighted-token-sum'].includes(aggregation)) {
+      throw bad(`args.aggregation must be token-mean|seq-mean-token-mean|seq-mean-token-sum-norm|weighted-token-sum, got ${JSON.stringify(aggregation)}`);
+    }
+    const lConst = a.lConst === undefined ? undefined : uint(a.lConst, 'args.lConst', undefined, 1);
+    if (aggregation === 'seq-mean-token-sum-norm' && lConst === undefined) throw bad('args.lConst is required for seq-mean-token-sum-norm');
+    if (a.maskTruncated !== undefined && typeof a.maskTruncated !== 'boolean') throw bad('args.maskTruncated must be a bool');
+    const rows: SimRow[] = rawRows.map((r, i) => {
+      const f = `args.rows[${i}]`;
+      const m = map(r, f);
+      const d = this.decodeRow(m, f);
+      if (m.truncated !== undefined && m.truncated !== d.truncated) {
+        throw bad(`${f}.truncated is ${String(m.truncated)} but its tokens say ${d.truncated ? 'truncated' : 'eos'}`);
+      }
+      const old = bin32(m.oldLogprobs, `${f}.oldLogprobs`, 'f4');
+      if (old.length !== ROW_TOKENS) throw bad(`${f}.oldLogprobs must have ${ROW_TOKENS} entries (one per token), got ${old.length}`);
+      const clipLo = num(m.clipLo, `${f}.clipLo`);
+      const clipHi = num(m.clipHi, `${f}.clipHi`);
+      if (!(clipLo >= 0 && clipLo <= clipHi)) throw bad(`${f}: clip bounds must satisfy 0 ≤ clipLo ≤ clipHi, got ${clipLo}, ${clipHi}`);
+      const bin = m.bin === undefined ? -1 : num(m.bin, `${f}.bin`);
+      if (!Number.isInteger(bin) || bin < -1) throw bad(`${f}.bin must be an integer ≥ -1, got ${bin}`);
+      return {
+        prompt: d.q,
+        correct: d.correct,
+        length: d.length,
+        truncated: d.truncated,
+        oldLogprob: old[0] + old[1] + old[2],
+        advantage: num(m.advantage, `${f}.advantage`),
+        clipLo,
+        clipHi,
+        weight: num(m.weight, `${f}.weight`, 1),
+        bin,
+      };
+    });
+    const res = lossAndGrad(this.w, this.ref, this.constants, this.bank.difficultiesAt(this.version), this.bank.category, rows, {
+      aggregation,
+      lConst,
+      maskTruncated: a.maskTruncated === true,
+      entropyCoeff: num(a.entropyCoeff, 'args.entropyCoeff', 0),
+      klCoeff: num(a.klCoeff, 'args.klCoeff', 0),
+      temperature: this.temperature(a, 1),
+    });
+    const gradNorm = optimStep(this.w, res.grad, this.optim, this.optimCfg!);
+    this.version++;
+    return {
+      policyVersion: this.version,
+      loss: res.loss,
+      clipFrac: res.clipFrac,
+      kl: res.kl,
+      entropy: res.entropy,
+      gradNorm,
+      tokens: res.tokens,
+      binLosses: res.binLosses,
+    };
+  }
+
+  private save(a: Record<string, unknown>): JobResult {
+    const path = str(a.path, 'args.path');
+    const doc = {
+      format: SAVE_FORMAT,
+      numCategories: this.constants.numCategories,
+      policyVersion: this.version,
+      params: Array.from(this.w),
+      reference: Array.from(this.ref),
+      optim: { t: this.optim.t, m: Array.from(this.optim.m), v: Array.from(this.optim.v) },
+    };
+    const data = Buffer.from(JSON.stringify(doc));
+    const tmp = `${path}.tmp`;
+    const fd = openSync(tmp, 'w');
+    try {
+      let off = 0;
+      while (off < data.length) off += writeSync(fd, data, off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+    return { path, sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length, policyVersion: this.version };
+  }
+
+  private load(a: Record<string, unknown>): JobResult {
+    const path = str(a.path, 'args.path');
+    let data: Buffer;
+    try {
+      data = readFileSync(path);
+    } catch (e) {
+      throw bad(`args.path: cannot read ${path}: ${(e as Error).message}`);
+    }
+    if (a.sha256 !== undefined) {
+      const want = str(a.sha256, 'args.sha256');
+      const got = createHash('sha256').update(data).digest('hex');
+      if (got !== want) throw bad(`args.sha256: ${path} has sha256 ${got}, expected ${want}`);
+    }
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw bad(`${path} is not a sim checkpoint: ${(e as Error).message}`);
+    }
+    const C = this.constants.numCategories;
+    if (doc.format !== SAVE_FORMAT) throw bad(`${path}: format must be ${SAVE_FORMAT}, got ${JSON.stringify(doc.format)}`);
+    if (doc.numCategories !== C) throw bad(`${path}: numCategories ${String(doc.numCategories)} does not match this sim's ${C}`);
+    const vec = (v: unknown, f: string): Float64Array => {
+      const xs = arr(v, `${path}: ${f}`);
+      if (xs.length !== C + 2) throw bad(`${path}: ${f} must have ${C + 2} entries, got ${xs.length}`);
+      return Float64Array.from(xs, (x, i) => num(x, `${path}: ${f}[${i}]`));
+    };
+    const o = map(doc.optim, `${path}: optim`);
+    const params = vec(doc.params, 'params');
+    const reference = vec(doc.reference, 'reference');
+    const optim: OptimState = { t: uint(o.t, `${path}: optim.t`), m: vec(o.m, 'optim.m'), v: vec(o.v, 'optim.v') };
+    const version = uint(doc.policyVersion, `${path}: policyVersion`);
+    this.w = params;
+    this.ref = reference;
+    this.optim = optim;
+    this.version = version;
+    return { policyVersion: version };
+  }
+
+  private evalJob(a: Record<string, unknown>): JobResult {
+    const prompts = arr(a.prompts, 'args.prompts');
+    const maxTokens = uint(a.maxTokens, 'args.maxTokens', undefined, 1);
+    const k = this.constants;
+    const b = this.bank.difficultiesAt(this.version);
+    const texts: string[] = [];
+    const lengths: number[] = [];
+    prompts.forEach((p, i) => {
+      const q = this.promptIndex(str(map(p, `args.prompts[${i}]`).promptId, `args.prompts[${i}].promptId`));
+      // Greedy correctness: the likelier outcome. Length: the expected capped length, rounded (a literal
+      // per-token greedy stop decision would end at token 1 or never).
+      const correct = correctnessLogit(this.w, k, b[q], this.bank.category[q], 1) >= 0;
+      texts.push(correct ? 'correct' : 'wrong');
+      lengths.push(Math.max(1, Math.round(expectedCappedLength(lengthLogit(this.w, k, correct), maxTokens))));
+    });
+    return { texts, lengths };
+  }
+
+  private entropy(a: Record<string, unknown>): JobResult {
+    const prompts = arr(a.prompts, 'args.prompts');
+    const tau = this.temperature(a, 0.6);
+    const k = this.constants;
+    const b = this.bank.difficultiesAt(this.version);
+    const eta1 = lengthLogit(this.w, k, true);
+    const eta0 = lengthLogit(this.w, k, false);
+    const entropy = prompts.map((p, i) => {
+      const q = this.promptIndex(str(map(p, `args.prompts[${i}]`).promptId, `args.prompts[${i}].promptId`));
+      return rowEntropy(correctnessLogit(this.w, k, b[q], this.bank.category[q], tau), eta1, eta0);
+    });
+    return { entropy };
+  }
+
+  private generate(a: Record<string, unknown>): JobResult {
+    const prompts = arr(a.prompts, 'args.prompts');
+    const tau = this.temperature(a);
+    const seed = uint(a.seed, 'args.seed');
+    const k = this.constants;
+    const b = this.bank.difficultiesAt(this.version);
+    const [k0, k1] = keyWords({ seed, step: 0, purpose: 'sim/generate' });
+    const texts = prompts.map((p, i) => {
+      const q = this.promptIndex(str(map(p, `args.prompts[${i}]`).promptId, `args.prompts[${i}].promptId`));
+      const pr = sigmoid(correctnessLogit(this.w, k, b[q], this.bank.category[q], tau));
+      return floatAt(k0, k1, i) < pr ? 'correct' : 'wrong';
+    });
+    return { texts };
+  }
+}
