@@ -73,6 +73,8 @@ export interface StartNatsOptions {
   jetstreamDir?: string;
   /** where server log lines go (default: dropped) */
   onLog?: (line: string) => void;
+  /** stop the server when this process dies, even by SIGKILL (default true) */
+  dieWithParent?: boolean;
 }
 
 export async function startNatsServer(opts: StartNatsOptions = {}): Promise<NatsServerHandle> {
@@ -93,6 +95,15 @@ export async function startNatsServer(opts: StartNatsOptions = {}): Promise<Nats
   writeFileSync(conf, lines.join('\n') + '\n', { mode: 0o600 });
   const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   child.once('exit', () => rmSync(confDir, { recursive: true, force: true }));
+  // A private server must not outlive its run, even when the run is killed with -9 (no exit handler runs
+  // then): a detached watchdog stops it once this process is gone.
+  if (opts.dieWithParent !== false && child.pid) {
+    const dog = spawn('/bin/sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${child.pid} 2>/dev/null; do sleep 0.5; done; kill -9 ${child.pid} 2>/dev/null; rm -rf '${confDir}'`], {
+      detached: true,
+      stdio: 'ignore',
+    });
+    dog.unref();
+  }
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (d: string) => opts.onLog?.(d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -130,24 +130,24 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | { runDir
   const { scenario = 'unknown', ...rest } = saved;
   let config: RunConfig;
   try {
-    config = resolveConfig(rest, args.steps !== undefined ? [`run.steps=${args.steps}`] : []);
+    config = resolveConfig(rest);
   } catch (e) {
     throw new UserError(`${join(runDir, 'config.json')}: ${(e as Error).message}`);
   }
   {
     const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
     try {
-      const last = log.tail(50).map((e) => e.event.type);
-      const completed = log.seqOf('RunCompleted') !== undefined;
-      if (completed && (args.steps === undefined || args.steps <= config.run.steps)) {
-        return { runDir, finished: true };
-      }
-      if (last.length === 0) throw new UserError(`${args.runDir}: the log is empty; start the run again with dare run`);
+      if (log.seqOf('RunCompleted') !== undefined) return { runDir, finished: true };
+      if (log.seqOf('RunStarted') === undefined) throw new UserError(`${args.runDir}: the run never started (no RunStarted); start it again with dare run`);
     } finally {
       await log.close();
     }
   }
-  if (args.steps !== undefined) writeAtomic(join(runDir, 'config.json'), JSON.stringify({ scenario, ...config }, null, 2) + '\n');
+  // The logged configuration is authoritative (replay recomputes every decision from it): a different
+  // step count would make the resumed decisions disagree with the log's own RunStarted.
+  if (args.steps !== undefined && args.steps !== config.run.steps) {
+    throw new UserError(`--steps ${args.steps}: this run was started with run.steps=${config.run.steps}; a logged run keeps its configuration`);
+  }
   return execute({ runDir, config, scenario, fresh: false, nats: args.nats, logger: args.logger, progress: args.progress ?? false });
 }
 

@@ -61,6 +61,26 @@ export class BridgeInputError extends Error {
   override name = 'BridgeInputError';
 }
 
+/**
+ * Fault injection for the kill -9 tests: DARE_FAULT_PAUSE="update:300,checkpoint:300" holds the bridge for
+ * that many ms after the worker applied an update (before UpdateCompleted is logged) and after a checkpoint
+ * file is written (before it is registered), so a kill lands in the two most delicate moments.
+ */
+const FAULT_PAUSES: Record<string, number> = Object.fromEntries(
+  (process.env.DARE_FAULT_PAUSE ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((p) => {
+      const [k, v] = p.split(':');
+      return [k.trim(), Number(v)];
+    }),
+);
+
+async function faultPause(point: 'update' | 'checkpoint'): Promise<void> {
+  const ms = FAULT_PAUSES[point];
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+}
+
 /** Prompts per rollout job (fixed: a re-issued chunk must be the same job). */
 export const ROLLOUT_CHUNK = 64;
 /** Rows per score job. */
@@ -138,7 +158,13 @@ export class Bridge {
    */
   static async create(deps: BridgeDeps): Promise<Bridge> {
     const b = new Bridge(deps);
-    await b.start();
+    try {
+      await b.start();
+    } catch (err) {
+      // a worker process we started must not outlive a failed start (the host gets no Bridge to close)
+      if (!deps.worker) await b.worker?.close().catch(() => undefined);
+      throw err;
+    }
     return b;
   }
 
@@ -166,7 +192,7 @@ export class Bridge {
     if (config.worker.kind === 'tiny' && config.worker.warmStartSteps > 0 && !this.restoreFrom) await this.warmStart();
     await this.deps.append([this.joinedEvent(this.worker.info, init)]);
     this.started = true;
-    logger.info({ worker: this.name, device: init.device, dtype: init.dtype, offset: this.offset }, 'worker joined');
+    logger.info({ worker: this.name, device: init.device, dtype: init.dtype }, 'worker joined');
   }
 
   private joinedEvent(info: WorkerInfo, init: JobResult | undefined): DareEvent {
@@ -522,6 +548,8 @@ export class Bridge {
       // blobs first: a RolloutCompleted in the log always has its rows
       await log.putBlobs(blobs);
       await this.deps.append(events);
+      // one line per chunk that reached the log: the resume tests check no chunk is generated twice
+      this.deps.logger.info({ request: ev.id, chunk: k, prompts: events.length }, 'rollout chunk logged');
     }
     if (generated > 0) this.deps.logger.info({ request: ev.id, prompts: n, samples: generated, policyVersion: this.version }, 'rollouts completed');
   }
@@ -635,6 +663,7 @@ export class Bridge {
 
   private async update(ev: EventOf<'UpdateRequested'>): Promise<void> {
     const data = await this.applyUpdate(ev);
+    await faultPause('update');
     await this.deps.append([makeEvent('UpdateCompleted', data, { run: this.deps.run, id: eventId('UpdateCompleted', data.step), cause: ev.id })]);
     this.deps.logger.info({ request: ev.id, policyVersion: data.policyVersion, loss: data.loss, rows: ev.data.rowGroup.length }, 'update completed');
   }
@@ -654,6 +683,7 @@ export class Bridge {
       fail(`save ${ev.id}: the worker saved version ${res.policyVersion}, expected ${d.policyVersion + this.offset}`);
     }
     const bytes = Math.max(0, Math.round(finite(res.bytes, `save ${ev.id}: bytes`)));
+    await faultPause('checkpoint');
     await log.registerCheckpoint({ path: rel, sha256: res.sha256, policyVersion: d.policyVersion, seq: log.lastSeq() });
     await this.deps.append([
       makeEvent(

@@ -168,27 +168,46 @@ function newAccumulators(numPrompts: number): Accumulators {
  * Fast path (finite c ≤ FIXED_SHIFT_MAX_CLIP): every weight is shifted by the constant c instead of the
  * per-prompt max, w_i = e^(ℓ̂_i − c). ESS and the self-normalised mean are invariant to a common factor of a
  * prompt's weights, so this equals the max-shifted estimate up to float rounding, in one pass, with each
- * run of consecutive same-prompt rows summed in registers and merged once.
+ * run of consecutive same-prompt rows summed in registers and merged once (a run split across chunks, or
+ * rows of a prompt spread over the buffer, just add up).
+ *
+ * The rows are processed in chunks by a separate function so V8 optimises it as a normal hot function
+ * after a few chunks; one long loop would run the first two calls in slower on-stack-replacement code.
  */
+const CHUNK_ROWS = 16384;
+
 function accumulateFixedShift(rows: SnisRows, numPrompts: number, c: number, acc: Accumulators): void {
+  const n = rows.prompt.length;
+  // c is finite here, so every ℓ̂ is finite: the variance shift K is the first ℓ̂ (0 without rows or if
+  // row 0 is invalid, which the chunk then reports).
+  let shiftK = 0;
+  if (n > 0) {
+    const l0 = Math.min(c, Math.max(-c, rows.currentLogProb[0] - rows.behaviourLogProb[0]));
+    if (l0 === l0) shiftK = l0;
+  }
+  for (let i0 = 0; i0 < n; i0 += CHUNK_ROWS) fixedShiftChunk(rows, i0, Math.min(n, i0 + CHUNK_ROWS), numPrompts, c, shiftK, acc);
+  acc.finiteRows = n;
+}
+
+function fixedShiftChunk(
+  rows: SnisRows,
+  i0: number,
+  i1: number,
+  numPrompts: number,
+  c: number,
+  shiftK: number,
+  acc: Accumulators,
+): void {
   const { prompt, behaviourLogProb: mu, currentLogProb: pi, reward } = rows;
   const { sumW, sumW2, sumWR, count, sumR } = acc;
-  const n = prompt.length;
   const negC = -c;
   let clippedPos = 0;
   let clippedNeg = 0;
   let sumAbsL = 0;
   let s1 = 0;
   let s2 = 0;
-  // c is finite here, so every ℓ̂ is finite: use K = first ℓ̂ (or 0 without rows).
-  let shiftK = 0;
-  if (n > 0) {
-    const l0 = pi[0] - mu[0];
-    shiftK = l0 > c ? c : l0 < negC ? negC : l0;
-    if (shiftK !== shiftK) shiftK = 0; // invalid row 0 is reported below
-  }
-  let i = 0;
-  while (i < n) {
+  let i = i0;
+  while (i < i1) {
     const q = prompt[i];
     if (q >= numPrompts) throw new RangeError(`snis: row ${i} has prompt ${q} ≥ numPrompts ${numPrompts}`);
     let sw = 0;
@@ -218,7 +237,7 @@ function accumulateFixedShift(rows: SnisRows, numPrompts: number, c: number, acc
       swr += w * hit;
       sr += hit;
       j++;
-    } while (j < n && prompt[j] === q);
+    } while (j < i1 && prompt[j] === q);
     sumW[q] += sw;
     sumW2[q] += sw2;
     sumWR[q] += swr;
@@ -226,12 +245,11 @@ function accumulateFixedShift(rows: SnisRows, numPrompts: number, c: number, acc
     sumR[q] += sr;
     i = j;
   }
-  acc.clippedPos = clippedPos;
-  acc.clippedNeg = clippedNeg;
-  acc.sumAbsL = sumAbsL;
-  acc.s1 = s1;
-  acc.s2 = s2;
-  acc.finiteRows = n;
+  acc.clippedPos += clippedPos;
+  acc.clippedNeg += clippedNeg;
+  acc.sumAbsL += sumAbsL;
+  acc.s1 += s1;
+  acc.s2 += s2;
 }
 
 /**

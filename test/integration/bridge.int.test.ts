@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { makeEvent, type DareEvent, type EventOf, type Logged } from '../../events/catalogue.ts';
@@ -14,6 +14,7 @@ import { resolveConfig, type RunConfig } from '../../events/config.ts';
 import { EventLog } from '../../store/eventLog.ts';
 import { makeContext, type DecideContext } from '../../actors/actor.ts';
 import { learnerActor, updateRequest, type LearnerState } from '../../actors/learner/learnerActor.ts';
+import { buildHintPrompt, extractSkeleton } from '../../actors/learner/hints.ts';
 import { Bridge, chunkSeed, ROLLOUT_CHUNK, WARMSTART_PATH } from '../../gpu-bridge/bridge.ts';
 import { decodeGroupBlob } from '../../gpu-bridge/blobs.ts';
 import { initArgs, simPromptTable } from '../../gpu-bridge/workerFactory.ts';
@@ -27,8 +28,10 @@ const RUN = 'bridge-test';
 /** A SimWorker that counts the jobs it is asked to do (instanceof SimWorker still holds: the oracle is used). */
 class CountingSim extends SimWorker {
   readonly jobs = new Map<string, number>();
+  lastArgs: Record<string, unknown> = {};
   override request(job: string, args: Record<string, unknown>, opts?: RequestOptions): Promise<JobResult> {
     this.jobs.set(job, (this.jobs.get(job) ?? 0) + 1);
+    this.lastArgs = args;
     return super.request(job, args, opts);
   }
   count(job: string): number {
@@ -284,6 +287,33 @@ describe('gpu-bridge with the sim worker', () => {
     appendFileSync(join(tmp.dir, 'checkpoints/v2.ckpt'), ' ');
   });
 
+  it('hinted rollouts: the hint prompt is built from the source row, hinted rows come last and are flagged', async () => {
+    const src = decodeGroupBlob(h.log.getBlob('g/1/5'), 'g/1/5');
+    const before = h.log.lastSeq();
+    const rr = await h.put(
+      makeEvent('RolloutRequested', {
+        step: 3, purpose: 'reference', prompts: Uint32Array.of(5, 6), rollouts: Uint16Array.of(4, 3), hints: Uint16Array.of(2, 0), hintSources: ['g/1/5#1', ''],
+        temperature: 1, maxTokens: 64, seed: 9,
+      }, { run: RUN, id: 'RolloutRequested/reference/3' }),
+    );
+    await bridge.onEvent(rr);
+    const jobPrompts = sim.lastArgs.prompts as Array<{ promptId: string; text: string; n: number }>;
+    // no prompt rows in this log: the sim's question is its index, the data source unknown
+    expect(jobPrompts).toEqual([
+      { promptId: '5', text: '5', n: 2 },
+      { promptId: '5', text: buildHintPrompt('5', extractSkeleton(src.rows[1].text), ''), n: 2 },
+      { promptId: '6', text: '6', n: 3 },
+    ]);
+    const out = h.since(before + 1).map((e) => e.event as EventOf<'RolloutCompleted'>);
+    expect(out.map((e) => [e.id, e.data.group])).toEqual([
+      ['RolloutCompleted/reference/3/5', 'g/reference/3/5'],
+      ['RolloutCompleted/reference/3/6', 'g/reference/3/6'],
+    ]);
+    expect(Array.from(out[0].data.hinted)).toEqual([0, 0, 1, 1]);
+    expect(Array.from(out[1].data.hinted)).toEqual([0, 0, 0]);
+    expect(decodeGroupBlob(h.log.getBlob('g/reference/3/5'), 'g/reference/3/5').rows).toHaveLength(4);
+  });
+
   it('restore() in a fresh Bridge loads the valid checkpoint and re-applies later updates: same weights, no rollouts', async () => {
     const fresh = new CountingSim();
     const { warnings, logger } = quietLogger();
@@ -307,13 +337,13 @@ describe('gpu-bridge with the sim worker', () => {
       // a worker job error is a run failure: RunFailed with the reason, and the error surfaces
       const bad = await h.put(
         makeEvent('RolloutRequested', {
-          step: 3, purpose: 'reference', prompts: Uint32Array.of(1), rollouts: Uint16Array.of(2), hints: Uint16Array.of(0), hintSources: [''],
+          step: 4, purpose: 'reference', prompts: Uint32Array.of(1), rollouts: Uint16Array.of(2), hints: Uint16Array.of(0), hintSources: [''],
           temperature: 1, maxTokens: 0, seed: 5,
-        }, { run: RUN, id: 'RolloutRequested/reference/3' }),
+        }, { run: RUN, id: 'RolloutRequested/reference/4' }),
       );
       await expect(b.onEvent(bad)).rejects.toThrow(/maxTokens/);
-      const failed = h.log.read(h.log.seqOf('RunFailed/RolloutRequested/reference/3')!)[0].event as EventOf<'RunFailed'>;
-      expect(failed.cause).toBe('RolloutRequested/reference/3');
+      const failed = h.log.read(h.log.seqOf('RunFailed/RolloutRequested/reference/4')!)[0].event as EventOf<'RunFailed'>;
+      expect(failed.cause).toBe('RolloutRequested/reference/4');
       expect(failed.data.reason).toMatch(/bad_request.*maxTokens/);
     } finally {
       await b.close();
@@ -324,8 +354,9 @@ describe('gpu-bridge with the sim worker', () => {
 const torchCheck = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
 const HAVE_TORCH = torchCheck.status === 0;
 
-describe.skipIf(!HAVE_TORCH)('gpu-bridge with the tiny PyTorch worker (skipped: /usr/bin/python3 cannot import torch)', () => {
-  it('warm start, arithmetic rollouts rewarded by the arithmetic verifier, an update at version 1 and a checkpoint', async () => {
+// skipped where /usr/bin/python3 cannot import torch (the tiny worker needs it)
+describe.skipIf(!HAVE_TORCH)('gpu-bridge with the tiny PyTorch worker', () => {
+  it('warm start, arithmetic rollouts rewarded by the arithmetic verifier, update at version 1, worker restart and resume keep the weights', async () => {
     const tmp = tempDir('dare-bridge-tiny-');
     const config = resolveConfig({
       run: { seed: 3 },
@@ -367,10 +398,40 @@ describe.skipIf(!HAVE_TORCH)('gpu-bridge with the tiny PyTorch worker (skipped: 
       // the warm start moved the worker's own counter; the log's first update is still version 1
       const uc = await updateStep(h, bridge);
       expect(uc.data.policyVersion).toBe(1);
+
+      // kill the worker process: WorkerLost, a restart (WorkerJoined generation 1), and the Supervisor's
+      // restore (init → warm-start checkpoint → update 1) gives the same weights: identical scores
+      const groups = prompts.map((p) => `g/1/${p}`);
+      const score = async (step: number) => {
+        await bridge!.onEvent(await h.put(makeEvent('ScoreRequested', { epoch: 0, step, groups, rows: 32 }, { run: RUN, id: `ScoreRequested/${step}` })));
+        return (h.log.read(h.log.seqOf(`ScoreCompleted/${step}`)!)[0].event as EventOf<'ScoreCompleted'>).data;
+      };
+      const s1 = await score(1);
+      const pid = (bridge as unknown as { worker: { info: { pid: number } } }).worker.info.pid;
+      process.kill(pid, 'SIGKILL');
+      const s2 = await score(2);
+      expect(s2.policyVersion).toBe(1);
+      expect(Array.from(s2.current)).toEqual(Array.from(s1.current));
+      for (let i = 0; i < 100 && !h.log.read(1).some((e) => e.event.id.startsWith('WorkerJoined/tiny/1/')); i++) await new Promise((r) => setTimeout(r, 50));
+      const life = h.log.read(1).map((e) => e.event).filter((e) => e.type === 'WorkerLost' || e.type === 'WorkerJoined');
+      expect(life.map((e) => e.id.split('/').slice(0, 3).join('/'))).toEqual(['WorkerJoined/tiny/0', 'WorkerLost/tiny/0', 'WorkerJoined/tiny/1']);
+      expect((life[1] as EventOf<'WorkerLost'>).data.reason).toMatch(/SIGKILL/);
       const cr = await h.put(makeEvent('CheckpointRequested', { policyVersion: 1, path: 'checkpoints/v1.ckpt' }, { run: RUN, id: 'CheckpointRequested/1' }));
       await bridge.onEvent(cr);
       const saved = h.log.read(h.log.seqOf('CheckpointSaved/1')!)[0].event as EventOf<'CheckpointSaved'>;
       expect(saved.data.sha256).toBe(sha256(readFileSync(join(tmp.dir, 'checkpoints/v1.ckpt'))));
+      await bridge.close();
+
+      // resume in a new process without the v1 file: the warm-start checkpoint (version 0) plus the logged
+      // update 1 re-applied give the same weights as before (identical scores)
+      rmSync(join(tmp.dir, 'checkpoints/v1.ckpt'));
+      const { warnings, logger } = quietLogger();
+      bridge = await Bridge.create({ run: RUN, config, runDir: tmp.dir, log: h.log, append: h.append, logger });
+      expect(await bridge.restore()).toEqual({ checkpoint: WARMSTART_PATH, policyVersion: 1, reapplied: 1 });
+      expect(warnings).toContain('registered checkpoint is missing: skipped');
+      const s3 = await score(3);
+      expect(s3.policyVersion).toBe(1);
+      expect(Array.from(s3.current)).toEqual(Array.from(s1.current));
     } finally {
       await bridge?.close();
       await h.log.close();

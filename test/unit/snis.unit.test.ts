@@ -187,6 +187,38 @@ describe('SNIS (dare-reference §2)', () => {
     }
   });
 
+  it('a prompt whose rows straddle an internal chunk boundary (16384 rows) is pooled correctly', () => {
+    const prng = new Prng({ seed: 4, step: 0, purpose: 'test/snis-chunks' });
+    const n = 40_000;
+    const per = 7; // 16384 = 7·2340 + 4: prompt 2340 owns rows 16380..16386 across the boundary
+    const rows: SnisRows = {
+      prompt: Uint32Array.from({ length: n }, (_, i) => Math.floor(i / per)),
+      behaviourLogProb: Float64Array.from({ length: n }, () => -30 * prng.nextFloat()),
+      currentLogProb: new Float64Array(n),
+      reward: Uint8Array.from({ length: n }, () => (prng.nextFloat() < 0.3 ? 1 : 0)),
+    };
+    for (let i = 0; i < n; i++) rows.currentLogProb[i] = rows.behaviourLogProb[i] + 2 * prng.nextNormal();
+    const numPrompts = Math.ceil(n / per);
+    const r = snisEstimate(rows, { numPrompts, clip: 4, essThreshold: 1.5 });
+    for (const q of [0, 2339, 2340, 2341, numPrompts - 1]) {
+      const ls: number[] = [];
+      const rs: number[] = [];
+      for (let i = q * per; i < Math.min(n, (q + 1) * per); i++) {
+        ls.push(Math.max(-4, Math.min(4, rows.currentLogProb[i] - rows.behaviourLogProb[i])));
+        rs.push(rows.reward[i]);
+      }
+      const mx = Math.max(...ls);
+      const w = ls.map((l) => Math.exp(l - mx));
+      const sw = w.reduce((a, b) => a + b, 0);
+      const ess = sw ** 2 / w.reduce((a, b) => a + b * b, 0);
+      const raw = rs.reduce((a, b) => a + b, 0) / rs.length;
+      const a = ess < 1.5 ? raw : w.reduce((acc, wi, j) => acc + wi * rs[j], 0) / sw;
+      expect(r.rowCount[q]).toBe(rs.length);
+      expect(r.ess[q]).toBeCloseTo(ess, 10);
+      expect(r.difficulty[q]).toBeCloseTo(1 - a, 12);
+    }
+  });
+
   it('is deterministic: same rows ⇒ byte-identical outputs', () => {
     const a = snisEstimate(handRows(), { numPrompts: 2, clip: 2, essThreshold: 1.2 });
     const b = snisEstimate(handRows(), { numPrompts: 2, clip: 2, essThreshold: 1.2 });

@@ -81,16 +81,35 @@ def entropy_from_logp(logp_all: torch.Tensor) -> torch.Tensor:
 
 class Engine:
     def __init__(self, policy: Policy, optim: OptimConfig, max_prompt_tokens: int, max_response_tokens: int,
-                 batch_tokens: int = 65536):
+                 batch_tokens: int = 65536, rollout_rows: int = 1024):
         self.policy = policy
         self.optim_cfg = optim
         self.max_prompt_tokens = max_prompt_tokens
         self.max_response_tokens = max_response_tokens
-        self.batch_tokens = batch_tokens  # token budget of one forward pass (rows x padded length)
+        self.batch_tokens = batch_tokens  # score/update/sft: token budget of one forward pass (rows x padded length)
+        self.rollout_rows = rollout_rows  # sampling: rows decoded together (their KV cache is the memory cost)
         self.policy_version = 0
         self.params = [p for p in policy.model.parameters() if p.requires_grad]
         self.optimizer = self._make_optimizer(optim.lr)
         policy.model.eval()  # dropout is never used: behaviour and update log-probs must agree
+        # The KL reference π_ref: the policy at init, replaced by the policy at the end of each sft (the
+        # warm-started model). A CPU copy; saved in checkpoints so resume restores it.
+        self.ref_state = self._snapshot()
+
+    def _snapshot(self) -> dict:
+        return {k: v.detach().to("cpu", copy=True) for k, v in self.policy.model.state_dict().items()}
+
+    @torch.no_grad()
+    def reference_logprobs(self, rows: list[tuple[np.ndarray, np.ndarray]], temperature: float) -> list[np.ndarray]:
+        """Log-probs of the given tokens under π_ref: swap the reference weights in, score, swap back
+        (load_state_dict copies in place, so the optimiser's parameters stay the same objects)."""
+        model = self.policy.model
+        current = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        model.load_state_dict(self.ref_state)
+        try:
+            return self.score(rows, temperature)
+        finally:
+            model.load_state_dict(current)
 
     def _make_optimizer(self, lr: float) -> torch.optim.Optimizer:
         c = self.optim_cfg
@@ -139,8 +158,8 @@ class Engine:
         row_keys: uint64 per row, the row's index in the request (keys the sampling noise, noise.py).
         greedy: argmax (log-probs then under T = 1)."""
         out: list[Sample] = []
-        longest = max(len(p) for p in prompts)
-        for a, b in self._chunks(len(prompts), longest + max_tokens):
+        for a in range(0, len(prompts), self.rollout_rows):
+            b = min(len(prompts), a + self.rollout_rows)
             out.extend(self._sample_chunk(prompts[a:b], row_keys[a:b], temperature, max_tokens, seed, greedy,
                                           want_entropy))
         return out
@@ -276,6 +295,13 @@ class Engine:
         coefs = token_coefficients(n_tok, [r.weight for r in rows], included, aggregation, l_const)
         total_tokens = sum(n for n, inc in zip(n_tok, included) if inc)
 
+        if kl_coeff != 0.0:
+            need = [i for i, r in enumerate(rows) if r.ref_logprobs is None and included[i] and n_tok[i] > 0]
+            if need:
+                ref_lps = self.reference_logprobs([(rows[i].prompt, rows[i].tokens) for i in need], temperature)
+                for i, lp in zip(need, ref_lps):
+                    rows[i].ref_logprobs = lp
+
         self.optimizer.zero_grad(set_to_none=True)
         sums = {"pg": 0.0, "clip": 0.0, "kl": 0.0, "ent": 0.0, "refkl": 0.0}
         bin_sum: dict[int, float] = {}
@@ -316,7 +342,7 @@ class Engine:
 
                 sums["pg"] += float(pg.detach())
                 sums["clip"] += float((clipped.float() * m).sum())
-                sums["kl"] += float(((old - logp.detach()) * m).sum())
+                sums["kl"] += float((k3(logp.detach(), old) * m).sum())
                 sums["ent"] += float((ent.detach() * m).sum())
                 per_row = (loss_tok.detach() * m).sum(1).cpu().numpy()
                 for j, r in enumerate(part):
@@ -390,6 +416,7 @@ class Engine:
                 loss_sum += float(loss.detach())
             self._step(opt, stepped=True)
             losses.append(loss_sum)
+        self.ref_state = self._snapshot()
         self.policy_version += 1
         return {"loss": losses[-1] if losses else 0.0, "meanLoss": float(np.mean(losses)) if losses else 0.0,
                 "steps": steps, "policyVersion": self.policy_version}
@@ -417,6 +444,7 @@ class Engine:
             "policyVersion": self.policy_version,
             "model": self.policy.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
+            "reference": self.ref_state,
             "rng": rng,
         }
         directory = os.path.dirname(os.path.abspath(path))
@@ -440,15 +468,22 @@ class Engine:
             actual = file_sha256(path)
             if actual != sha256.lower():
                 raise BadRequest(f"sha256: checkpoint {path} has sha256 {actual}, expected {sha256}")
-        state = _torch_load(path, self.device)
+        try:
+            state = _torch_load(path, self.device)
+        except Exception as e:  # noqa: BLE001 - a truncated or foreign file
+            raise BadRequest(f"path: cannot read {path} as a checkpoint ({type(e).__name__}: {e})") from None
         if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
             raise BadRequest(f"path: {path} is not a {CHECKPOINT_FORMAT} file")
+        missing = [k for k in ("describe", "model", "optimizer", "reference", "policyVersion") if k not in state]
+        if missing:
+            raise BadRequest(f"path: checkpoint {path} lacks {', '.join(missing)}")
         mine = self.policy.describe()
         if state["describe"] != mine:
             raise BadRequest(f"path: checkpoint was written by a different model ({state['describe']}); "
                              f"this worker has {mine}")
         self.policy.model.load_state_dict(state["model"], strict=True)
         self.optimizer.load_state_dict(state["optimizer"])
+        self.ref_state = {k: v.to("cpu") for k, v in state["reference"].items()}
         self.policy_version = int(state["policyVersion"])
         rng = state.get("rng", {})
         if "torch" in rng:

@@ -95,7 +95,11 @@ class Worker:
         )
         max_prompt = A.get_uint(args, "maxPromptTokens", lo=1)
         max_resp = A.get_uint(args, "maxResponseTokens", lo=1)
-        batch_tokens = A.get_uint(args, "batchTokens", default=65536, lo=1)
+        # Rows x padded length per forward pass. hf: the float32 logits alone are tokens x vocab x 4 bytes
+        # (8192 x 152k x 4 = 5 GB for Qwen), and log-softmax, its exp and the gradient triple that.
+        batch_tokens = A.get_uint(args, "batchTokens", default=65536 if self.kind == "tiny" else 8192, lo=1)
+        # Rows sampled together; their KV cache grows with maxTokens (hf: ~28 KB per token for a 1.5B GQA model).
+        rollout_rows = A.get_uint(args, "rolloutRows", default=1024 if self.kind == "tiny" else 128, lo=1)
 
         if device_name == "cuda" and not torch.cuda.is_available():
             raise BadRequest("device: 'cuda' requested but torch sees no CUDA device")
@@ -123,7 +127,7 @@ class Worker:
         if max_prompt + max_resp > policy.max_len:
             raise BadRequest(f"maxPromptTokens + maxResponseTokens = {max_prompt + max_resp} exceeds the model's "
                              f"{policy.max_len} positions")
-        self.engine = Engine(policy, optim, max_prompt, max_resp, batch_tokens)
+        self.engine = Engine(policy, optim, max_prompt, max_resp, batch_tokens, rollout_rows)
         self.init_id = rid
         print(f"dare_worker: {self.kind} on {device} ({policy.dtype_name}), "
               f"{sum(p.numel() for p in policy.model.parameters())} params", file=sys.stderr)
@@ -264,12 +268,9 @@ class Worker:
                 raise BadRequest(f"{path}.oldLogprobs has {len(old)} entries for {len(tokens)} tokens")
             if not np.all(np.isfinite(old)):
                 raise BadRequest(f"{path}.oldLogprobs holds a non-finite value")
-            ref = A.get_f4(r, "refLogprobs", path, default=None)
-            if kl_coeff != 0.0:
-                if ref is None:
-                    raise BadRequest(f"{path}.refLogprobs is required when klCoeff != 0")
-                if len(ref) != len(tokens):
-                    raise BadRequest(f"{path}.refLogprobs has {len(ref)} entries for {len(tokens)} tokens")
+            ref = A.get_f4(r, "refLogprobs", path, default=None)  # absent: the worker's own reference policy
+            if ref is not None and len(ref) != len(tokens):
+                raise BadRequest(f"{path}.refLogprobs has {len(ref)} entries for {len(tokens)} tokens")
             clip_lo = A.get_float(r, "clipLo", path, lo=0.0)
             clip_hi = A.get_float(r, "clipHi", path, lo=0.0)
             if clip_hi < clip_lo:

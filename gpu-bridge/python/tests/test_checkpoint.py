@@ -54,6 +54,7 @@ def test_save_load_round_trip_is_bit_exact(make_worker, tmp_path):
     assert ok(b, "load", {"path": path, "sha256": saved["sha256"]}) == {"policyVersion": 2}
     assert_same_tensors(a.engine.policy.model.state_dict(), b.engine.policy.model.state_dict(), "model")
     assert_same_tensors(a.engine.optimizer.state_dict(), b.engine.optimizer.state_dict(), "optimizer")
+    assert_same_tensors(a.engine.ref_state, b.engine.ref_state, "reference")
     assert torch.equal(torch.get_rng_state(), rng_at_save)
 
     # Same state => the next update is identical too (Adam moments included).
@@ -74,6 +75,9 @@ def test_wrong_sha256_and_foreign_checkpoints_are_rejected(make_worker, tmp_path
     assert b.engine.state_hash() == before and b.engine.policy_version == 0
     e = err(b, "load", {"path": str(tmp_path / "missing.pt")})
     assert e["code"] == "bad_request" and "no checkpoint file" in e["message"]
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    e = err(b, "load", {"path": str(tmp_path / "junk.pt")})
+    assert e["code"] == "bad_request" and "cannot read" in e["message"]
     other = make_worker(seed=22, model={"dModel": 48, "nLayers": 1, "nHeads": 2, "maxLen": 32})
     e = err(other, "load", {"path": path, "sha256": saved["sha256"]})
     assert e["code"] == "bad_request" and "different model" in e["message"]

@@ -55,7 +55,7 @@ def hf_worker(model_dir, seed=0):
     path, _, _ = model_dir
     w = Worker("hf")
     res = ok(w, "init", {"seed": seed, "kind": "hf", "modelPath": path, "device": "cpu", "deterministic": True,
-                         "optim": {"lr": 1e-3, "weightDecay": 0.0}, "maxPromptTokens": 24, "maxResponseTokens": 12})
+                         "optim": {"lr": 1e-3, "weightDecay": 0.0}, "maxPromptTokens": 48, "maxResponseTokens": 12})
     return w, res
 
 
@@ -99,17 +99,22 @@ def test_update_direction_sft_and_checkpoint(model_dir, tmp_path):
            "advantage": 1.0, "clipLo": 0.8, "clipHi": 1.28}
     for _ in range(3):
         ok(w, "update", {"rows": [row], "aggregation": "token-mean", "temperature": 1.0})
-    assert ok(w, "score", score)["sums"][0] > before + 0.05
+    after = ok(w, "score", score)
+    assert after["sums"][0] > before + 0.05
+    # KL to the worker's own reference (the init weights), computed by swapping those weights in: positive now.
+    kl = ok(w, "update", {"rows": [row], "aggregation": "token-mean", "temperature": 1.0, "klCoeff": 0.1,
+                          "entropyCoeff": 0.0})
+    assert kl["refKl"] > 0 and kl["policyVersion"] == 4
 
     sft = ok(w, "sft", {"examples": [{"text": "1+1=", "completion": "2"}], "steps": 3, "batchSize": 2, "lr": 1e-3, "seed": 0})
-    assert np.isfinite(sft["loss"]) and sft["policyVersion"] == 4
+    assert np.isfinite(sft["loss"]) and sft["policyVersion"] == 5
 
     path = str(tmp_path / "hf.pt")
     saved = ok(w, "save", {"path": path})
     with open(path, "rb") as f:
         assert hashlib.sha256(f.read()).hexdigest() == saved["sha256"]
     w2, _ = hf_worker(model_dir, seed=5)
-    assert ok(w2, "load", {"path": path, "sha256": saved["sha256"]})["policyVersion"] == 4
+    assert ok(w2, "load", {"path": path, "sha256": saved["sha256"]})["policyVersion"] == 5
     sa, sb = w.engine.policy.model.state_dict(), w2.engine.policy.model.state_dict()
     assert all(torch.equal(sa[k], sb[k]) for k in sa)
     assert ok(w2, "score", score) == ok(w, "score", score)

@@ -148,19 +148,47 @@ def test_mask_truncated_and_other_aggregations(make_worker):
     assert res["pgLoss"] == pytest.approx(0.5 * (-0.5 * n0 + n1) / 8, abs=1e-5)
     e = err(w2, "update", {"rows": [row(s0, 1.0)], "aggregation": "seq-mean-token-sum-norm", "temperature": 1.0})
     assert e["code"] == "bad_request" and "lConst" in e["message"]
-    e = err(w2, "update", {"rows": [row(s0, 1.0)], "aggregation": "token-mean", "temperature": 1.0, "klCoeff": 0.1})
+    e = err(w2, "update", {"rows": [row(s0, 1.0, refLogprobs=b"\0\0\0\0" * (n0 + 1))], "aggregation": "token-mean",
+                           "temperature": 1.0, "klCoeff": 0.1})
     assert e["code"] == "bad_request" and "rows[0].refLogprobs" in e["message"]
     e = err(w2, "update", {"rows": [row(s0, 1.0, oldLogprobs=b"")], "aggregation": "token-mean", "temperature": 1.0})
     assert e["code"] == "bad_request" and "rows[0].oldLogprobs" in e["message"]
 
 
-def test_entropy_and_reference_kl_terms(make_worker):
+def test_entropy_and_caller_reference_kl_terms(make_worker):
     w = make_worker(seed=16)
     (s,) = one_rollout(w, n_prompts=1)
     res = update(w, [row(s, 1.0, refLogprobs=s["logprobs"])], entropyCoeff=0.01, klCoeff=0.5)
     # ref = current log-probs: k3 = e^0 - 0 - 1 = 0; loss = pg - 0.01 * entropy + 0.5 * 0
     assert abs(res["refKl"]) < 1e-6
     assert res["loss"] == pytest.approx(res["pgLoss"] - 0.01 * res["entropy"], abs=1e-6)
+
+
+def k3_mean(ref, logp):
+    x = ref.astype(np.float64) - logp.astype(np.float64)
+    return float(np.mean(np.exp(x) - x - 1))
+
+
+def test_internal_reference_is_the_init_policy_then_the_sft_policy(make_worker):
+    w = make_worker(seed=18)
+    fresh = make_worker(seed=18)  # same seed: holds the init weights, i.e. w's reference
+    (s,) = one_rollout(w, n_prompts=1)
+    rows = [row(s, 1.0)]
+    assert abs(update(w, rows, klCoeff=0.5)["refKl"]) < 1e-6  # at init the policy is its own reference
+    for _ in range(3):
+        update(w, rows)
+    sc = {"rows": [{"promptTokens": s["promptTokens"], "tokens": s["tokens"]}], "temperature": 1.0}
+    logp_now = f4(ok(w, "score", sc)["logprobs"][0])
+    logp_ref = f4(ok(fresh, "score", sc)["logprobs"][0])
+    expected = k3_mean(logp_ref, logp_now)  # x = log π_ref − log π_θ, token mean
+    assert expected > 1e-4
+    res = update(w, rows, klCoeff=0.5)
+    assert res["refKl"] == pytest.approx(expected, rel=1e-4, abs=1e-7)
+    # the reference swap left the weights as they were: the update's kl (behaviour vs current) saw them
+    assert res["kl"] == pytest.approx(k3_mean(f4(s["logprobs"]), logp_now), rel=1e-4, abs=1e-7)
+
+    ok(w, "sft", {"examples": [{"text": "1+1=", "completion": "2"}], "steps": 2, "batchSize": 1, "lr": 1e-3, "seed": 0})
+    assert abs(update(w, rows, klCoeff=0.5)["refKl"]) < 1e-6  # sft made the warm-started policy the reference
 
 
 def test_micro_batching_does_not_change_the_update(make_worker):

@@ -1,0 +1,80 @@
+/** Helpers for tests that run `dare` as a real process and look at its run directory. */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeEvent } from '../../events/codec.ts';
+import type { DareEvent } from '../../events/catalogue.ts';
+import { EventLog } from '../../store/eventLog.ts';
+
+export interface DareProcess {
+  exit: Promise<number>;
+  stderr(): string;
+  stdout(): string;
+  /** SIGKILL the process once `pred` holds (polled) or after `timeoutMs`; false if it ended first. */
+  killWhen(pred: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean>;
+}
+
+export function runDare(args: string[], env: Record<string, string> = {}): DareProcess {
+  const child = spawn(process.execPath, ['cli/dare.js', ...args], {
+    env: { ...process.env, DARE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  let out = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  let ended = false;
+  const exit = new Promise<number>((resolve) =>
+    child.once('exit', (code, signal) => {
+      ended = true;
+      resolve(code ?? (signal === 'SIGKILL' ? 137 : 1));
+    }),
+  );
+  return {
+    exit,
+    stderr: () => err,
+    stdout: () => out,
+    async killWhen(pred, timeoutMs) {
+      const start = Date.now();
+      while (!ended) {
+        if (Date.now() - start >= timeoutMs || (await pred())) break;
+        await new Promise((r) => setTimeout(r, 15));
+      }
+      if (ended) return false;
+      child.kill('SIGKILL');
+      await exit;
+      return true;
+    },
+  };
+}
+
+/** Does the run's log hold an event with this id (or satisfy the predicate)? */
+export function logHas(runDir: string, what: string | ((log: EventLog) => boolean)): boolean {
+  if (!existsSync(join(runDir, 'log', 'data.mdb'))) return false;
+  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+  try {
+    return typeof what === 'string' ? log.seqOf(what) !== undefined : what(log);
+  } finally {
+    void log.close();
+  }
+}
+
+/** Events that a crash and resume add, and that never influence a decision. */
+export const LIFECYCLE = new Set(['WorkerJoined', 'WorkerLost', 'RunResumed', 'ControlApplied']);
+
+/** The log's content for comparing runs: every other event, encoded with ts = 0. */
+export function comparableContent(runDir: string): { ids: string[]; bytes: Buffer[] } {
+  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+  try {
+    const ids: string[] = [];
+    const bytes: Buffer[] = [];
+    for (const { event } of log.iterate(1)) {
+      if (LIFECYCLE.has(event.type)) continue;
+      ids.push(event.id);
+      bytes.push(encodeEvent({ ...event, ts: 0 } as DareEvent));
+    }
+    return { ids, bytes };
+  } finally {
+    void log.close();
+  }
+}
