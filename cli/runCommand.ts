@@ -23,7 +23,7 @@ export function printSummary(s: Summary, runDir: string): void {
   out.push('');
   out.push(`run ${s.runId} (${s.method}): ${s.steps} steps, policy version ${s.policyVersion}${s.completed ? '' : ' (not completed)'}`);
   const tiers = [...new Set([...Object.keys(s.baseline.byTier), ...Object.keys(s.eval.byTier)])].sort();
-  out.push('held-out accuracy   before   after');
+  out.push('eval accuracy       before   after');
   out.push(`  overall           ${pct(s.baseline.accuracy)}  ${pct(s.eval.accuracy)}`);
   for (const t of tiers) out.push(`  ${t.padEnd(16)}  ${pct(s.baseline.byTier[t]?.accuracy)}  ${pct(s.eval.byTier[t]?.accuracy)}`);
   const r = s.rollouts;

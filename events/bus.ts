@@ -58,7 +58,10 @@ export interface ConsumeOptions {
   idleMs?: number;
   /** events per range read */
   readChunk?: number;
+  /** a malformed message (never a transient read failure: those are retried by the idle poll) */
   onError?: (e: unknown) => void;
+  /** transient failures (a read timing out while the server restarts); retried, informational */
+  onRetry?: (e: unknown) => void;
 }
 
 export interface Consumer {
@@ -133,6 +136,7 @@ export class LogClient {
     let lastActivity = Date.now();
     const waiters: Array<{ seq: number; resolve: () => void }> = [];
     const onError = opts.onError ?? (() => undefined);
+    const onRetry = opts.onRetry ?? (() => undefined);
 
     const notify = () => {
       for (let i = waiters.length - 1; i >= 0; i--) {
@@ -159,7 +163,14 @@ export class LogClient {
         const bytes = pending.get(next)!;
         pending.delete(next);
         const seq = next;
-        await handler({ seq, event: decodeTrusted(bytes) });
+        try {
+          await handler({ seq, event: decodeTrusted(bytes) });
+        } catch (e) {
+          // a handler that fails stops its consumer: the event must not be delivered twice
+          stopped = true;
+          onError(e);
+          return;
+        }
         next = seq + 1;
         lastActivity = Date.now();
         notify();
@@ -180,7 +191,9 @@ export class LogClient {
         }
         if (!stopped && knownLast >= next) await fill(knownLast + 1);
       } catch (e) {
-        onError(e);
+        // a failed range read (e.g. the server is restarting): the idle poll tries again
+        onRetry(e);
+        lastActivity = 0;
       } finally {
         draining = false;
       }
@@ -213,9 +226,9 @@ export class LogClient {
         const { last } = await this.readRaw(next, next, 0);
         knownLast = Math.max(knownLast, last);
         lastActivity = Date.now();
-        if (knownLast >= next) void drain();
+        if (knownLast >= next || pending.size > 0) void drain();
       } catch (e) {
-        onError(e);
+        onRetry(e);
       }
     };
     const timer = setInterval(() => void poll(), idleMs);
@@ -226,7 +239,7 @@ export class LogClient {
         knownLast = Math.max(knownLast, last);
         void drain();
       } catch (e) {
-        onError(e);
+        onRetry(e);
       }
     })();
 

@@ -285,7 +285,7 @@ export class Bridge {
     }
     const res = await this.worker.request(
       'sft',
-      { examples, steps: config.worker.warmStartSteps, batchSize: Math.min(SFT_BATCH, examples.length), lr: config.worker.lr, seed: config.run.seed },
+      { examples, steps: config.worker.warmStartSteps, batchSize: Math.min(SFT_BATCH, examples.length), lr: config.worker.warmStartLr, seed: config.run.seed },
       { id: 'warmstart/sft' },
     );
     this.offset = typeof res.policyVersion === 'number' ? res.policyVersion : this.offset + 1;

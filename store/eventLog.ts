@@ -132,6 +132,11 @@ export class EventLog {
     this.prompts = this.env.openDB<Buffer, Buffer>('prompts', bin);
     this.snapshots = this.env.openDB<Buffer, string>('snapshots', str);
     this.meta = this.env.openDB<Buffer, string>('meta', str);
+    if (this.readOnly && (!this.events || !this.ids || !this.blobs || !this.prompts || !this.snapshots || !this.meta)) {
+      // a reader that arrives while the writer is still creating the environment
+      this.env.close();
+      throw new StoreError(`${dir}: the log is not initialised yet`);
+    }
     if (existing === null && !this.readOnly) {
       // A fresh environment: make sure this build writes format 1 before anything is logged.
       const v = lmdbFormatVersion(dir);

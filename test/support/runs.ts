@@ -7,6 +7,7 @@ import type { DareEvent } from '../../events/catalogue.ts';
 import { EventLog } from '../../store/eventLog.ts';
 
 export interface DareProcess {
+  pid: number;
   exit: Promise<number>;
   stderr(): string;
   stdout(): string;
@@ -31,6 +32,7 @@ export function runDare(args: string[], env: Record<string, string> = {}): DareP
     }),
   );
   return {
+    pid: child.pid!,
     exit,
     stderr: () => err,
     stdout: () => out,
@@ -51,7 +53,12 @@ export function runDare(args: string[], env: Record<string, string> = {}): DareP
 /** Does the run's log hold an event with this id (or satisfy the predicate)? */
 export function logHas(runDir: string, what: string | ((log: EventLog) => boolean)): boolean {
   if (!existsSync(join(runDir, 'log', 'data.mdb'))) return false;
-  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+  let log: EventLog;
+  try {
+    log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+  } catch {
+    return false; // still being created
+  }
   try {
     return typeof what === 'string' ? log.seqOf(what) !== undefined : what(log);
   } finally {

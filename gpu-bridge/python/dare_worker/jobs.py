@@ -16,6 +16,18 @@ from .engine import Engine, OptimConfig, UpdateRow
 from .losses import AGGREGATIONS
 from .protocol import BadRequest, ReplyCache, error_reply, f4_bytes, i4_bytes, ok_reply
 
+
+def _fault_delay(job: str) -> None:
+    """Fault injection for the kill tests: DARE_WORKER_FAULT_DELAY="rollout:500" sleeps that many ms at the
+    start of each such job, so a test can kill the worker while the job is running."""
+    spec = os.environ.get("DARE_WORKER_FAULT_DELAY", "")
+    for part in filter(None, spec.split(",")):
+        name, _, ms = part.partition(":")
+        if name.strip() == job and ms.strip():
+            import time
+
+            time.sleep(float(ms) / 1000.0)
+
 torch.set_num_threads(int(os.environ.get("DARE_TORCH_THREADS", "2")))
 
 KINDS = ("tiny", "hf")
@@ -162,6 +174,7 @@ class Worker:
         return ids, pids, ns
 
     def job_rollout(self, args: dict) -> dict:
+        _fault_delay("rollout")
         eng = self.engine
         temperature = A.get_float(args, "temperature", lo=0.0, lo_open=True)
         max_tokens = A.get_uint(args, "maxTokens")
