@@ -4,7 +4,7 @@
  * their little-endian bytes and restored to their dtype, named in the schema, on decode.
  */
 import { Packr } from 'msgpackr';
-import { fromBytes, isBinSchema, toBytes, type DType } from './bin.ts';
+import { DTYPES, fromBytes, isBinSchema, toBytes, type DType } from './bin.ts';
 import { EVENT_TYPES, PAYLOADS, type DareEvent, type EventType } from './catalogue.ts';
 import { ValidationError, validateEvent } from './validate.ts';
 
@@ -23,11 +23,28 @@ export const BINARY_FIELDS: Readonly<Record<EventType, ReadonlyArray<readonly [s
   return out;
 })();
 
+/**
+ * Small typed arrays (≤ 64 bytes) live on V8's heap, and touching their `.buffer` makes V8 move them to a
+ * fresh ArrayBuffer — the most expensive step of encoding a small event. They are copied element-wise into
+ * this scratch buffer instead (msgpackr copies the bytes out during pack, so it is reused per event).
+ */
+const SCRATCH = new ArrayBuffer(64 * 1024);
+const SMALL = 64;
+
 function withBytes(ev: DareEvent): unknown {
   const fields = BINARY_FIELDS[ev.type];
   if (fields.length === 0) return ev;
   const data: Record<string, unknown> = { ...(ev.data as Record<string, unknown>) };
-  for (const [k] of fields) data[k] = toBytes(data[k] as ArrayBufferView);
+  let off = 0;
+  for (const [k, dtype] of fields) {
+    const a = data[k] as ArrayBufferView & ArrayLike<number>;
+    if (a.byteLength <= SMALL && off + a.byteLength <= SCRATCH.byteLength) {
+      const C = DTYPES[dtype];
+      new C(SCRATCH, off, a.length).set(a as never);
+      data[k] = new Uint8Array(SCRATCH, off, a.byteLength);
+      off = (off + a.byteLength + 7) & ~7;
+    } else data[k] = toBytes(a);
+  }
   return { ...ev, data };
 }
 
@@ -36,21 +53,44 @@ export function encodeEvent(ev: DareEvent): Buffer {
   return packr.pack(withBytes(ev));
 }
 
-/** Restore typed arrays in place on a decoded map; leaves anything malformed for the validator to reject. */
+/**
+ * Restore typed arrays in place on a decoded map; leaves anything malformed for the validator to reject.
+ * All binary fields of one event are copied into ONE fresh ArrayBuffer at 8-byte aligned offsets: the
+ * decoded bytes are views into buffers msgpackr and lmdb-js reuse, and one allocation per event instead
+ * of one per field is what makes replay fast (small ArrayBuffer allocations dominate otherwise).
+ */
 function restoreBinaries(x: unknown): unknown {
   if (typeof x !== 'object' || x === null) return x;
   const type = (x as { type?: unknown }).type;
   const data = (x as { data?: unknown }).data;
   if (typeof type !== 'string' || typeof data !== 'object' || data === null) return x;
   const fields = (BINARY_FIELDS as Record<string, ReadonlyArray<readonly [string, DType]>>)[type];
-  if (!fields) return x;
+  if (!fields || fields.length === 0) return x;
   const d = data as Record<string, unknown>;
+  let total = 0;
   for (const [k, dtype] of fields) {
     const v = d[k];
-    if (v instanceof Uint8Array) d[k] = fromBytes(dtype, v, `${type}.data.${k}`);
+    if (!(v instanceof Uint8Array)) continue;
+    const size = DTYPE_SIZE[dtype];
+    if (v.byteLength % size !== 0) {
+      throw new Error(`${type}.data.${k}: ${v.byteLength} bytes is not a multiple of ${size} (dtype ${dtype})`);
+    }
+    total += (v.byteLength + 7) & ~7;
+  }
+  const store = new Uint8Array(total);
+  let off = 0;
+  for (const [k, dtype] of fields) {
+    const v = d[k];
+    if (!(v instanceof Uint8Array)) continue;
+    store.set(v, off);
+    const C = DTYPES[dtype];
+    d[k] = new C(store.buffer, off, v.byteLength / C.BYTES_PER_ELEMENT);
+    off += (v.byteLength + 7) & ~7;
   }
   return x;
 }
+
+const DTYPE_SIZE: Record<DType, number> = { u1: 1, u2: 2, u4: 4, i4: 4, f4: 4, f8: 8 };
 
 /** Decode bytes that came from our own store (validated when appended): no validation. */
 export function decodeTrusted(bytes: Uint8Array): DareEvent {
