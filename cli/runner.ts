@@ -134,11 +134,13 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | { runDir
   } catch (e) {
     throw new UserError(`${join(runDir, 'config.json')}: ${(e as Error).message}`);
   }
+  let started = true;
   {
     const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
     try {
       if (log.seqOf('RunCompleted') !== undefined) return { runDir, finished: true };
-      if (log.seqOf('RunStarted') === undefined) throw new UserError(`${args.runDir}: the run never started (no RunStarted); start it again with dare run`);
+      // killed before RunStarted was logged: nothing was decided yet, so start it from config.json
+      started = log.seqOf('RunStarted') !== undefined;
     } finally {
       await log.close();
     }
@@ -148,7 +150,7 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | { runDir
   if (args.steps !== undefined && args.steps !== config.run.steps) {
     throw new UserError(`--steps ${args.steps}: this run was started with run.steps=${config.run.steps}; a logged run keeps its configuration`);
   }
-  return execute({ runDir, config, scenario, fresh: false, nats: args.nats, logger: args.logger, progress: args.progress ?? false });
+  return execute({ runDir, config, scenario, fresh: !started, nats: args.nats, logger: args.logger, progress: args.progress ?? false });
 }
 
 interface ExecArgs {
@@ -223,7 +225,8 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     // 2. the bridge: worker up, weights caught up with the log when resuming
     bridge = await Bridge.create({ run, config, runDir, log, append: async (evs: DareEvent[]) => void (await bus.append(evs)), logger });
     let resumed: Awaited<ReturnType<Bridge['restore']>> | null = null;
-    if (!a.fresh) resumed = await bridge.restore();
+    // a resume, or a start retried after a kill that left a registered (warm-start) checkpoint behind
+    if (!a.fresh || log.checkpoints().length > 0) resumed = await bridge.restore();
 
     // 3. the monitor: metrics, progress, control, completion
     const metrics = new MetricsFold();
