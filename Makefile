@@ -33,10 +33,13 @@ setup-apt:
 	  fi; \
 	fi
 
-# npm packages, exactly as locked.
+# npm packages, as locked. npm 11 with omit-lockfile-registry-resolved (this workplace's npmrc) writes lock
+# files that its own `npm ci` calls out of sync (other platforms' optional packages); `npm install` installs
+# the same locked versions, so it is the fallback.
 setup-npm:
 	@if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
-	  echo "setup: npm ci"; npm ci --no-audit --no-fund --loglevel=error; \
+	  echo "setup: npm ci"; \
+	  npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || { echo "setup: npm ci refused the lock file; npm install"; npm install --no-audit --no-fund --loglevel=error; }; \
 	fi
 
 # lmdb-js's prebuilt binary writes LMDB data format 2, which standard LMDB tools and Python cannot open:

@@ -19,7 +19,7 @@ import { Bridge } from '../gpu-bridge/bridge.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { serveLog } from '../store/logServer.ts';
 import { UserError } from './errors.ts';
-import { metricsCsv, MetricsFold, type RunMetrics } from './metrics.ts';
+import { metricsCsv, MetricsFold, metricsOf, type RunMetrics } from './metrics.ts';
 import { startNatsServer, type NatsServerHandle } from './natsServer.ts';
 import { loadPromptSet } from './promptSet.ts';
 import { Progress } from './progress.ts';
@@ -224,6 +224,14 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     }
     // 2. the bridge: worker up, weights caught up with the log when resuming
     bridge = await Bridge.create({ run, config, runDir, log, append: async (evs: DareEvent[]) => void (await bus.append(evs)), logger });
+    if (!a.fresh) {
+      // the accounting identity must hold over what the log already has before anything is added to it
+      const acc = metricsOf(log.iterate(1)).accounting;
+      if (acc.generated !== acc.trained + acc.buffered + acc.discarded + acc.inFlight) {
+        throw new Error(`${runDir}: rollout accounting does not balance: ${JSON.stringify(acc)}`);
+      }
+      logger.info({ ...acc }, 'rollout accounting checked');
+    }
     let resumed: Awaited<ReturnType<Bridge['restore']>> | null = null;
     // a resume, or a start retried after a kill that left a registered (warm-start) checkpoint behind
     if (!a.fresh || log.checkpoints().length > 0) resumed = await bridge.restore();

@@ -1,0 +1,95 @@
+/**
+ * Control and live inspection of a running run over its NATS subjects: `dare control DIR pause` stops the
+ * session at the next step boundary (the log shows it), `resume` lets it go on, `stop` ends it early;
+ * `dare inspect DIR --live` prints the actors' state transitions as they happen. `dare machines --mermaid`
+ * exports every statechart.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EventLog } from '../../store/eventLog.ts';
+import { runDare } from '../support/runs.ts';
+import { tempDir } from '../support/tmp.ts';
+
+const { dir, cleanup } = tempDir('dare-control-');
+afterAll(cleanup);
+
+function dare(...args: string[]) {
+  return spawnSync(process.execPath, ['cli/dare.js', ...args], { encoding: 'utf8' });
+}
+
+function steps(runDir: string): number {
+  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+  try {
+    return [...log.iterate(1)].filter((e) => e.event.type === 'StepStarted').length;
+  } finally {
+    void log.close();
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('control and live inspection', () => {
+  it('pause holds the run at a step boundary, resume continues, stop ends it; --live shows transitions', async () => {
+    mkdirSync(dir, { recursive: true });
+    const sc = join(dir, 'sim.json');
+    writeFileSync(sc, JSON.stringify({
+      method: 'dare',
+      run: { steps: 400, batchSize: 32, stepsPerEpoch: 2, checkpointEvery: 100, evalEvery: 100, evalSize: 100 },
+      task: { source: 'sim', count: 500, evalCount: 100, maxResponseTokens: 64 },
+      worker: { kind: 'sim', lr: 0.05 },
+      learner: { sigma: 0.5, bufferSize: 128 },
+    }));
+    const runDir = join(dir, 'run');
+    const p = runDare(['run', sc, '--run-dir', runDir], { DARE_FAULT_PAUSE: 'update:40' });
+    while (!existsSync(join(runDir, 'nats.json')) || !existsSync(join(runDir, 'log', 'data.mdb'))) await sleep(50);
+    while (steps(runDir) < 3) await sleep(50);
+
+    // live inspection: transitions stream in while the run goes
+    const live = spawn(process.execPath, ['cli/dare.js', 'inspect', runDir, '--live', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let liveOut = '';
+    live.stdout.setEncoding('utf8').on('data', (d: string) => (liveOut += d));
+    await sleep(2500);
+    live.kill('SIGTERM');
+    const transitions = liveOut.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { actor: string; from: string; to: string });
+    expect(transitions.length).toBeGreaterThan(3);
+    expect(transitions.some((t) => t.actor === 'session')).toBe(true);
+
+    const pause = dare('control', runDir, 'pause');
+    expect(pause.status, pause.stderr).toBe(0);
+    await sleep(800); // the step in flight finishes
+    const held = steps(runDir);
+    await sleep(1200);
+    expect(steps(runDir)).toBe(held); // no new step while paused
+
+    expect(dare('control', runDir, 'resume').status).toBe(0);
+    await sleep(1000);
+    expect(steps(runDir)).toBeGreaterThan(held);
+
+    expect(dare('control', runDir, 'stop').status).toBe(0);
+    expect(await p.exit).toBe(0);
+    const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+    try {
+      const evs = [...log.iterate(1)].map((e) => e.event);
+      const controls = evs.filter((e) => e.type === 'ControlApplied').map((e) => (e as { data: { command: string } }).data.command);
+      expect(controls).toEqual(['pause', 'resume', 'stop']);
+      expect(evs.at(-1)?.type).toBe('RunCompleted');
+      expect(steps(runDir)).toBeLessThan(400); // stopped early
+    } finally {
+      void log.close();
+    }
+    // the run is over: control says so
+    const late = dare('control', runDir, 'pause');
+    expect(late.status).toBe(1);
+    expect(late.stderr).toMatch(/no running run/);
+  }, 120_000);
+
+  it('exports every actor statechart as Mermaid', () => {
+    const r = dare('machines', '--mermaid');
+    expect(r.status).toBe(0);
+    for (const a of ['session', 'prompts', 'buffer', 'estimator', 'sampler', 'learner']) expect(r.stdout).toContain(`%% ${a}:`);
+    expect(r.stdout).toContain('rollingOut --> updating: UpdateRequested');
+    expect(r.stdout.match(/stateDiagram-v2/g)?.length).toBe(6);
+  });
+});
