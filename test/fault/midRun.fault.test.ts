@@ -12,20 +12,11 @@ import { startNatsServer } from '../../cli/natsServer.ts';
 import { metricsOf } from '../../cli/metrics.ts';
 import { verifyLog } from '../../cli/replay.ts';
 import { EventLog } from '../../store/eventLog.ts';
-import { logHas, runDare } from '../support/runs.ts';
+import { hasTorch, logHas, runDare } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const { dir, cleanup } = tempDir('dare-midrun-');
 afterAll(cleanup);
-
-function hasTorch(): boolean {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function checkFinished(runDir: string, steps: number): void {
   const log = EventLog.open(join(runDir, 'log'), { readOnly: true });

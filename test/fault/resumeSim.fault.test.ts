@@ -8,11 +8,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { metricsOf } from '../../cli/metrics.ts';
-import { verifyLog } from '../../cli/replay.ts';
 import { Prng } from '../../events/prng.ts';
 import { EventLog } from '../../store/eventLog.ts';
-import { comparableContent, logHas, runDare, type DareProcess } from '../support/runs.ts';
+import { expectSameRun, logHas, runDare, type DareProcess } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const { dir, cleanup } = tempDir('dare-resume-sim-');
@@ -69,28 +67,10 @@ describe('kill -9 and resume (sim)', () => {
     expect(moments).toContain('update');
     expect(moments).toContain('checkpoint');
 
-    // the same content, the same weights
-    const ca = comparableContent(runA);
-    const cb = comparableContent(runB);
-    expect(cb.ids).toEqual(ca.ids);
-    expect(cb.bytes.every((b, i) => b.equals(ca.bytes[i]))).toBe(true);
-    const la = EventLog.open(join(runA, 'log'), { readOnly: true });
-    const lb = EventLog.open(join(runB, 'log'), { readOnly: true });
-    try {
-      const ma = metricsOf(la.iterate(1));
-      const mb = metricsOf(lb.iterate(1));
-      expect(mb.weightsSha256).toBe(ma.weightsSha256);
-      expect(mb.accounting).toEqual(ma.accounting);
-      expect(mb.duplicateGroups).toEqual([]);
-      expect(verifyLog(lb).mismatch).toBeNull();
-      // a kill during start-up happens before RunResumed is logged, so there are at most as many as kills
-      const resumes = [...lb.iterate(1)].filter((e) => e.event.type === 'RunResumed').length;
-      expect(resumes).toBeGreaterThanOrEqual(3);
-      expect(resumes).toBeLessThanOrEqual(kills + 1);
-    } finally {
-      await la.close();
-      await lb.close();
-    }
+    // the same content, the same weights; a kill during start-up happens before RunResumed is logged
+    const { resumes } = expectSameRun(runA, runB);
+    expect(resumes).toBeGreaterThanOrEqual(3);
+    expect(resumes).toBeLessThanOrEqual(kills + 1);
     // no logged rollout chunk was generated twice
     const chunks = stderr
       .join('\n')

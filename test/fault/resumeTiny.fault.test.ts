@@ -2,27 +2,15 @@
  * The resume test on the real PyTorch tiny worker (CPU, deterministic): a short run killed with -9 three
  * times and resumed ends with the same log content and the same weights as an uninterrupted run.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { metricsOf } from '../../cli/metrics.ts';
-import { verifyLog } from '../../cli/replay.ts';
 import { EventLog } from '../../store/eventLog.ts';
-import { comparableContent, logHas, runDare } from '../support/runs.ts';
+import { expectSameRun, hasTorch, logHas, runDare } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const { dir, cleanup } = tempDir('dare-resume-tiny-');
 afterAll(cleanup);
-
-function hasTorch(): boolean {
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const scenario = {
   method: 'dare',
@@ -61,21 +49,6 @@ describe.skipIf(!hasTorch())('kill -9 and resume (tiny PyTorch worker, CPU)', ()
     }
     expect(kills).toBe(3);
 
-    const ca = comparableContent(runA);
-    const cb = comparableContent(runB);
-    expect(cb.ids).toEqual(ca.ids);
-    expect(cb.bytes.every((b, i) => b.equals(ca.bytes[i]))).toBe(true);
-    const la = EventLog.open(join(runA, 'log'), { readOnly: true });
-    const lb = EventLog.open(join(runB, 'log'), { readOnly: true });
-    try {
-      const ma = metricsOf(la.iterate(1));
-      const mb = metricsOf(lb.iterate(1));
-      expect(mb.weightsSha256).toBe(ma.weightsSha256);
-      expect(mb.duplicateGroups).toEqual([]);
-      expect(verifyLog(lb).mismatch).toBeNull();
-    } finally {
-      await la.close();
-      await lb.close();
-    }
+    expectSameRun(runA, runB);
   }, 600_000);
 });

@@ -22,7 +22,7 @@ export function arbitraryFor(s: TSchema): fc.Arbitrary<unknown> {
     case BIN_KIND:
       return typed[(s as unknown as { dtype: DType }).dtype];
     case 'Literal':
-      return fc.constant((s as { const: unknown }).const);
+      return fc.constant((s as unknown as { const: unknown }).const);
     case 'Null':
       return fc.constant(null);
     case 'Boolean':

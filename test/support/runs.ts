@@ -1,9 +1,12 @@
 /** Helpers for tests that run `dare` as a real process and look at its run directory. */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeEvent } from '../../events/codec.ts';
 import type { DareEvent } from '../../events/catalogue.ts';
+import { expect } from 'vitest';
+import { metricsOf } from '../../cli/metrics.ts';
+import { verifyLog } from '../../cli/replay.ts';
 import { EventLog } from '../../store/eventLog.ts';
 
 export interface DareProcess {
@@ -83,5 +86,42 @@ export function comparableContent(runDir: string): { ids: string[]; bytes: Buffe
     return { ids, bytes };
   } finally {
     void log.close();
+  }
+}
+
+/** Is Debian's PyTorch importable (the tests of the real worker skip with this reason otherwise)? */
+export function hasTorch(): boolean {
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The resume check: run B (crashed and resumed) holds the same content as run A (uninterrupted), ends
+ * with the same weights, accounts for the same rollouts without duplicates, and replay-verifies.
+ * Returns B's RunResumed count for further checks.
+ */
+export function expectSameRun(runA: string, runB: string): { resumes: number } {
+  const ca = comparableContent(runA);
+  const cb = comparableContent(runB);
+  expect(cb.ids).toEqual(ca.ids);
+  expect(cb.bytes.every((b, i) => b.equals(ca.bytes[i]))).toBe(true);
+  const la = EventLog.open(join(runA, 'log'), { readOnly: true });
+  const lb = EventLog.open(join(runB, 'log'), { readOnly: true });
+  try {
+    const ma = metricsOf(la.iterate(1));
+    const mb = metricsOf(lb.iterate(1));
+    expect(mb.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(mb.weightsSha256).toBe(ma.weightsSha256);
+    expect(mb.accounting).toEqual(ma.accounting);
+    expect(mb.duplicateGroups).toEqual([]);
+    expect(verifyLog(lb).mismatch).toBeNull();
+    return { resumes: [...lb.iterate(1)].filter((e) => e.event.type === 'RunResumed').length };
+  } finally {
+    void la.close();
+    void lb.close();
   }
 }
