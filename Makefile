@@ -51,8 +51,10 @@ setup-lmdb: setup-npm
 	  node scripts/check-lmdb-format.mjs; \
 	fi
 
+# The main job: a short real training run (tiny PyTorch model, arithmetic, DARE) on the CPU.
 demo: setup
-	node --import tsx scripts/demo.ts
+	rm -rf runs/quickstart-1
+	node cli/dare.js run scenarios/quickstart.json --run-dir runs/quickstart-1
 
 typecheck: setup-npm
 	npx tsc --noEmit -p .
