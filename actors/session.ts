@@ -30,24 +30,53 @@ export interface SessionState {
   stopRequested: boolean;
   done: boolean;
   failed: boolean;
-  /** the phase to return to when resumed from a pause */
-  beforePause: SessionPhase;
   resumes: number;
+  /** the step the latest DifficultyEstimated was made for */
+  estimatedFor: number;
+  /** the step whose barrier the session has moved on from (next step started or run ended) … */
+  advancedFrom: number;
+  /** … and the sequence number of the event at which it did: only that event's decision moves on */
+  advancedAt: number;
+  /** the parts of the configuration the barrier needs (so the statechart can read them from the state) */
+  schedule: Pick<RunConfig['run'], 'steps' | 'checkpointEvery' | 'evalEvery'>;
 }
 
-function initialState(): SessionState {
+function initialState(cfg: RunConfig): SessionState {
+  const { steps, checkpointEvery, evalEvery } = cfg.run;
   return {
     promptsRegistered: false, step: 0, epoch: 0, policyVersion: 0, updatedStep: 0, checkpointVersion: -1, evalStep: -1,
-    paused: false, stopRequested: false, done: false, failed: false, beforePause: 'starting', resumes: 0,
+    paused: false, stopRequested: false, done: false, failed: false, resumes: 0, estimatedFor: 0, advancedFrom: -1, advancedAt: 0,
+    schedule: { steps, checkpointEvery, evalEvery },
   };
 }
 
-function evolve(s: SessionState, { event: e }: Logged): SessionState {
+/** Whether the session moves on once the step is complete (not while paused, unless the run ends). */
+function wouldAdvance(s: SessionState): boolean {
+  return !s.done && !s.failed && (s.stopRequested || s.step >= s.schedule.steps || !s.paused);
+}
+
+/**
+ * Fold one event. The moment the session moves past a step's barrier is part of its state (advancedFrom /
+ * advancedAt), so a control event that lands between the barrier and the next StepStarted cannot move it
+ * on a second time (the next step was already started by the barrier's decision).
+ */
+function evolve(s: SessionState, logged: Logged): SessionState {
+  const e = logged.event;
+  const next = fold(s, logged);
+  if ((BARRIER.has(e.type) || e.type === 'ControlApplied') && next.advancedFrom !== next.step && stepComplete(next) && wouldAdvance(next)) {
+    return { ...next, advancedFrom: next.step, advancedAt: logged.seq };
+  }
+  return next;
+}
+
+function fold(s: SessionState, { event: e }: Logged): SessionState {
   switch (e.type) {
     case 'PromptsRegistered':
       return { ...s, promptsRegistered: true };
     case 'EpochStarted':
       return { ...s, epoch: e.data.epoch };
+    case 'DifficultyEstimated':
+      return { ...s, estimatedFor: e.data.step };
     case 'StepStarted':
       return { ...s, step: e.data.step, epoch: e.data.epoch };
     case 'UpdateCompleted':
@@ -57,7 +86,7 @@ function evolve(s: SessionState, { event: e }: Logged): SessionState {
     case 'EvalCompleted':
       return { ...s, evalStep: Math.max(s.evalStep, e.data.step) };
     case 'ControlApplied':
-      if (e.data.command === 'pause') return { ...s, paused: true, beforePause: s.paused ? s.beforePause : phaseHint(s) };
+      if (e.data.command === 'pause') return { ...s, paused: true };
       if (e.data.command === 'resume') return { ...s, paused: false };
       return { ...s, stopRequested: true };
     case 'RunCompleted':
@@ -71,16 +100,10 @@ function evolve(s: SessionState, { event: e }: Logged): SessionState {
   }
 }
 
-/** The phase a running session is in between events, from its state (used to leave `paused`). */
-function phaseHint(s: SessionState): SessionPhase {
-  if (s.done) return 'done';
-  if (s.updatedStep < s.step) return 'rollingOut';
-  return 'updating';
-}
-
 /** Is the current step finished: updated, and checkpointed and evaluated where due? (step 0: baseline eval) */
-export function stepComplete(s: SessionState, cfg: RunConfig): boolean {
+export function stepComplete(s: SessionState): boolean {
   if (!s.promptsRegistered) return false;
+  const cfg = { run: s.schedule } as RunConfig;
   const t = s.step;
   if (t > 0 && s.updatedStep < t) return false;
   if (t > 0 && checkpointDue(s.policyVersion, t, cfg) && s.checkpointVersion < s.policyVersion) return false;
@@ -100,8 +123,9 @@ function advance(s: SessionState, cfg: RunConfig, run: string, cause: string): D
   const out: DareEvent[] = [];
   if (isEpochStart(next, cfg)) {
     out.push(makeEvent('EpochStarted', { epoch, firstStep: next, budget: epochBudget(epoch, cfg) }, { run, id: eventId('EpochStarted', epoch), cause }));
-    // per-epoch estimation: the step starts once the estimator has answered (see DifficultyEstimated)
-    if (cfg.run.estimation === 'epoch') return out;
+    // per-epoch estimation: the step starts once the estimator has answered (see DifficultyEstimated),
+    // unless it already has (a pause that held the step back after the estimate came in)
+    if (cfg.run.estimation === 'epoch' && s.estimatedFor !== next) return out;
   }
   out.push(makeEvent('StepStarted', { step: next, epoch }, { run, id: eventId('StepStarted', next), cause }));
   return out;
@@ -109,33 +133,35 @@ function advance(s: SessionState, cfg: RunConfig, run: string, cause: string): D
 
 const BARRIER = new Set(['UpdateCompleted', 'CheckpointSaved', 'EvalCompleted']);
 
-function decide(s: SessionState, { event: e }: Logged, ctx: { run: string; config: RunConfig }): DareEvent[] {
+function decide(s: SessionState, logged: Logged, ctx: { run: string; config: RunConfig }): DareEvent[] {
+  const e = logged.event;
   const cfg = ctx.config;
   if (s.done || s.failed) return [];
-  if (BARRIER.has(e.type)) {
-    // only the event that completes the barrier moves on, so the next step is started exactly once
-    return stepComplete(s, cfg) ? advance(s, cfg, ctx.run, e.id) : [];
+  // only the event at which the session moved past the barrier starts the next step (exactly once)
+  if (s.advancedAt === logged.seq) return advance(s, cfg, ctx.run, e.id);
+  const next = s.step + 1;
+  // the epoch's estimate is in: start its first step (per-step estimation: the sampler reacts instead);
+  // a resume that ends a pause which held this back starts it too (same id: at most once in the log)
+  const estimateIn = cfg.run.estimation === 'epoch' && isEpochStart(next, cfg) && s.estimatedFor === next && !s.paused;
+  if (estimateIn && (e.type === 'DifficultyEstimated' || (e.type === 'ControlApplied' && e.data.command === 'resume'))) {
+    return [makeEvent('StepStarted', { step: next, epoch: epochOf(next, cfg) }, { run: ctx.run, id: eventId('StepStarted', next), cause: e.id })];
   }
-  switch (e.type) {
-    case 'DifficultyEstimated':
-      // the epoch's estimate is in: start its first step (per-step estimation: the sampler reacts instead)
-      if (cfg.run.estimation === 'epoch' && s.step + 1 > 0 && isEpochStart(s.step + 1, cfg) && !s.paused) {
-        return [makeEvent('StepStarted', { step: s.step + 1, epoch: epochOf(s.step + 1, cfg) }, { run: ctx.run, id: eventId('StepStarted', s.step + 1), cause: e.id })];
-      }
-      return [];
-    case 'ControlApplied':
-      if (e.data.command === 'pause') return [];
-      // resume or stop at a step boundary acts now; mid-step it takes effect at the barrier
-      return stepComplete(s, cfg) ? advance(s, cfg, ctx.run, e.id) : [];
-    default:
-      return [];
-  }
+  return [];
 }
 
-/** pause moves to `paused`; resume leaves it when the next step starts (or at once when mid-step) */
-const control = {
+/** The final phases stay final whatever arrives later. */
+const final = (target: SessionPhase) => ({
+  targets: [target, 'done', 'failed'] as const,
+  pick: (_s: SessionState, _e: Logged, from: SessionPhase): SessionPhase => (from === 'done' || from === 'failed' ? from : target),
+});
+
+/**
+ * A pause takes effect at the end of the step (the barrier): the session is `paused` once the step is
+ * complete and it holds the next one back; resume leaves `paused` when the next step starts.
+ */
+const barrier = {
   targets: SESSION_PHASES,
-  pick: (s: SessionState, _e: Logged, from: SessionPhase): SessionPhase => (s.paused ? 'paused' : from === 'paused' ? s.beforePause : from),
+  pick: (s: SessionState, _e: Logged, from: SessionPhase): SessionPhase => (s.paused && stepComplete(s) && !s.done ? 'paused' : from),
 };
 
 export const sessionActor: ActorDef<SessionState, SessionPhase> = {
@@ -144,14 +170,17 @@ export const sessionActor: ActorDef<SessionState, SessionPhase> = {
   phases: SESSION_PHASES,
   initialPhase: 'starting',
   edges: {
-    '*': { ControlApplied: control, RunFailed: 'failed', RunCompleted: 'done' },
+    '*': { RunFailed: final('failed'), RunCompleted: final('done') },
     starting: { EvalRequested: 'evaluating', EpochStarted: 'estimating' },
-    evaluating: { EpochStarted: 'estimating', StepStarted: 'selecting' },
+    evaluating: { EpochStarted: 'estimating', StepStarted: 'selecting', EvalCompleted: barrier, ControlApplied: barrier },
     estimating: { DifficultyEstimated: 'selecting', BatchSelected: 'rollingOut' },
     selecting: { BatchSelected: 'rollingOut' },
     rollingOut: { UpdateRequested: 'updating' },
-    updating: { CheckpointRequested: 'checkpointing', EvalRequested: 'evaluating', EpochStarted: 'estimating', StepStarted: 'selecting' },
-    checkpointing: { EvalRequested: 'evaluating', EpochStarted: 'estimating', StepStarted: 'selecting' },
+    updating: {
+      CheckpointRequested: 'checkpointing', EvalRequested: 'evaluating', EpochStarted: 'estimating', StepStarted: 'selecting',
+      UpdateCompleted: barrier, ControlApplied: barrier,
+    },
+    checkpointing: { EvalRequested: 'evaluating', EpochStarted: 'estimating', StepStarted: 'selecting', CheckpointSaved: barrier, ControlApplied: barrier },
     paused: { EpochStarted: 'estimating', StepStarted: 'selecting' },
   },
   initialState,

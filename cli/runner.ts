@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import { makeContext, type Folded, type PromptTable } from '../actors/actor.ts';
 import { HostedActor, restoreFolded, type InspectMessage } from '../actors/host.ts';
 import { ACTORS } from '../actors/index.ts';
+import { WIRED_ESTIMATORS } from '../actors/estimator/estimatorActor.ts';
+import { WIRED_SAMPLERS } from '../actors/sampler/samplerActor.ts';
 import type { SessionState } from '../actors/session.ts';
 import { connectNats, LogClient, type Consumer } from '../events/bus.ts';
 import { eventId, makeEvent, type DareEvent, type Logged } from '../events/catalogue.ts';
@@ -95,12 +97,21 @@ export function configFromScenario(path: string, args: { steps?: number; seed?: 
   const sets = [...(args.sets ?? [])];
   if (args.steps !== undefined) sets.push(`run.steps=${args.steps}`);
   if (args.seed !== undefined) sets.push(`run.seed=${args.seed}`);
+  let config: RunConfig;
   try {
-    return resolveConfig(sc, sets);
+    config = resolveConfig(sc, sets);
   } catch (e) {
     if (e instanceof ConfigError) throw new UserError(`${path}: ${e.message}`);
     throw e;
   }
+  // say so rather than run a different method under the requested name
+  if (!WIRED_SAMPLERS.has(config.sampler.method)) {
+    throw new UserError(`${path}: sampler.method "${config.sampler.method}" (method ${config.method}) is not wired into the sampler actor yet; wired: ${[...WIRED_SAMPLERS].join(', ')}`);
+  }
+  if (!WIRED_ESTIMATORS.has(config.estimator.method)) {
+    throw new UserError(`${path}: estimator.method "${config.estimator.method}" (method ${config.method}) is not wired into the estimator actor yet; wired: ${[...WIRED_ESTIMATORS].join(', ')}`);
+  }
+  return config;
 }
 
 export async function runScenario(args: RunArgs): Promise<RunOutcome> {

@@ -14,6 +14,9 @@ import { assembleLabels, labelSourceName, NO_LABEL, type LabelLayer } from './la
 import { createPosteriors, thompsonSample, updateCountsInPlace, type BetaPosteriors } from './mopps.ts';
 import { pooledRawEstimate, snisEstimate } from './snis.ts';
 
+/** Estimators this actor carries out (judge, entropy and the TF-IDF cold start need worker jobs not wired yet). */
+export const WIRED_ESTIMATORS: ReadonlySet<string> = new Set(['snis', 'previous-fr', 'mopps', 'constant']);
+
 export interface EstimatorState {
   /** the settings the fold itself needs (decide reads the rest from the run configuration) */
   settings: { method: RunConfig['estimator']['method']; moppsDecay: number; moppsPrior: number };

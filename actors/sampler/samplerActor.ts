@@ -19,6 +19,9 @@ import { gumbelTopK } from './gumbelTopK.ts';
 import { laplaceLogWeights } from './laplace.ts';
 import { Prng } from '../../events/prng.ts';
 
+/** Selection methods this actor carries out; the other strategies' formulas exist but are not wired yet. */
+export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps']);
+
 export interface SamplerState {
   numPrompts: number;
   /** latest estimate (failure rate per prompt) and the step it was made for */
