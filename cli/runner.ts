@@ -17,7 +17,7 @@ import { eventId, makeEvent, type DareEvent, type Logged } from '../events/catal
 import { pack, unpack } from '../events/codec.ts';
 import { ConfigError, resolveConfig, type RunConfig } from '../events/config.ts';
 import { RUN_ID_PATTERN } from '../events/subjects.ts';
-import { Bridge } from '../gpu-bridge/bridge.ts';
+import { Bridge, pendingRequests } from '../gpu-bridge/bridge.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { serveLog } from '../store/logServer.ts';
 import { UserError } from './errors.ts';
@@ -246,6 +246,8 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     let resumed: Awaited<ReturnType<Bridge['restore']>> | null = null;
     // a resume, or a start retried after a kill that left a registered (warm-start) checkpoint behind
     if (!a.fresh || log.checkpoints().length > 0) resumed = await bridge.restore();
+    // what this resume will re-issue (before any consumer starts working on it)
+    const reissued = a.fresh ? [] : pendingRequests(log);
 
     // 3. the monitor: metrics, progress, control, completion
     const metrics = new MetricsFold();
@@ -296,7 +298,7 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     } else {
       const r = resumed!;
       await bus.append([
-        makeEvent('RunResumed', { fromSeq: log.lastSeq(), policyVersion: r.policyVersion, checkpoint: r.checkpoint, reapplied: r.reapplied, reissued: [] }, {
+        makeEvent('RunResumed', { fromSeq: log.lastSeq(), policyVersion: r.policyVersion, checkpoint: r.checkpoint, reapplied: r.reapplied, reissued }, {
           run, id: eventId('RunResumed', log.lastSeq()),
         }),
       ]);

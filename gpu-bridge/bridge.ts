@@ -761,3 +761,36 @@ export class Bridge {
 function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
+
+/**
+ * Requests in the log that have no (complete) completion yet: what a resume re-issues, with their ids.
+ * Uses the same completion ids the bridge writes.
+ */
+export function pendingRequests(log: EventLog): string[] {
+  const out: string[] = [];
+  for (const { event: e } of log.iterate(1)) {
+    switch (e.type) {
+      case 'RolloutRequested': {
+        const train = e.data.purpose === 'train';
+        const missing = Array.from(e.data.prompts).some(
+          (p) => log.seqOf(train ? eventId('RolloutCompleted', e.data.step, p) : eventId('RolloutCompleted', e.data.purpose, e.data.step, p)) === undefined,
+        );
+        if (missing) out.push(e.id);
+        break;
+      }
+      case 'ScoreRequested':
+        if (log.seqOf(eventId('ScoreCompleted', e.data.step)) === undefined) out.push(e.id);
+        break;
+      case 'UpdateRequested':
+        if (log.seqOf(eventId('UpdateCompleted', e.data.step)) === undefined) out.push(e.id);
+        break;
+      case 'CheckpointRequested':
+        if (log.seqOf(eventId('CheckpointSaved', e.data.policyVersion)) === undefined) out.push(e.id);
+        break;
+      case 'EvalRequested':
+        if (log.seqOf(eventId('EvalCompleted', e.data.step)) === undefined) out.push(e.id);
+        break;
+    }
+  }
+  return out;
+}

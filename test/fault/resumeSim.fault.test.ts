@@ -71,6 +71,14 @@ describe('kill -9 and resume (sim)', () => {
     const { resumes } = expectSameRun(runA, runB);
     expect(resumes).toBeGreaterThanOrEqual(3);
     expect(resumes).toBeLessThanOrEqual(kills + 1);
+    // the kill during an update left it without completion: a resume says it re-issued it
+    const lb = EventLog.open(join(runB, 'log'), { readOnly: true });
+    try {
+      const reissued = [...lb.iterate(1)].flatMap((e) => (e.event.type === 'RunResumed' ? e.event.data.reissued : []));
+      expect(reissued.some((id) => id.startsWith('UpdateRequested/'))).toBe(true);
+    } finally {
+      await lb.close();
+    }
     // no logged rollout chunk was generated twice
     const chunks = stderr
       .join('\n')

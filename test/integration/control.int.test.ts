@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../../store/eventLog.ts';
+import { verifyLog } from '../../cli/replay.ts';
 import { runDare } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 
@@ -50,9 +51,11 @@ describe('control and live inspection', () => {
     const live = spawn(process.execPath, ['cli/dare.js', 'inspect', runDir, '--live', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let liveOut = '';
     live.stdout.setEncoding('utf8').on('data', (d: string) => (liveOut += d));
-    await sleep(2500);
+    // wait for the process to start (seconds on a loaded machine), then for transitions to stream in
+    const jsonLines = () => liveOut.split('\n').filter((l) => l.startsWith('{'));
+    for (let waited = 0; waited < 30_000 && jsonLines().length < 8; waited += 100) await sleep(100);
     live.kill('SIGTERM');
-    const transitions = liveOut.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { actor: string; from: string; to: string });
+    const transitions = jsonLines().map((l) => JSON.parse(l) as { actor: string; from: string; to: string });
     expect(transitions.length).toBeGreaterThan(3);
     expect(transitions.some((t) => t.actor === 'session')).toBe(true);
 
@@ -76,6 +79,8 @@ describe('control and live inspection', () => {
       expect(controls).toEqual(['pause', 'resume', 'stop']);
       expect(evs.at(-1)?.type).toBe('RunCompleted');
       expect(steps(runDir)).toBeLessThan(400); // stopped early
+      // the control events are facts: every decision around them replays identically
+      expect(verifyLog(log).mismatch).toBeNull();
     } finally {
       void log.close();
     }

@@ -7,11 +7,13 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { driftOf, type DriftStep } from '../../cli/drift.ts';
 import { runScenario } from '../../cli/runner.ts';
+import { verifyLog } from '../../cli/replay.ts';
 import { EventLog } from '../../store/eventLog.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const { dir, cleanup } = tempDir('dare-simdrift-');
 let drift: DriftStep[];
+let verified: unknown = 'not run';
 
 beforeAll(async () => {
   await runScenario({
@@ -20,6 +22,7 @@ beforeAll(async () => {
   });
   const log = EventLog.open(join(dir, 'drift', 'log'), { readOnly: true });
   drift = driftOf(log);
+  verified = verifyLog(log).mismatch;
   await log.close();
 }, 180_000);
 afterAll(cleanup);
@@ -28,6 +31,10 @@ const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 const oracleError = (from: number, to: number) => mean(drift.filter((d) => d.step >= from && d.step <= to).map((d) => d.overall.oracleMae));
 
 describe('dare drift on sim-drift', () => {
+  it('replay --verify recomputes every decision of the run', () => {
+    expect(verified).toBeNull();
+  });
+
   it('has the oracle error of every trained step', () => {
     expect(drift.length).toBe(48);
     for (const d of drift) expect(Number.isFinite(d.overall.oracleMae)).toBe(true);
