@@ -84,6 +84,7 @@ export const ConfigSchema = obj({
     filterLow: F('online filter: keep groups with success ≥ this'),
     filterHigh: F('online filter: keep groups with success ≤ this'),
     maxGenBatches: U('dynamic sampling: generation rounds before training on a partial batch', { minimum: 1 }),
+    secTau: N('SEC: softmax temperature over the category values Q(c)', { exclusiveMinimum: 0 }),
   }),
   learner: obj({
     sigma: F('σ: fraction of fresh groups per step from epoch 1 (SIGMA)'),
@@ -124,7 +125,7 @@ export const DEFAULTS: RunConfig = {
   },
   sampler: {
     method: 'beta', kappa: 100, peak: 0.5, laplaceAlpha: 0.5, laplaceTau: 1e-3, tiers: 'paper', dEasy: 0.3, dHard: 0.8,
-    gEasy: 4, gMedium: 8, gHard: 16, hintFraction: 0, filterLow: 0.2, filterHigh: 0.8, maxGenBatches: 10,
+    gEasy: 4, gMedium: 8, gHard: 16, hintFraction: 0, filterLow: 0.2, filterHigh: 0.8, maxGenBatches: 10, secTau: 0.4,
   },
   learner: {
     sigma: 0.5, bufferMode: 'paper', bufferSize: 512, perPromptGroups: 2, advantage: 'grpo', aggregation: 'token-mean',

@@ -17,13 +17,23 @@ import { adarftSelect, adarftUpdateTarget } from './adarft.ts';
 import { betaLogWeights } from './betaSampler.ts';
 import { gumbelTopK } from './gumbelTopK.ts';
 import { laplaceLogWeights } from './laplace.ts';
+import { binDifficulty, groupMeanAbsAdvantage, secRewards, secSelect, secUpdate } from './sec.ts';
 import { Prng } from '../../events/prng.ts';
 
 /** Selection methods this actor carries out; the other strategies' formulas exist but are not wired yet. */
-export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps']);
+export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps', 'sec']);
+
+/** SEC without given categories bins the difficulty estimate into this many categories (methods §9 ⚠ ours). */
+const SEC_BINS = 5;
 
 export interface SamplerState {
+  method: RunConfig['sampler']['method'];
   numPrompts: number;
+  /** category per training prompt (PromptsRegistered) and the number of categories */
+  categoryOf: Uint16Array;
+  categories: number;
+  /** SEC: value Q(c) per category (or per difficulty bin when the dataset has one category) */
+  secQ: Float64Array | null;
   /** latest estimate (failure rate per prompt) and the step it was made for */
   difficulty: Float64Array | null;
   estimateStep: number;
@@ -37,14 +47,17 @@ export interface SamplerState {
 
 type SamplerPhase = 'waiting' | 'selected';
 
-function initialState(): SamplerState {
-  return { numPrompts: 0, difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null };
+function initialState(cfg: RunConfig): SamplerState {
+  return { method: cfg.sampler.method, numPrompts: 0, categoryOf: new Uint16Array(0), categories: 0, secQ: null, difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null };
 }
 
 function evolve(s: SamplerState, { event: e }: Logged): SamplerState {
   switch (e.type) {
-    case 'PromptsRegistered':
-      return { ...s, numPrompts: e.data.count };
+    case 'PromptsRegistered': {
+      const categories = e.data.categories.length;
+      const secQ = s.method === 'sec' ? new Float64Array(categories > 1 ? categories : SEC_BINS) : null;
+      return { ...s, numPrompts: e.data.count, categoryOf: e.data.categoryOf.slice(0, e.data.count), categories, secQ };
+    }
     case 'DifficultyEstimated':
       return { ...s, difficulty: Float64Array.from(e.data.difficulty), estimateStep: e.data.step };
     case 'BatchSelected':
@@ -55,12 +68,39 @@ function evolve(s: SamplerState, { event: e }: Logged): SamplerState {
       for (const r of e.data.reward) sum += r;
       return { ...s, stepRewardSum: s.stepRewardSum + sum, stepRewardRows: s.stepRewardRows + e.data.reward.length };
     }
-    case 'UpdateRequested':
+    case 'UpdateRequested': {
       // AdaRFT moves its target with the step's mean raw reward (methods §7)
-      return s.stepRewardRows > 0 ? { ...s, adarftTarget: adarftUpdateTarget(s.adarftTarget, s.stepRewardSum / s.stepRewardRows) } : s;
+      let next = s.stepRewardRows > 0 ? { ...s, adarftTarget: adarftUpdateTarget(s.adarftTarget, s.stepRewardSum / s.stepRewardRows) } : s;
+      if (s.secQ) next = { ...next, secQ: secObserve(s, e) };
+      return next;
+    }
     default:
       return s;
   }
+}
+
+/** Category of each training prompt for SEC: the dataset's own, or a bin of the estimated difficulty. */
+function secCategories(s: SamplerState): Uint32Array {
+  if (s.categories > 1) return Uint32Array.from(s.categoryOf);
+  return s.difficulty ? binDifficulty(s.difficulty, SEC_BINS) : new Uint32Array(s.numPrompts);
+}
+
+/** SEC's TD(0) update from the step's fresh groups: reward of a category = mean |Â| of its groups (methods §9). */
+function secObserve(s: SamplerState, e: Extract<DareEvent, { type: 'UpdateRequested' }>): Float64Array {
+  const d = e.data;
+  const fresh = d.freshGroups;
+  const offsets = new Uint32Array(fresh + 1);
+  let r = 0;
+  for (let g = 0; g < fresh; g++) {
+    while (r < d.rowGroup.length && d.rowGroup[r] === g) r++;
+    offsets[g + 1] = r;
+  }
+  const meanAbs = groupMeanAbsAdvantage(d.advantage.subarray(0, r), offsets);
+  const cats = secCategories(s);
+  const category = new Uint32Array(fresh);
+  for (let g = 0; g < fresh; g++) category[g] = cats[Number(d.groups[g].split('/')[2])];
+  const { r: reward, seen } = secRewards(category, meanAbs, s.secQ!.length);
+  return secUpdate(s.secQ!, reward, seen, 0.5);
 }
 
 /** Selection log-weights over all prompts for the configured method. */
@@ -104,6 +144,11 @@ function epochPlan(difficulty: Float64Array, cfg: RunConfig, epoch: number, key:
 
 function selectFor(s: SamplerState, step: number, epoch: number, cfg: RunConfig): { prompts: Uint32Array; filled: number; key: PrngKey } {
   const difficulty = s.difficulty!;
+  if (cfg.sampler.method === 'sec') {
+    const key = { seed: cfg.run.seed, step, purpose: 'select' };
+    const B = Math.min(epoch === 0 ? cfg.run.batchSize : Math.floor(cfg.run.batchSize * cfg.learner.sigma), s.numPrompts);
+    return { prompts: secSelect(s.secQ!, cfg.sampler.secTau, secCategories(s), B, key).prompts, filled: 0, key };
+  }
   if (cfg.sampler.method === 'adarft') {
     const key = { seed: cfg.run.seed, step, purpose: 'select' };
     const B = Math.min(epoch === 0 ? cfg.run.batchSize : Math.floor(cfg.run.batchSize * cfg.learner.sigma), difficulty.length);
@@ -189,6 +234,7 @@ export const samplerActor: ActorDef<SamplerState, SamplerPhase> = {
     estimateStep: s.estimateStep,
     lastSelection: s.lastSelection,
     adarftTarget: s.adarftTarget,
+    secQ: s.secQ ? Array.from(s.secQ, (x) => Number(x.toFixed(3))) : null,
   }),
   snapshot: (s) => s,
   restore: (snap) => snap as SamplerState,
