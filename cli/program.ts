@@ -130,6 +130,15 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('bridge')
+    .description('one more gpu-bridge for a running run that shares its jobs (worker.shareJobs=true)')
+    .argument('<dir>', 'run directory of a running run')
+    .action(async (dir: string) => {
+      const { bridgeCommand } = await import('./bridgeCommand.ts');
+      await bridgeCommand(dir);
+    });
+
+  program
     .command('control')
     .description('pause, resume or stop a running run (over its NATS control subject)')
     .argument('<dir>', 'run directory of a running run')

@@ -234,7 +234,11 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
       hosted.push(new HostedActor({ def, config, ctx, bus, snapshots: log, snapshotEvery: config.run.snapshotEvery, start, onTransition, onError }));
     }
     // 2. the bridge: worker up, weights caught up with the log when resuming
-    bridge = await Bridge.create({ run, config, runDir, log, append: async (evs: DareEvent[]) => void (await bus.append(evs)), logger });
+    bridge = await Bridge.create({
+      run, config, runDir, log, append: async (evs: DareEvent[]) => void (await bus.append(evs)), logger,
+      share: config.worker.shareJobs ? { nc: await connect('jobs'), role: 'primary' } : undefined,
+    });
+    bridge.serveJobs();
     if (!a.fresh) {
       // the accounting identity must hold over what the log already has before anything is added to it
       const acc = metricsOf(log.iterate(1)).accounting;

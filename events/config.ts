@@ -53,6 +53,7 @@ export const ConfigSchema = obj({
     warmStartSteps: U('tiny: supervised warm-start steps on easy problems before RL'),
     warmStartLr: N('tiny: learning rate of the supervised warm start', { exclusiveMinimum: 0 }),
     jobTimeoutSec: N('per-job timeout in seconds before the worker is declared lost', { exclusiveMinimum: 0 }),
+    shareJobs: Type.Boolean({ description: 'share rollout and score jobs with other bridges (`dare bridge DIR`) over the queue group dare.<run>.gpu' }),
     simDistribution: E(['uniform', 'skewed-easy', 'skewed-hard', 'bimodal'] as const, 'sim: latent difficulty distribution'),
     simShiftStep: U('sim: step at which prompt difficulties shift (0: never)'),
     simShiftFraction: F('sim: fraction of prompts whose difficulty shifts'),
@@ -117,7 +118,7 @@ export const DEFAULTS: RunConfig = {
   run: { seed: 1, steps: 20, batchSize: 32, stepsPerEpoch: 4, estimation: 'epoch', checkpointEvery: 5, evalEvery: 5, evalSize: 256, snapshotEvery: 2000 },
   task: { source: 'arithmetic', path: '', count: 2000, evalCount: 256, maxResponseTokens: 8, temperature: 1, levels: '' },
   worker: {
-    kind: 'tiny', model: '', device: 'auto', lr: 1e-3, weightDecay: 0.01, gradClip: 1, warmStartSteps: 200, warmStartLr: 1e-3, jobTimeoutSec: 600,
+    kind: 'tiny', model: '', device: 'auto', lr: 1e-3, weightDecay: 0.01, gradClip: 1, warmStartSteps: 200, warmStartLr: 1e-3, jobTimeoutSec: 600, shareJobs: false,
     simDistribution: 'uniform', simShiftStep: 0, simShiftFraction: 0.3, simShiftDelta: 2,
   },
   estimator: {

@@ -26,6 +26,9 @@ import { hostname } from 'node:os';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { eventId, makeEvent, type DareEvent, type EventOf, type Logged } from '../events/catalogue.ts';
 import type { RunConfig } from '../events/config.ts';
+import { pack, unpack } from '../events/codec.ts';
+import { subjectsFor } from '../events/subjects.ts';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { keyWords, u32At } from '../events/prng.ts';
 import type { CheckpointEntry, EventLog } from '../store/eventLog.ts';
 import { groupId } from '../actors/cadence.ts';
@@ -54,6 +57,13 @@ export interface BridgeDeps {
   logger: BridgeLogger;
   /** injected in tests; otherwise made by workerFactory */
   worker?: WorkerHandle;
+  /**
+   * Sharing rollout and score jobs among several bridges (queue group `dare.<run>.gpu`): the connection to
+   * serve and send them on. `replica`: a bridge that only follows the log (applies every logged update to
+   * its own worker, so its weights equal the primary's) and serves shared jobs; it never writes the log
+   * except its WorkerJoined.
+   */
+  share?: { nc: NatsConnection; role: 'primary' | 'replica' };
 }
 
 /** A request the bridge cannot serve as logged (missing blob or prompt, inconsistent arrays or versions). */
@@ -146,6 +156,11 @@ export class Bridge {
   private started = false;
   private queue: Promise<unknown> = Promise.resolve();
   private side: Promise<void> = Promise.resolve();
+  /** resolved whenever the policy version moves (shared jobs wait for the version they were made at) */
+  private versionWaiters: Array<() => void> = [];
+  private jobSub: Subscription | null = null;
+  /** shared jobs this bridge has served (for tests and logs) */
+  served = 0;
 
   private constructor(deps: BridgeDeps) {
     this.deps = deps;
@@ -170,6 +185,91 @@ export class Bridge {
 
   private get cfg(): RunConfig {
     return this.deps.config;
+  }
+
+  private get replica(): boolean {
+    return this.deps.share?.role === 'replica';
+  }
+
+  private setVersion(v: number): void {
+    this.version = v;
+    for (const w of this.versionWaiters.splice(0)) w();
+  }
+
+  /** The log's policy version this bridge's weights are at. */
+  get policyVersion(): number {
+    return this.version;
+  }
+
+  /** Resolves once the weights are at `v` (or past it), or after `timeoutMs`. */
+  private async atVersion(v: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs; // liveness only
+    while (this.version < v && Date.now() < deadline) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.max(1, deadline - Date.now()));
+        this.versionWaiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /**
+   * Serve shared rollout/score jobs from the queue group: wait until the weights are at the version the job
+   * was made at, run it on this bridge's worker, reply with the result. A job made at an older version than
+   * these weights cannot be served here (the reply says so and the sender asks again).
+   */
+  serveJobs(): void {
+    const share = this.deps.share;
+    if (!share || this.jobSub) return;
+    const subject = subjectsFor(this.deps.run).gpu;
+    this.jobSub = share.nc.subscribe(subject, {
+      queue: 'bridges',
+      callback: (err, msg) => {
+        if (err) return;
+        void (async () => {
+          try {
+            const req = unpack(msg.data) as { job: string; args: Record<string, unknown>; id: string; version: number };
+            if ((req.job !== 'rollout' && req.job !== 'score') || typeof req.id !== 'string' || typeof req.version !== 'number') {
+              throw new Error('malformed shared job');
+            }
+            await this.atVersion(req.version, 60_000);
+            if (this.version !== req.version) {
+              msg.respond(pack({ ok: false, retry: true, error: `weights at version ${this.version}, job made at ${req.version}` }));
+              return;
+            }
+            const result = await this.worker.request(req.job, req.args, { id: req.id });
+            this.served++;
+            this.deps.logger.info({ job: req.job, id: req.id, version: req.version, worker: this.name }, 'shared job served');
+            msg.respond(pack({ ok: true, result: bytesDeep(result) }));
+          } catch (e) {
+            msg.respond(pack({ ok: false, retry: false, error: (e as Error).message }));
+          }
+        })();
+      },
+    });
+  }
+
+  /** Run a rollout/score job: on the shared queue group when sharing, else on this bridge's worker. */
+  private async job(job: 'rollout' | 'score', args: Record<string, unknown>, id: string): Promise<JobResult> {
+    const share = this.deps.share;
+    if (!share) return this.worker.request(job, args, { id });
+    const subject = subjectsFor(this.deps.run).gpu;
+    const body = pack({ job, args: bytesDeep(args), id, version: this.version });
+    const timeout = this.cfg.worker.jobTimeoutSec * 1000;
+    for (let attempt = 1; ; attempt++) {
+      let reply: { ok: boolean; retry?: boolean; result?: JobResult; error?: string };
+      try {
+        reply = unpack((await share.nc.request(subject, body, { timeout })).data) as typeof reply;
+      } catch (e) {
+        if (attempt >= 5) throw new Error(`shared ${job} ${id}: no bridge answered (${(e as Error).message})`);
+        continue;
+      }
+      if (reply.ok) return reply.result!;
+      if (!reply.retry || attempt >= 20) throw new WorkerJobError(job, id, 'shared', reply.error ?? 'failed');
+      await new Promise((r) => setTimeout(r, 20));
+    }
   }
 
   private async start(): Promise<void> {
@@ -289,6 +389,8 @@ export class Bridge {
       { id: 'warmstart/sft' },
     );
     this.offset = typeof res.policyVersion === 'number' ? res.policyVersion : this.offset + 1;
+    // a replica's warm start is the primary's (same seed, deterministic): the primary saves and registers it
+    if (this.replica) return;
     const abs = resolve(runDir, WARMSTART_PATH);
     mkdirSync(dirname(abs), { recursive: true });
     const saved = await this.worker.request('save', { path: abs }, { id: 'warmstart/save' });
@@ -314,7 +416,7 @@ export class Bridge {
         { path: resolve(runDir, ck.path), sha256: ck.sha256 },
         { id: `load/${ck.policyVersion}/${ck.sha256.slice(0, 16)}` },
       );
-      this.version = ck.policyVersion;
+      this.setVersion(ck.policyVersion);
       this.offset = typeof r.policyVersion === 'number' ? r.policyVersion - ck.policyVersion : this.offset;
       logger.info({ path: ck.path, policyVersion: ck.policyVersion }, 'checkpoint loaded');
     }
@@ -354,6 +456,11 @@ export class Bridge {
 
   private async handle(e: Logged): Promise<void> {
     const ev = e.event;
+    if (this.replica) {
+      // a replica follows every update of the log on its own worker, and does nothing else
+      if (ev.type === 'UpdateRequested' && ev.data.policyVersion === this.version) await this.applyUpdate(ev);
+      return;
+    }
     switch (ev.type) {
       case 'RolloutRequested':
         return this.guard(ev, () => this.rollout(ev));
@@ -480,10 +587,10 @@ export class Bridge {
       }
       let groups: unknown[] = [];
       if (jobPrompts.length > 0) {
-        const res = await this.worker.request(
+        const res = await this.job(
           'rollout',
           { prompts: jobPrompts, temperature: d.temperature, maxTokens: d.maxTokens, seed: chunkSeed(d.seed, k) },
-          { id: `${ev.id}#${k}` },
+          `${ev.id}#${k}`,
         );
         groups = asArray(res.groups, `rollout ${ev.id}#${k}: groups`);
         if (groups.length !== jobPrompts.length) fail(`rollout ${ev.id}#${k}: ${groups.length} groups for ${jobPrompts.length} prompts`);
@@ -583,7 +690,7 @@ export class Bridge {
     const current = new Float64Array(rows.length);
     for (let k = 0; k * SCORE_CHUNK < rows.length; k++) {
       const part = rows.slice(k * SCORE_CHUNK, (k + 1) * SCORE_CHUNK);
-      const res = await this.worker.request('score', { rows: part, temperature: this.cfg.task.temperature }, { id: `${ev.id}#${k}` });
+      const res = await this.job('score', { rows: part, temperature: this.cfg.task.temperature }, `${ev.id}#${k}`);
       const sums = asArray(res.sums, `score ${ev.id}#${k}: sums`);
       if (sums.length !== part.length) fail(`score ${ev.id}#${k}: ${sums.length} sums for ${part.length} rows`);
       sums.forEach((s, i) => (current[k * SCORE_CHUNK + i] = finite(s, `score ${ev.id}#${k}: sums[${i}]`)));
@@ -643,7 +750,7 @@ export class Bridge {
     if (typeof res.policyVersion === 'number' && res.policyVersion - this.offset !== next) {
       fail(`update ${ev.id}: the worker reports version ${res.policyVersion}, expected ${next + this.offset} (log version ${next} + offset ${this.offset})`);
     }
-    this.version = next;
+    this.setVersion(next);
     const bl = res.binLosses instanceof Map ? Object.fromEntries(res.binLosses) : isMap(res.binLosses) ? res.binLosses : {};
     const binLosses: Record<string, number> = {};
     for (const [b, v] of Object.entries(bl)) binLosses[String(b)] = finite(v, `update ${ev.id}: binLosses[${b}]`);
@@ -751,11 +858,37 @@ export class Bridge {
   }
 
   /** Wait for the event in progress and pending lifecycle events, then shut the worker down. */
+  /**
+   * A replica joining a run: after restore(), apply the logged updates that restore() left for the primary
+   * (those without a completion yet), so the weights match the whole log; returns the last seq it covered.
+   */
+  async catchUpReplica(): Promise<number> {
+    const last = this.deps.log.lastSeq();
+    for (const e of this.deps.log.iterate(1, last + 1)) {
+      const ev = e.event;
+      if (ev.type === 'UpdateRequested' && ev.data.policyVersion === this.version) await this.applyUpdate(ev);
+    }
+    return last;
+  }
+
   async close(): Promise<void> {
+    this.jobSub?.unsubscribe();
     await this.queue;
     await this.side;
     await this.worker?.close();
   }
+}
+
+/** A job's args or result with every typed array as a Uint8Array view of its bytes (plain MessagePack bin). */
+function bytesDeep(x: unknown): unknown {
+  if (ArrayBuffer.isView(x)) return x instanceof Uint8Array ? x : new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  if (Array.isArray(x)) return x.map(bytesDeep);
+  if (x && typeof x === 'object' && !(x instanceof Map)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(x)) out[k] = bytesDeep(v);
+    return out;
+  }
+  return x;
 }
 
 function bytesOf(a: ArrayBufferView): Uint8Array {
