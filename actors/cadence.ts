@@ -45,7 +45,4 @@ export function evalDue(step: number, cfg: RunConfig): boolean {
   return cfg.run.evalEvery > 0 && step % cfg.run.evalEvery === 0;
 }
 
-/** Rollout-job seed of a request (uint32), from the run seed, step and purpose. */
-export function groupId(step: number, promptIndex: number, round = 0): string {
-  return round === 0 ? `g/${step}/${promptIndex}` : `g/${step}/${promptIndex}/r${round}`;
-}
+export { groupId } from '../events/catalogue.ts';

@@ -12,6 +12,7 @@ import { resolveConfig, type RunConfig } from '../events/config.ts';
 import { Bridge } from '../gpu-bridge/bridge.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { UserError } from './errors.ts';
+import { bridgeTasks } from './bridgeTasks.ts';
 import { createLogger } from './logger.ts';
 
 export async function bridgeCommand(dir: string): Promise<void> {
@@ -27,7 +28,7 @@ export async function bridgeCommand(dir: string): Promise<void> {
   const nc = await connectNats({ url, token, name: `${run}/replica` });
   const bus = new LogClient(nc, run);
   const bridge = await Bridge.create({
-    run, config, runDir, log, logger, append: async (evs: DareEvent[]) => void (await bus.append(evs)), share: { nc, role: 'replica' },
+    run, config, runDir, log, logger, tasks: bridgeTasks, append: async (evs: DareEvent[]) => void (await bus.append(evs)), share: { nc, role: 'replica' },
   });
   try {
     await bridge.restore();

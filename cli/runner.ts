@@ -21,6 +21,7 @@ import { Bridge, pendingRequests } from '../gpu-bridge/bridge.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { serveLog } from '../store/logServer.ts';
 import { UserError } from './errors.ts';
+import { bridgeTasks } from './bridgeTasks.ts';
 import { metricsCsv, MetricsFold, metricsOf, type RunMetrics } from './metrics.ts';
 import { startNatsServer, type NatsServerHandle } from './natsServer.ts';
 import { loadPromptSet } from './promptSet.ts';
@@ -235,7 +236,7 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     }
     // 2. the bridge: worker up, weights caught up with the log when resuming
     bridge = await Bridge.create({
-      run, config, runDir, log, append: async (evs: DareEvent[]) => void (await bus.append(evs)), logger,
+      run, config, runDir, log, tasks: bridgeTasks, append: async (evs: DareEvent[]) => void (await bus.append(evs)), logger,
       share: config.worker.shareJobs ? { nc: await connect('jobs'), role: 'primary' } : undefined,
     });
     bridge.serveJobs();

@@ -292,5 +292,10 @@ export function eventId(type: EventType, ...parts: (string | number)[]): string 
   return [type, ...parts].join('/');
 }
 
+/** Blob key (and id) of the rollout group of prompt `promptIndex` generated at `step` (round > 0: a refill). */
+export function groupId(step: number, promptIndex: number, round = 0): string {
+  return round === 0 ? `g/${step}/${promptIndex}` : `g/${step}/${promptIndex}/r${round}`;
+}
+
 export const TIER_CODES = { easy: 0, medium: 1, hard: 2, none: 3 } as const;
 export type TierName = Static<typeof Tier>;

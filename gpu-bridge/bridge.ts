@@ -24,16 +24,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { eventId, makeEvent, type DareEvent, type EventOf, type Logged } from '../events/catalogue.ts';
+import { eventId, groupId, makeEvent, type DareEvent, type EventOf, type Logged } from '../events/catalogue.ts';
 import type { RunConfig } from '../events/config.ts';
 import { pack, unpack } from '../events/codec.ts';
 import { subjectsFor } from '../events/subjects.ts';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { keyWords, u32At } from '../events/prng.ts';
-import type { CheckpointEntry, EventLog } from '../store/eventLog.ts';
-import { groupId } from '../actors/cadence.ts';
-import { buildHintPrompt, extractSkeleton } from '../actors/learner/hints.ts';
-import { verifierFor, type PromptRow } from '../tasks/index.ts';
 import { decodeGroupBlob, decodeRow, encodeGroupBlob, logprobSum, parseRowRef, type GroupBlob, type RolloutRow } from './blobs.ts';
 import { SimWorker } from './sim/simWorker.ts';
 import { WorkerJobError, type JobResult, type WorkerHandle, type WorkerInfo } from './workerClient.ts';
@@ -45,13 +41,58 @@ export interface BridgeLogger {
   error(o: object, m: string): void;
 }
 
+/** A prompt row as the prompts database holds it (tasks/promptRow.ts; only what the bridge reads). */
+export interface PromptRow {
+  id: string;
+  index: number;
+  question: string;
+  answer: string;
+  dataSource: string;
+  category: string;
+  meta?: Record<string, string | number>;
+}
+
+export interface CheckpointEntry {
+  path: string;
+  sha256: string;
+  policyVersion: number;
+  seq: number;
+}
+
+/** What the bridge uses of the run's log (store/eventLog.ts's EventLog, passed in by the host). */
+export interface BridgeLog {
+  lastSeq(): number;
+  seqOf(id: string): number | undefined;
+  read(from: number, to?: number): Logged[];
+  iterate(from?: number, to?: number): Iterable<Logged>;
+  getPrompt(index: number): unknown;
+  promptCount(): number;
+  getBlob(key: string): unknown;
+  putBlobs(entries: ReadonlyArray<readonly [string, unknown]>): Promise<void>;
+  checkpoints(): CheckpointEntry[];
+  registerCheckpoint(entry: CheckpointEntry): Promise<void>;
+}
+
+/**
+ * Task knowledge the host gives the bridge (the bridge depends on events only): the verifier of a row's
+ * data source, and how a hint prompt is built from a correct earlier response.
+ */
+export interface BridgeTasks {
+  /** reward (0/1) of `response` for a prompt of `dataSource` whose answer is `answer` */
+  reward(dataSource: string, response: string, answer: string): number;
+  /** the hint-augmented prompt for `question` from a correct earlier `response` */
+  hintPrompt(question: string, response: string, dataSource: string): string;
+}
+
 export interface BridgeDeps {
   run: string;
   config: RunConfig;
   /** checkpoints go to runDir/<path of CheckpointRequested> */
   runDir: string;
   /** same process: prompts (getPrompt), blobs (putBlobs/getBlob), seqOf(id), checkpoints registry */
-  log: EventLog;
+  log: BridgeLog;
+  /** verifiers and hint prompts (the sim needs neither) */
+  tasks?: BridgeTasks;
   /** proposes events (over the bus); resolves once durable */
   append(events: DareEvent[]): Promise<void>;
   logger: BridgeLogger;
@@ -532,7 +573,8 @@ export class Bridge {
 
   private reward(row: PromptRow, text: string, where: string): number {
     try {
-      return verifierFor(row.dataSource)(text, row.answer).reward;
+      if (!this.deps.tasks) throw new Error('no verifier given to the bridge (BridgeDeps.tasks)');
+      return this.deps.tasks.reward(row.dataSource, text, row.answer);
     } catch (err) {
       fail(`${where}: verifier of ${row.dataSource}: ${(err as Error).message}`);
     }
@@ -673,7 +715,8 @@ export class Bridge {
     const g = this.group(ref.group, `${reqId} hint source of prompt ${p}`);
     const src = g.rows[ref.row];
     if (!src) fail(`${reqId}: hint source ${source} of prompt ${p}: the group has ${g.rows.length} rows`);
-    return buildHintPrompt(row?.question ?? String(p), extractSkeleton(src.text), row?.dataSource ?? '');
+    if (!this.deps.tasks) fail(`${reqId}: no hint builder given to the bridge (BridgeDeps.tasks)`);
+    return this.deps.tasks!.hintPrompt(row?.question ?? String(p), src.text, row?.dataSource ?? '');
   }
 
   // ---- score ---------------------------------------------------------------------------------------
@@ -899,7 +942,7 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
  * Requests in the log that have no (complete) completion yet: what a resume re-issues, with their ids.
  * Uses the same completion ids the bridge writes.
  */
-export function pendingRequests(log: EventLog): string[] {
+export function pendingRequests(log: BridgeLog): string[] {
   const out: string[] = [];
   for (const { event: e } of log.iterate(1)) {
     switch (e.type) {

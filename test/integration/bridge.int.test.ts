@@ -15,6 +15,7 @@ import { EventLog } from '../../store/eventLog.ts';
 import { makeContext, type DecideContext } from '../../actors/actor.ts';
 import { learnerActor, updateRequest, type LearnerState } from '../../actors/learner/learnerActor.ts';
 import { buildHintPrompt, extractSkeleton } from '../../actors/learner/hints.ts';
+import { bridgeTasks } from '../../cli/bridgeTasks.ts';
 import { Bridge, chunkSeed, ROLLOUT_CHUNK, WARMSTART_PATH } from '../../gpu-bridge/bridge.ts';
 import { decodeGroupBlob } from '../../gpu-bridge/blobs.ts';
 import { initArgs, simPromptTable } from '../../gpu-bridge/workerFactory.ts';
@@ -143,7 +144,7 @@ describe('gpu-bridge with the sim worker', () => {
     tmp = tempDir('dare-bridge-');
     h = harness(tmp.dir, config);
     sim = new CountingSim();
-    bridge = await Bridge.create({ run: RUN, config, runDir: tmp.dir, log: h.log, append: h.append, logger: quietLogger().logger, worker: sim });
+    bridge = await Bridge.create({ run: RUN, config, runDir: tmp.dir, log: h.log, tasks: bridgeTasks, append: h.append, logger: quietLogger().logger, worker: sim });
   });
   afterAll(async () => {
     await bridge?.close();
@@ -317,7 +318,7 @@ describe('gpu-bridge with the sim worker', () => {
   it('restore() in a fresh Bridge loads the valid checkpoint and re-applies later updates: same weights, no rollouts', async () => {
     const fresh = new CountingSim();
     const { warnings, logger } = quietLogger();
-    const b = await Bridge.create({ run: RUN, config, runDir: tmp.dir, log: h.log, append: h.append, logger, worker: fresh });
+    const b = await Bridge.create({ run: RUN, config, runDir: tmp.dir, log: h.log, tasks: bridgeTasks, append: h.append, logger, worker: fresh });
     try {
       const r = await b.restore();
       expect(r).toEqual({ checkpoint: 'checkpoints/v1.ckpt', policyVersion: 2, reapplied: 1 });
@@ -368,7 +369,7 @@ describe.skipIf(!HAVE_TORCH)('gpu-bridge with the tiny PyTorch worker', () => {
     await h.log.putPrompts(rows);
     let bridge: Bridge | null = null;
     try {
-      bridge = await Bridge.create({ run: RUN, config, runDir: tmp.dir, log: h.log, append: h.append, logger: quietLogger().logger });
+      bridge = await Bridge.create({ run: RUN, config, runDir: tmp.dir, log: h.log, tasks: bridgeTasks, append: h.append, logger: quietLogger().logger });
       const joined = h.log.read(1).map((e) => e.event).find((e) => e.type === 'WorkerJoined') as EventOf<'WorkerJoined'>;
       expect(joined.data).toMatchObject({ worker: 'tiny', kind: 'tiny', device: 'cpu', dtype: 'float32' });
       // the warm start is saved and registered as the version-0 checkpoint
@@ -426,7 +427,7 @@ describe.skipIf(!HAVE_TORCH)('gpu-bridge with the tiny PyTorch worker', () => {
       // update 1 re-applied give the same weights as before (identical scores)
       rmSync(join(tmp.dir, 'checkpoints/v1.ckpt'));
       const { warnings, logger } = quietLogger();
-      bridge = await Bridge.create({ run: RUN, config, runDir: tmp.dir, log: h.log, append: h.append, logger });
+      bridge = await Bridge.create({ run: RUN, config, runDir: tmp.dir, log: h.log, tasks: bridgeTasks, append: h.append, logger });
       expect(await bridge.restore()).toEqual({ checkpoint: WARMSTART_PATH, policyVersion: 1, reapplied: 1 });
       expect(warnings).toContain('registered checkpoint is missing: skipped');
       const s3 = await score(3);
