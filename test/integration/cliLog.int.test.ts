@@ -72,3 +72,17 @@ describe('dare log', () => {
     }
   });
 });
+
+describe('scenario files', () => {
+  it('deepscaler-hf needs a local model directory and says so', () => {
+    const r = dare('run', 'scenarios/deepscaler-hf.json', '--run-dir', join(dir, 'hf'));
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(/deepscaler-hf\.json: worker\.model: the hf worker needs --set worker\.model=DIR/);
+  });
+
+  it('a bad scenario key is a user error naming the key', () => {
+    const r = dare('run', 'scenarios/sim-smoke.json', '--run-dir', join(dir, 'bad'), '--set', 'sampler.kapa=3');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/sampler\.kapa/);
+  });
+});

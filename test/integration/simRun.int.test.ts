@@ -10,9 +10,9 @@ import { open } from 'lmdb';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { counterfactual, inspectAt } from '../../cli/analysis.ts';
-import { driftOf } from '../../cli/drift.ts';
+import { driftOf, promptTimeline } from '../../cli/drift.ts';
 import { verifyLog } from '../../cli/replay.ts';
-import { runScenario, type RunOutcome } from '../../cli/runner.ts';
+import { resumeRun, runScenario, type RunOutcome } from '../../cli/runner.ts';
 import { decodeTrusted, encodeEvent } from '../../events/codec.ts';
 import { EventLog, seqKey } from '../../store/eventLog.ts';
 import { tempDir } from '../support/tmp.ts';
@@ -104,6 +104,43 @@ describe('a DARE run on the sim', () => {
     } finally {
       void log.close();
     }
+  });
+
+  it('inspect at a past position and a prompt timeline come from the log alone', () => {
+    const log = EventLog.open(join(dir, 'run', 'log'), { readOnly: true });
+    try {
+      const at = log.seqOf('UpdateRequested/1')!;
+      const views = inspectAt(log, at);
+      expect(views.find((v) => v.actor === 'session')!.machinePhase).toBe('updating');
+      expect(views.find((v) => v.actor === 'learner')!.machinePhase).toBe('updating');
+      expect(views.every((v) => v.seq === at)).toBe(true);
+      // a prompt of step 1: estimated, selected, rolled out (and trained)
+      const batch = log.read(log.seqOf('BatchSelected/1')!, log.seqOf('BatchSelected/1')! + 1)[0].event;
+      if (batch.type !== 'BatchSelected') throw new Error('expected BatchSelected');
+      const q = batch.data.prompts[0];
+      const tl = promptTimeline(log, q, () => []);
+      const kinds = tl.map((t) => t.kind);
+      expect(kinds).toContain('estimate');
+      expect(kinds).toContain('selected');
+      expect(kinds).toContain('rollout');
+      const selected = tl.find((t) => t.kind === 'selected')!;
+      expect(selected.step).toBe(1);
+      expect(selected.detail.rollouts).toBe(batch.data.rollouts[0]);
+      expect(tl.find((t) => t.kind === 'rollout')!.detail.group).toBe(`g/1/${q}`);
+    } finally {
+      void log.close();
+    }
+  });
+
+  it('resuming a finished run says so and changes nothing', async () => {
+    const before = EventLog.open(join(dir, 'run', 'log'), { readOnly: true });
+    const last = before.lastSeq();
+    await before.close();
+    const r = await resumeRun({ runDir: join(dir, 'run'), logger, nats: { url: inject('natsUrl'), token: inject('natsToken') } });
+    expect(r).toEqual({ runDir: join(dir, 'run'), finished: true });
+    const after = EventLog.open(join(dir, 'run', 'log'), { readOnly: true });
+    expect(after.lastSeq()).toBe(last);
+    await after.close();
   });
 
   it('a counterfactual replay changes decisions only when a setting changes', () => {
