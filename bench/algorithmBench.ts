@@ -5,7 +5,7 @@
  */
 import { snisEstimate } from '../actors/estimator/snis.ts';
 import { betaLogWeights } from '../actors/sampler/betaSampler.ts';
-import { gumbelTopK } from '../actors/sampler/gumbelTopK.ts';
+import { gumbelTopK } from '../actors/shared/gumbelTopK.ts';
 import { Prng } from '../events/prng.ts';
 
 function median(xs: number[]): number {

@@ -166,11 +166,15 @@ export class MetricsFold {
         m.freshGroups = e.data.freshGroups;
         m.replayGroups = e.data.groups.length - e.data.freshGroups;
         m.trainedRows = e.data.rowGroup.length;
-        // the step's fresh rows move from in flight to trained
+        // the step's fresh rows leave "in flight": those of the kept fresh groups are trained, the rest (groups
+        // dropped by dynamic sampling) discarded
         const fresh = this.pendingRows.get(e.data.step) ?? 0;
         this.pendingRows.delete(e.data.step);
+        let trained = 0;
+        for (let r = 0; r < e.data.rowGroup.length; r++) if (e.data.rowGroup[r] < e.data.freshGroups) trained++;
         this.acc.inFlight -= fresh;
-        this.acc.trained += fresh;
+        this.acc.trained += trained;
+        this.acc.discarded += fresh - trained;
         break;
       }
       case 'UpdateCompleted': {

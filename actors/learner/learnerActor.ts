@@ -18,6 +18,9 @@ import { daroBin, daroRowWeights, daroStep, initDaro, type DaroState } from './d
 import { chooseHintSource } from './hints.ts';
 import { overlongPenalties } from './overlong.ts';
 import { replayMix } from './replayMix.ts';
+import { dapoKeepMask } from '../shared/dapoSampling.ts';
+import { bandKeepMask } from '../shared/onlineFilter.ts';
+import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { shapeRewards, shapingParams } from './shaping.ts';
 import { Prng } from '../../events/prng.ts';
 
@@ -26,9 +29,16 @@ interface StepInFlight {
   epoch: number;
   batch: EventOf<'BatchSelected'>['data'];
   requestId: string | null;
+  /** every prompt rolled out for this step, in request order: the batch, then refill rounds */
+  requested: number[];
+  /** refill rounds requested so far (dynamic sampling) */
+  rounds: number;
   /** fresh groups received so far, by prompt index */
   fresh: Map<number, RolloutGroup & { truncated: Uint8Array }>;
 }
+
+/** Dynamic sampling: methods that drop uninformative groups and roll out more prompts until B are kept. */
+const FILTERING = new Set(['dapo', 'online-filter']);
 
 export interface LearnerState {
   daroOn: boolean;
@@ -65,9 +75,17 @@ function evolve(s: LearnerState, e: Logged): LearnerState {
     case 'DifficultyEstimated':
       return { ...next, difficulty: ev.data.difficulty };
     case 'BatchSelected':
-      return { ...next, current: { step: ev.data.step, epoch: ev.data.epoch, batch: ev.data, requestId: null, fresh: new Map() } };
+      return {
+        ...next,
+        current: { step: ev.data.step, epoch: ev.data.epoch, batch: ev.data, requestId: null, requested: Array.from(ev.data.prompts), rounds: 0, fresh: new Map() },
+      };
     case 'RolloutRequested':
-      return next.current && ev.data.purpose === 'train' ? { ...next, current: { ...next.current, requestId: ev.id } } : next;
+      if (!next.current || ev.data.step !== next.current.step) return next;
+      if (ev.data.purpose === 'train') return { ...next, current: { ...next.current, requestId: ev.id } };
+      if (ev.data.purpose === 'refill') {
+        return { ...next, current: { ...next.current, requested: [...next.current.requested, ...ev.data.prompts], rounds: next.current.rounds + 1 } };
+      }
+      return next;
     case 'RolloutCompleted': {
       const g = groupOf(e);
       if (!g || !next.current || ev.data.step !== next.current.step) return next;
@@ -139,12 +157,12 @@ export function updateRequest(s: LearnerState, ctx: DecideContext, cause: string
   const cur = s.current!;
   const fresh: Array<RolloutGroup & { truncated?: Uint8Array }> = [];
   const freshTier: number[] = [];
-  for (let i = 0; i < cur.batch.prompts.length; i++) {
-    const g = cur.fresh.get(cur.batch.prompts[i]);
-    if (g) {
-      fresh.push(g);
-      freshTier.push(cur.batch.tier[i]);
-    }
+  const kept = keptGroups(s, cfg);
+  for (const q of kept) {
+    const g = cur.fresh.get(q)!;
+    const i = cur.batch.prompts.indexOf(q);
+    fresh.push(g);
+    freshTier.push(i >= 0 ? cur.batch.tier[i] : TIER_CODES.none);
   }
   const pool = prunedForStep(s.buffer, cur.step);
   const mix = replayMix({
@@ -222,6 +240,57 @@ export function updateRequest(s: LearnerState, ctx: DecideContext, cause: string
   );
 }
 
+/** Groups of the step's fresh rollouts that go into the update, in request order (at most B when filtering). */
+function keptGroups(s: LearnerState, cfg: RunConfig): number[] {
+  const cur = s.current!;
+  if (!FILTERING.has(cfg.sampler.method)) return cur.requested.filter((q) => cur.fresh.has(q));
+  const groups = cur.requested.map((q) => cur.fresh.get(q)!);
+  const scored = {
+    group: Uint32Array.from(cur.requested),
+    successes: Uint32Array.from(groups, (g) => g.rewards.reduce((k, r) => k + (r > 0 ? 1 : 0), 0)),
+    sizes: Uint32Array.from(groups, (g) => g.rewards.length),
+  };
+  const keep = cfg.sampler.method === 'dapo'
+    ? dapoKeepMask(scored)
+    : bandKeepMask(scored, { dLow: 1 - cfg.sampler.filterHigh, dHigh: 1 - cfg.sampler.filterLow });
+  const out: number[] = [];
+  for (let i = 0; i < keep.length && out.length < cfg.run.batchSize; i++) if (keep[i]) out.push(cur.requested[i]);
+  return out;
+}
+
+/**
+ * Dynamic sampling (DAPO, online filtering): fewer than B groups kept and rounds left ⇒ roll out more
+ * prompts, drawn uniformly without replacement from those not yet rolled out this step (PRNG key
+ * (seed, step, "refill/<round>")); as many as the kept fraction so far says are needed, within [B−kept, 3B].
+ */
+function refillRequest(s: LearnerState, ctx: DecideContext, cause: string): DareEvent | null {
+  const cfg = ctx.config;
+  const cur = s.current!;
+  if (!FILTERING.has(cfg.sampler.method)) return null;
+  const kept = keptGroups(s, cfg).length;
+  const B = cfg.run.batchSize;
+  if (kept >= B || cur.rounds + 1 >= cfg.sampler.maxGenBatches) return null;
+  const used = new Set(cur.requested);
+  const logits = new Float64Array(s.count);
+  for (const q of used) logits[q] = -Infinity;
+  const free = s.count - used.size;
+  const want = Math.ceil((B - kept) * cur.requested.length / Math.max(1, kept));
+  const m = Math.min(free, Math.max(B - kept, Math.min(3 * B, want)));
+  if (m <= 0) return null;
+  const round = cur.rounds + 1;
+  const key = { seed: cfg.run.seed, step: cur.step, purpose: `refill/${round}` };
+  const prompts = gumbelTopK(logits, m, key).indices.slice(0, m);
+  return makeEvent(
+    'RolloutRequested',
+    {
+      step: cur.step, purpose: 'refill', prompts, rollouts: new Uint16Array(m).fill(cfg.sampler.gMedium), hints: new Uint16Array(m),
+      hintSources: new Array(m).fill(''), temperature: cfg.task.temperature, maxTokens: cfg.task.maxResponseTokens,
+      seed: rolloutSeed(cfg.run.seed, cur.step, `refill/${round}`),
+    },
+    { run: ctx.run, id: eventId('RolloutRequested', cur.step, `refill${round}`), cause },
+  );
+}
+
 function decide(s: LearnerState, e: Logged, ctx: DecideContext): DareEvent[] {
   const cfg = ctx.config;
   const ev = e.event;
@@ -233,9 +302,11 @@ function decide(s: LearnerState, e: Logged, ctx: DecideContext): DareEvent[] {
     case 'RolloutCompleted': {
       const cur = s.current;
       if (!cur || ev.data.step !== cur.step || ev.data.purpose === 'reference') return [];
-      // every prompt of the batch is in: the update (exactly once: only the completing event triggers it)
-      if (cur.fresh.size !== cur.batch.prompts.length || !cur.fresh.has(ev.data.promptIndex)) return [];
-      return [updateRequest(s, ctx, ev.id)];
+      // every prompt requested for the step is in (exactly once: only the completing event triggers this):
+      // more prompts when dynamic sampling kept too few, else the update
+      if (cur.fresh.size !== cur.requested.length || !cur.fresh.has(ev.data.promptIndex)) return [];
+      const refill = refillRequest(s, ctx, ev.id);
+      return [refill ?? updateRequest(s, ctx, ev.id)];
     }
     case 'UpdateCompleted': {
       const { step, policyVersion } = ev.data;
@@ -272,7 +343,8 @@ export const learnerActor: ActorDef<LearnerState, LearnerPhase> = {
   summary: (s) => ({
     step: s.current?.step ?? s.lastUpdate?.step ?? 0,
     policyVersion: s.lastUpdate?.policyVersion ?? 0,
-    rolloutsIn: s.current ? `${s.current.fresh.size}/${s.current.batch.prompts.length}` : null,
+    rolloutsIn: s.current ? `${s.current.fresh.size}/${s.current.requested.length}` : null,
+    refillRounds: s.current?.rounds ?? 0,
     bufferGroups: s.buffer.buffer.groups.length,
     daroWeights: s.daro ? Array.from(s.daro.s, (x) => Number(Math.exp(x).toFixed(3))) : null,
   }),

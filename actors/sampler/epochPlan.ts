@@ -8,7 +8,7 @@
 
 import { Prng } from '../../events/prng.ts';
 import type { PrngKey } from '../../events/prng.ts';
-import { gumbelTopK } from './gumbelTopK.ts';
+import { gumbelTopK } from '../shared/gumbelTopK.ts';
 
 /**
  * Fresh prompts for a whole epoch: `mu·B` in epoch 0, `⌊mu·B·σ⌋` afterwards (REF: int(mu·B·σ), evaluated

@@ -14,7 +14,7 @@
 
 import { Prng, keyWords, u32At } from '../../events/prng.ts';
 import type { PrngKey } from '../../events/prng.ts';
-import { gumbelTopK } from './gumbelTopK.ts';
+import { gumbelTopK } from '../shared/gumbelTopK.ts';
 
 export interface MoppsSelectOptions {
   /** B, prompts per step */

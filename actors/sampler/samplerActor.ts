@@ -15,13 +15,14 @@ import { epochBudget, epochFirstStep, stepSlice } from '../cadence.ts';
 import { paperAllocation, referenceAllocation } from '../shared/tiers.ts';
 import { adarftSelect, adarftUpdateTarget } from './adarft.ts';
 import { betaLogWeights } from './betaSampler.ts';
-import { gumbelTopK } from './gumbelTopK.ts';
+import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { laplaceLogWeights } from './laplace.ts';
 import { binDifficulty, groupMeanAbsAdvantage, secRewards, secSelect, secUpdate } from './sec.ts';
 import { Prng } from '../../events/prng.ts';
 
 /** Selection methods this actor carries out; the other strategies' formulas exist but are not wired yet. */
-export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps', 'sec']);
+// dapo / online-filter select uniformly here; the learner drops uninformative groups and refills (dynamic sampling)
+export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps', 'sec', 'dapo', 'online-filter']);
 
 /** SEC without given categories bins the difficulty estimate into this many categories (methods §9 ⚠ ours). */
 const SEC_BINS = 5;

@@ -23,7 +23,7 @@ writeFileSync(sc, JSON.stringify({
   learner: { bufferSize: 128 },
 }));
 
-const WIRED = ['dare', 'dare-reference', 'grpo', 'previous-fr', 'mopps', 'dr-grpo', 'daro', 'adarft', 'sec'];
+const WIRED = ['dare', 'dare-reference', 'grpo', 'previous-fr', 'mopps', 'dr-grpo', 'daro', 'adarft', 'sec', 'dapo', 'online-filter'];
 const nats = () => ({ url: inject('natsUrl'), token: inject('natsToken') });
 
 describe('method presets on the sim', () => {
@@ -43,6 +43,37 @@ describe('method presets on the sim', () => {
       }
     }, 60_000);
   }
+
+  it('dapo drops zero-variance groups and refills until B groups are kept; the dropped rollouts are accounted as discarded', async () => {
+    const runDir = join(dir, 'dapo-easy');
+    // an easy prompt set: many all-correct groups, so the filter has work to do
+    const out = await runScenario({
+      scenario: sc, runDir, sets: ['method=dapo', 'worker.simDistribution=skewed-easy', 'run.steps=3'], logger: pino({ level: 'silent' }), nats: nats(),
+    });
+    const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+    try {
+      const evs = [...log.iterate(1)].map((e) => e.event);
+      const refills = evs.filter((e) => e.type === 'RolloutRequested' && e.data.purpose === 'refill');
+      expect(refills.length).toBeGreaterThan(0);
+      const groups = new Map<string, Float32Array>();
+      for (const e of evs) if (e.type === 'RolloutCompleted') groups.set(e.data.group, e.data.reward);
+      for (const e of evs) {
+        if (e.type !== 'UpdateRequested') continue;
+        expect(e.data.freshGroups).toBeLessThanOrEqual(32);
+        for (const g of e.data.groups.slice(0, e.data.freshGroups)) {
+          const r = groups.get(g)!;
+          const k = Array.from(r).filter((x) => x > 0).length;
+          expect(k > 0 && k < r.length, `${g} is a zero-variance group`).toBe(true);
+        }
+      }
+      const a = out.summary.rollouts;
+      expect(a.discarded).toBeGreaterThan(0);
+      expect(a.generated).toBe(a.trained + a.buffered + a.discarded + a.inFlight);
+      expect(verifyLog(log).mismatch).toBeNull();
+    } finally {
+      await log.close();
+    }
+  }, 60_000);
 
   it('refuses the presets whose strategies are not wired yet, naming them', async () => {
     const unwired = Object.keys(PRESETS).filter((m) => !WIRED.includes(m));

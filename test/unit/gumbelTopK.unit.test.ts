@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Prng, floatAt, keyWords, u32At } from '../../events/prng.ts';
-import { gumbelTopK, gumbelTopKWords } from '../../actors/sampler/gumbelTopK.ts';
+import { gumbelTopK, gumbelTopKWords } from '../../actors/shared/gumbelTopK.ts';
 import { epochBudget, selectEpoch, shuffleIntoBatches } from '../../actors/sampler/epochPlan.ts';
 import { betaLogWeights } from '../../actors/sampler/betaSampler.ts';
 

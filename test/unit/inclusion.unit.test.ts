@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gumbelTopK } from '../../actors/sampler/gumbelTopK.ts';
+import { gumbelTopK } from '../../actors/shared/gumbelTopK.ts';
 
 /**
  * Exact inclusion probabilities of successive sampling without replacement (draw ∝ remaining weight),
