@@ -17,12 +17,16 @@ import { adarftSelect, adarftUpdateTarget } from './adarft.ts';
 import { betaLogWeights } from './betaSampler.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { laplaceLogWeights } from './laplace.ts';
+import { knapsackAllocate, knapsackEstimate } from './knapsack.ts';
 import { binDifficulty, groupMeanAbsAdvantage, secRewards, secSelect, secUpdate } from './sec.ts';
 import { Prng } from '../../events/prng.ts';
 
 /** Selection methods this actor carries out; the other strategies' formulas exist but are not wired yet. */
 // dapo / online-filter select uniformly here; the learner drops uninformative groups and refills (dynamic sampling)
-export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps', 'sec', 'dapo', 'online-filter']);
+export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps', 'sec', 'dapo', 'online-filter', 'knapsack']);
+
+/** Knapsack RL keeps each prompt's latest groups, up to this many rewards (its estimate uses the latest 16). */
+const KNAPSACK_HISTORY = 16;
 
 /** SEC without given categories bins the difficulty estimate into this many categories (methods §9 ⚠ ours). */
 const SEC_BINS = 5;
@@ -35,6 +39,8 @@ export interface SamplerState {
   categories: number;
   /** SEC: value Q(c) per category (or per difficulty bin when the dataset has one category) */
   secQ: Float64Array | null;
+  /** Knapsack RL: each prompt's latest reward groups, oldest first (only for method knapsack) */
+  history: Map<number, Float32Array[]> | null;
   /** latest estimate (failure rate per prompt) and the step it was made for */
   difficulty: Float64Array | null;
   estimateStep: number;
@@ -49,7 +55,7 @@ export interface SamplerState {
 type SamplerPhase = 'waiting' | 'selected';
 
 function initialState(cfg: RunConfig): SamplerState {
-  return { method: cfg.sampler.method, numPrompts: 0, categoryOf: new Uint16Array(0), categories: 0, secQ: null, difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null };
+  return { method: cfg.sampler.method, numPrompts: 0, categoryOf: new Uint16Array(0), categories: 0, secQ: null, history: cfg.sampler.method === 'knapsack' ? new Map() : null, difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null };
 }
 
 function evolve(s: SamplerState, { event: e }: Logged): SamplerState {
@@ -67,7 +73,16 @@ function evolve(s: SamplerState, { event: e }: Logged): SamplerState {
       if (e.data.purpose === 'reference') return s;
       let sum = 0;
       for (const r of e.data.reward) sum += r;
-      return { ...s, stepRewardSum: s.stepRewardSum + sum, stepRewardRows: s.stepRewardRows + e.data.reward.length };
+      let history = s.history;
+      if (history) {
+        // copy-on-write of the one prompt's list; keep the newest groups within the window
+        history = new Map(history);
+        const list = [...(history.get(e.data.promptIndex) ?? []), Float32Array.from(e.data.reward, (r) => (r > 0 ? 1 : 0))];
+        let n = list.reduce((k, g) => k + g.length, 0);
+        while (list.length > 1 && n - list[0].length >= KNAPSACK_HISTORY) n -= list.shift()!.length;
+        history.set(e.data.promptIndex, list);
+      }
+      return { ...s, history, stepRewardSum: s.stepRewardSum + sum, stepRewardRows: s.stepRewardRows + e.data.reward.length };
     }
     case 'UpdateRequested': {
       // AdaRFT moves its target with the step's mean raw reward (methods §7)
@@ -168,7 +183,15 @@ function selectFor(s: SamplerState, step: number, epoch: number, cfg: RunConfig)
 }
 
 /** Tier, rollouts and hint rollouts of each selected prompt (drops G = 0 prompts in reference mode). */
-export function allocate(prompts: Uint32Array, d: Float64Array, cfg: RunConfig) {
+export interface Allocation {
+  prompts: Uint32Array;
+  d: Float64Array;
+  tier: Uint8Array;
+  rollouts: Uint16Array;
+  hints: Uint16Array;
+}
+
+export function allocate(prompts: Uint32Array, d: Float64Array, cfg: RunConfig): Allocation {
   const sc = cfg.sampler;
   if (sc.tiers === 'paper') {
     const a = paperAllocation(d, {
@@ -194,6 +217,22 @@ export function allocate(prompts: Uint32Array, d: Float64Array, cfg: RunConfig) 
   };
 }
 
+/**
+ * Knapsack RL (methods §10): the step's budget W = B·n rollouts spread over the selected prompts by the value
+ * of a mixed group, from each prompt's recent success rate (success space, as the paper writes it).
+ */
+function knapsackRollouts(s: SamplerState, prompts: Uint32Array, cfg: RunConfig): Uint16Array {
+  const p = new Float64Array(prompts.length);
+  const valid = new Uint8Array(prompts.length);
+  prompts.forEach((q, i) => {
+    const est = knapsackEstimate(s.history?.get(q) ?? []);
+    p[i] = est.p;
+    valid[i] = est.valid ? 1 : 0;
+  });
+  const alloc = knapsackAllocate(p, valid, { budget: prompts.length * cfg.sampler.gMedium, n: cfg.sampler.gMedium });
+  return Uint16Array.from(alloc.rollouts);
+}
+
 function decide(s: SamplerState, { event: e }: Logged, ctx: DecideContext): DareEvent[] {
   const cfg = ctx.config;
   let step: number;
@@ -209,6 +248,7 @@ function decide(s: SamplerState, { event: e }: Logged, ctx: DecideContext): Dare
   const sel = selectFor(s, step, epoch, cfg);
   const d = Float64Array.from(sel.prompts, (q) => s.difficulty![q]);
   const a = allocate(sel.prompts, d, cfg);
+  if (cfg.sampler.method === 'knapsack') a.rollouts = knapsackRollouts(s, a.prompts, cfg);
   return [
     makeEvent(
       'BatchSelected',
@@ -240,3 +280,4 @@ export const samplerActor: ActorDef<SamplerState, SamplerPhase> = {
   snapshot: (s) => s,
   restore: (snap) => snap as SamplerState,
 };
+

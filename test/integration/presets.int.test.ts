@@ -23,7 +23,7 @@ writeFileSync(sc, JSON.stringify({
   learner: { bufferSize: 128 },
 }));
 
-const WIRED = ['dare', 'dare-reference', 'grpo', 'previous-fr', 'mopps', 'dr-grpo', 'daro', 'adarft', 'sec', 'dapo', 'online-filter'];
+const WIRED = ['dare', 'dare-reference', 'grpo', 'previous-fr', 'mopps', 'dr-grpo', 'daro', 'adarft', 'sec', 'dapo', 'online-filter', 'knapsack'];
 const nats = () => ({ url: inject('natsUrl'), token: inject('natsToken') });
 
 describe('method presets on the sim', () => {
@@ -69,6 +69,22 @@ describe('method presets on the sim', () => {
       const a = out.summary.rollouts;
       expect(a.discarded).toBeGreaterThan(0);
       expect(a.generated).toBe(a.trained + a.buffered + a.discarded + a.inFlight);
+      expect(verifyLog(log).mismatch).toBeNull();
+    } finally {
+      await log.close();
+    }
+  }, 60_000);
+
+  it('knapsack spends exactly B·n rollouts per step and moves them between prompts once it has history', async () => {
+    const runDir = join(dir, 'knapsack-small');
+    await runScenario({
+      scenario: sc, runDir, sets: ['method=knapsack', 'task.count=40', 'run.batchSize=16', 'run.steps=8'], logger: pino({ level: 'silent' }), nats: nats(),
+    });
+    const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+    try {
+      const batches = [...log.iterate(1)].map((e) => e.event).filter((e) => e.type === 'BatchSelected');
+      for (const b of batches) expect(b.data.rollouts.reduce((x, y) => x + y, 0)).toBe(b.data.prompts.length * 8);
+      expect(batches.some((b) => new Set(b.data.rollouts).size > 1)).toBe(true);
       expect(verifyLog(log).mismatch).toBeNull();
     } finally {
       await log.close();
