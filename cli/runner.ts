@@ -283,7 +283,14 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
           const ev = makeEvent('ControlApplied', { command: c.command, source: String(c.source ?? 'nats').slice(0, 200) }, {
             run, id: eventId('ControlApplied', c.command, log.lastSeq()),
           });
-          void bus.append([ev]).then(() => msg.respond(pack({ ok: true })), (e) => msg.respond(pack({ ok: false, error: String(e) })));
+          void bus.append([ev]).then(
+            ([r]) => {
+              msg.respond(pack({ ok: true }));
+              // `dare inspect --live` shows the command as it is applied
+              onTransition({ actor: 'control', seq: r.seq, event: 'ControlApplied', from: '', to: String(c.command), summary: { source: ev.data.source } });
+            },
+            (e) => msg.respond(pack({ ok: false, error: String(e) })),
+          );
         } catch (e) {
           logger.warn({ reason: (e as Error).message }, 'rejected control message');
           msg.respond(pack({ ok: false, error: (e as Error).message }));

@@ -59,8 +59,16 @@ describe('control and live inspection', () => {
     expect(transitions.length).toBeGreaterThan(3);
     expect(transitions.some((t) => t.actor === 'session')).toBe(true);
 
+    // a second live view sees the control command as it is applied
+    const live2 = spawn(process.execPath, ['cli/dare.js', 'inspect', runDir, '--live', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let live2Out = '';
+    live2.stdout.setEncoding('utf8').on('data', (d: string) => (live2Out += d));
+    for (let waited = 0; waited < 30_000 && !live2Out.includes('following'); waited += 100) await sleep(100);
     const pause = dare('control', runDir, 'pause');
     expect(pause.status, pause.stderr).toBe(0);
+    for (let waited = 0; waited < 10_000 && !live2Out.includes('"actor":"control"'); waited += 100) await sleep(100);
+    live2.kill('SIGTERM');
+    expect(live2Out).toMatch(/"actor":"control".*"to":"pause"/);
     await sleep(800); // the step in flight finishes
     const held = steps(runDir);
     await sleep(1200);
