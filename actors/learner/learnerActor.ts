@@ -38,7 +38,7 @@ interface StepInFlight {
 }
 
 /** Dynamic sampling: methods that drop uninformative groups and roll out more prompts until B are kept. */
-const FILTERING = new Set(['dapo', 'online-filter']);
+const FILTERING = new Set(['dapo', 'online-filter', 'greso']);
 
 export interface LearnerState {
   daroOn: boolean;
@@ -250,7 +250,7 @@ function keptGroups(s: LearnerState, cfg: RunConfig): number[] {
     successes: Uint32Array.from(groups, (g) => g.rewards.reduce((k, r) => k + (r > 0 ? 1 : 0), 0)),
     sizes: Uint32Array.from(groups, (g) => g.rewards.length),
   };
-  const keep = cfg.sampler.method === 'dapo'
+  const keep = cfg.sampler.method !== 'online-filter'
     ? dapoKeepMask(scored)
     : bandKeepMask(scored, { dLow: 1 - cfg.sampler.filterHigh, dHigh: 1 - cfg.sampler.filterLow });
   const out: number[] = [];

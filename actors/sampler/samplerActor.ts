@@ -18,12 +18,13 @@ import { betaLogWeights } from './betaSampler.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { laplaceLogWeights } from './laplace.ts';
 import { knapsackAllocate, knapsackEstimate } from './knapsack.ts';
+import { createGresoState, gresoAdaptExploration, gresoObserve, gresoPresample, type GresoState } from './greso.ts';
 import { binDifficulty, groupMeanAbsAdvantage, secRewards, secSelect, secUpdate } from './sec.ts';
 import { Prng } from '../../events/prng.ts';
 
 /** Selection methods this actor carries out; the other strategies' formulas exist but are not wired yet. */
 // dapo / online-filter select uniformly here; the learner drops uninformative groups and refills (dynamic sampling)
-export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps', 'sec', 'dapo', 'online-filter', 'knapsack']);
+export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso']);
 
 /** Knapsack RL keeps each prompt's latest groups, up to this many rewards (its estimate uses the latest 16). */
 const KNAPSACK_HISTORY = 16;
@@ -41,6 +42,10 @@ export interface SamplerState {
   secQ: Float64Array | null;
   /** Knapsack RL: each prompt's latest reward groups, oldest first (only for method knapsack) */
   history: Map<number, Float32Array[]> | null;
+  /** GRESO: zero-variance streaks per prompt and the exploration probabilities (only for method greso) */
+  greso: GresoState | null;
+  /** this step's fresh groups: prompt and realized success rate (GRESO observes them at the update) */
+  stepGroups: Array<[number, number]>;
   /** latest estimate (failure rate per prompt) and the step it was made for */
   difficulty: Float64Array | null;
   estimateStep: number;
@@ -55,7 +60,7 @@ export interface SamplerState {
 type SamplerPhase = 'waiting' | 'selected';
 
 function initialState(cfg: RunConfig): SamplerState {
-  return { method: cfg.sampler.method, numPrompts: 0, categoryOf: new Uint16Array(0), categories: 0, secQ: null, history: cfg.sampler.method === 'knapsack' ? new Map() : null, difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null };
+  return { method: cfg.sampler.method, numPrompts: 0, categoryOf: new Uint16Array(0), categories: 0, secQ: null, history: cfg.sampler.method === 'knapsack' ? new Map() : null, greso: null, stepGroups: [], difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null };
 }
 
 function evolve(s: SamplerState, { event: e }: Logged): SamplerState {
@@ -63,7 +68,8 @@ function evolve(s: SamplerState, { event: e }: Logged): SamplerState {
     case 'PromptsRegistered': {
       const categories = e.data.categories.length;
       const secQ = s.method === 'sec' ? new Float64Array(categories > 1 ? categories : SEC_BINS) : null;
-      return { ...s, numPrompts: e.data.count, categoryOf: e.data.categoryOf.slice(0, e.data.count), categories, secQ };
+      const greso = s.method === 'greso' ? createGresoState(e.data.count) : null;
+      return { ...s, numPrompts: e.data.count, categoryOf: e.data.categoryOf.slice(0, e.data.count), categories, secQ, greso };
     }
     case 'DifficultyEstimated':
       return { ...s, difficulty: Float64Array.from(e.data.difficulty), estimateStep: e.data.step };
@@ -82,12 +88,16 @@ function evolve(s: SamplerState, { event: e }: Logged): SamplerState {
         while (list.length > 1 && n - list[0].length >= KNAPSACK_HISTORY) n -= list.shift()!.length;
         history.set(e.data.promptIndex, list);
       }
-      return { ...s, history, stepRewardSum: s.stepRewardSum + sum, stepRewardRows: s.stepRewardRows + e.data.reward.length };
+      let ok = 0;
+      for (const r of e.data.reward) if (r > 0) ok++;
+      const stepGroups: Array<[number, number]> = s.greso ? [...s.stepGroups, [e.data.promptIndex, e.data.reward.length ? ok / e.data.reward.length : 0]] : s.stepGroups;
+      return { ...s, history, stepGroups, stepRewardSum: s.stepRewardSum + sum, stepRewardRows: s.stepRewardRows + e.data.reward.length };
     }
     case 'UpdateRequested': {
       // AdaRFT moves its target with the step's mean raw reward (methods §7)
       let next = s.stepRewardRows > 0 ? { ...s, adarftTarget: adarftUpdateTarget(s.adarftTarget, s.stepRewardSum / s.stepRewardRows) } : s;
       if (s.secQ) next = { ...next, secQ: secObserve(s, e) };
+      if (s.greso && s.stepGroups.length) next = { ...next, greso: gresoStep(s.greso, s.stepGroups, e.data.step), stepGroups: [] };
       return next;
     }
     default:
@@ -117,6 +127,18 @@ function secObserve(s: SamplerState, e: Extract<DareEvent, { type: 'UpdateReques
   for (let g = 0; g < fresh; g++) category[g] = cats[Number(d.groups[g].split('/')[2])];
   const { r: reward, seen } = secRewards(category, meanAbs, s.secQ!.length);
   return secUpdate(s.secQ!, reward, seen, 0.5);
+}
+
+/**
+ * GRESO after a training step (methods §11): record each fresh group's success (streaks of all-correct /
+ * all-wrong), then move the exploration probabilities toward the target zero-variance rate.
+ */
+function gresoStep(g: GresoState, groups: Array<[number, number]>, step: number): GresoState {
+  const next = gresoObserve(g, Uint32Array.from(groups, ([q]) => q), Float64Array.from(groups, ([, a]) => a));
+  if (step <= 1) return next;
+  const easy = groups.filter(([, a]) => a >= 1).length / groups.length;
+  const hard = groups.filter(([, a]) => a <= 0).length / groups.length;
+  return { ...next, ...gresoAdaptExploration(next, easy, hard) };
 }
 
 /** Selection log-weights over all prompts for the configured method. */
@@ -179,7 +201,15 @@ function selectFor(s: SamplerState, step: number, epoch: number, cfg: RunConfig)
   const first = epochFirstStep(epoch, cfg);
   const key = { seed: cfg.run.seed, step: first, purpose: 'select' };
   const plan = epochPlan(difficulty, cfg, epoch, key);
-  return { prompts: plan.batches[step - first], filled: step === first ? plan.filled : 0, key };
+  let prompts = plan.batches[step - first];
+  if (s.greso) {
+    // GRESO skips candidates predicted to give a zero-variance group; the learner refills (dynamic sampling)
+    const { keep } = gresoPresample(s.greso, prompts, { seed: cfg.run.seed, step, purpose: 'greso-skip' });
+    const kept = prompts.filter((_, i) => keep[i] === 1);
+    // never an empty batch: the step's rollouts are what moves the learner on (refills top it up to B)
+    prompts = kept.length > 0 ? kept : prompts.slice(0, 1);
+  }
+  return { prompts, filled: step === first ? plan.filled : 0, key };
 }
 
 /** Tier, rollouts and hint rollouts of each selected prompt (drops G = 0 prompts in reference mode). */

@@ -23,7 +23,7 @@ writeFileSync(sc, JSON.stringify({
   learner: { bufferSize: 128 },
 }));
 
-const WIRED = ['dare', 'dare-reference', 'grpo', 'previous-fr', 'mopps', 'dr-grpo', 'daro', 'adarft', 'sec', 'dapo', 'online-filter', 'knapsack'];
+const WIRED = ['dare', 'dare-reference', 'grpo', 'previous-fr', 'mopps', 'dr-grpo', 'daro', 'adarft', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso'];
 const nats = () => ({ url: inject('natsUrl'), token: inject('natsToken') });
 
 describe('method presets on the sim', () => {
@@ -85,6 +85,25 @@ describe('method presets on the sim', () => {
       const batches = [...log.iterate(1)].map((e) => e.event).filter((e) => e.type === 'BatchSelected');
       for (const b of batches) expect(b.data.rollouts.reduce((x, y) => x + y, 0)).toBe(b.data.prompts.length * 8);
       expect(batches.some((b) => new Set(b.data.rollouts).size > 1)).toBe(true);
+      expect(verifyLog(log).mismatch).toBeNull();
+    } finally {
+      await log.close();
+    }
+  }, 60_000);
+
+  it('greso skips prompts with zero-variance streaks before rolling them out, and the learner refills', async () => {
+    const runDir = join(dir, 'greso-easy');
+    await runScenario({
+      scenario: sc, runDir, logger: pino({ level: 'silent' }), nats: nats(),
+      sets: ['method=greso', 'worker.simDistribution=skewed-easy', 'task.count=64', 'run.batchSize=16', 'run.steps=12'],
+    });
+    const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+    try {
+      const evs = [...log.iterate(1)].map((e) => e.event);
+      const batches = evs.filter((e) => e.type === 'BatchSelected');
+      expect(batches.some((b) => b.data.prompts.length < 16)).toBe(true); // some candidates were skipped
+      const updates = evs.filter((e) => e.type === 'UpdateRequested');
+      expect(updates.length).toBe(12);
       expect(verifyLog(log).mismatch).toBeNull();
     } finally {
       await log.close();
