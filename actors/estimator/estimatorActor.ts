@@ -9,13 +9,15 @@ import type { RunConfig } from '../../events/config.ts';
 import type { ActorDef, DecideContext } from '../actor.ts';
 import { foldBuffer, initBufferFold, type BufferFold } from '../shared/bufferFold.ts';
 import { bufferFromJSON, bufferToJSON, rowsForEstimation, type BufferJSON } from '../shared/replayBuffer.ts';
-import { constantColdStart } from './coldStart.ts';
+import { constantColdStart, tfidfColdStart } from './coldStart.ts';
+import { gumbelTopK } from '../shared/gumbelTopK.ts';
+import { keyWords, u32At } from '../../events/prng.ts';
 import { assembleLabels, labelSourceName, NO_LABEL, type LabelLayer } from './labels.ts';
 import { createPosteriors, thompsonSample, updateCountsInPlace, type BetaPosteriors } from './mopps.ts';
 import { pooledRawEstimate, snisEstimate } from './snis.ts';
 
 /** Estimators this actor carries out (judge, entropy and the TF-IDF cold start need worker jobs not wired yet). */
-export const WIRED_ESTIMATORS: ReadonlySet<string> = new Set(['snis', 'previous-fr', 'mopps', 'constant']);
+export const WIRED_ESTIMATORS: ReadonlySet<string> = new Set(['snis', 'previous-fr', 'mopps', 'constant', 'tfidf']);
 
 export interface EstimatorState {
   /** the settings the fold itself needs (decide reads the rest from the run configuration) */
@@ -25,7 +27,14 @@ export interface EstimatorState {
   /** MoPPS / Bayesian posteriors (only for method mopps) */
   posteriors: BetaPosteriors | null;
   /** the round in progress: the step it serves, and the ScoreRequested id (SNIS) */
-  round: { step: number; epoch: number; scoreRequest: string | null } | null;
+  round: {
+    step: number;
+    epoch: number;
+    scoreRequest: string | null;
+    /** TF-IDF cold start: the reference prompts rolled out this round, and their measured failure rates */
+    refPrompts: number[] | null;
+    refDone: Array<[number, number]>;
+  } | null;
   /** last estimate (for inspect / drift) */
   last: { step: number; difficulty: Float32Array; source: Uint8Array } | null;
 }
@@ -49,14 +58,25 @@ function evolve(s: EstimatorState, e: Logged): EstimatorState {
       return { ...next, numPrompts: ev.data.count, posteriors };
     }
     case 'EpochStarted':
-      return { ...next, round: { step: ev.data.firstStep, epoch: ev.data.epoch, scoreRequest: null } };
+      return { ...next, round: { step: ev.data.firstStep, epoch: ev.data.epoch, scoreRequest: null, refPrompts: null, refDone: [] } };
     case 'StepStarted':
-      return { ...next, round: { step: ev.data.step, epoch: ev.data.epoch, scoreRequest: null } };
+      return { ...next, round: { step: ev.data.step, epoch: ev.data.epoch, scoreRequest: null, refPrompts: null, refDone: [] } };
     case 'ScoreRequested':
       return next.round ? { ...next, round: { ...next.round, scoreRequest: ev.id } } : next;
     case 'DifficultyEstimated':
       return { ...next, round: null, last: { step: ev.data.step, difficulty: ev.data.difficulty, source: ev.data.source } };
+    case 'RolloutRequested':
+      if (ev.data.purpose === 'reference' && next.round && ev.data.step === next.round.step) {
+        return { ...next, round: { ...next.round, refPrompts: Array.from(ev.data.prompts) } };
+      }
+      return next;
     case 'RolloutCompleted':
+      if (ev.data.purpose === 'reference' && next.round && ev.data.step === next.round.step) {
+        let fail = 0;
+        for (const r of ev.data.reward) if (!(r > 0)) fail++;
+        const d = ev.data.reward.length ? fail / ev.data.reward.length : 0.5;
+        return { ...next, round: { ...next.round, refDone: [...next.round.refDone, [ev.data.promptIndex, d]] } };
+      }
       if (s.posteriors && ev.data.purpose !== 'reference') {
         // posteriors update after every fresh group (copy: evolve never mutates its input)
         const post = { ...s.posteriors, alpha: s.posteriors.alpha.slice(), beta: s.posteriors.beta.slice(), seen: s.posteriors.seen.slice() };
@@ -76,8 +96,44 @@ function opensRound(ev: DareEvent, cfg: RunConfig): boolean {
   return cfg.run.estimation === 'epoch' ? ev.type === 'EpochStarted' : ev.type === 'StepStarted';
 }
 
-function coldStart(s: EstimatorState, cfg: RunConfig): LabelLayer {
-  return constantColdStart(s.numPrompts, cfg.estimator.coldStartDifficulty);
+function usesTfidf(cfg: RunConfig): boolean {
+  return cfg.estimator.method === 'tfidf' || cfg.estimator.coldStart === 'tfidf';
+}
+
+/**
+ * The cold-start layer of this round: a constant, or the hashed TF-IDF kernel over the round's measured
+ * reference set with OLS recalibration (dare-reference §3 option 2; labels may leave [0, 1], as REF's).
+ */
+function coldStart(s: EstimatorState, ctx: DecideContext): LabelLayer {
+  const cfg = ctx.config;
+  if (!usesTfidf(cfg) || !s.round?.refDone.length) return constantColdStart(s.numPrompts, cfg.estimator.coldStartDifficulty);
+  const texts = Array.from({ length: s.numPrompts }, (_, q) => ctx.prompt(q)?.question ?? String(q));
+  const ref = [...s.round.refDone].sort((a, b) => a[0] - b[0]);
+  return tfidfColdStart(texts, { prompt: Uint32Array.from(ref, ([q]) => q), difficulty: Float64Array.from(ref, ([, d]) => d) });
+}
+
+/** The measured reference labels of this round (they outrank everything but for DOTS's own predictions). */
+function referenceLabels(s: EstimatorState): { prompt: Uint32Array; difficulty: Float64Array } | undefined {
+  const ref = s.round?.refDone;
+  if (!ref?.length) return undefined;
+  return { prompt: Uint32Array.from(ref, ([q]) => q), difficulty: Float64Array.from(ref, ([, d]) => d) };
+}
+
+/** A reference set for the TF-IDF cold start: `referenceSize` prompts drawn uniformly without replacement. */
+function referenceRequest(s: EstimatorState, ctx: DecideContext, cause: string): DareEvent {
+  const cfg = ctx.config;
+  const round = s.round!;
+  const m = Math.min(cfg.estimator.referenceSize, s.numPrompts);
+  const prompts = Uint32Array.from(gumbelTopK(new Float64Array(s.numPrompts), m, { seed: cfg.run.seed, step: round.step, purpose: 'reference' }).indices).sort();
+  const [k0, k1] = keyWords({ seed: cfg.run.seed, step: round.step, purpose: 'reference-rollout' });
+  return makeEvent(
+    'RolloutRequested',
+    {
+      step: round.step, purpose: 'reference', prompts, rollouts: new Uint16Array(m).fill(cfg.sampler.gMedium), hints: new Uint16Array(m),
+      hintSources: new Array(m).fill(''), temperature: cfg.task.temperature, maxTokens: cfg.task.maxResponseTokens, seed: u32At(k0, k1, 0),
+    },
+    { run: ctx.run, id: eventId('RolloutRequested', round.step, 'reference'), cause },
+  );
 }
 
 function estimated(
@@ -109,36 +165,50 @@ function estimated(
   );
 }
 
+/** The round's estimate once its inputs are in (reference set measured, when the cold start needs one). */
+function estimateRound(s: EstimatorState, ctx: DecideContext, cause: string): DareEvent[] {
+  const cfg = ctx.config;
+  const method = cfg.estimator.method;
+  const rows = rowsForEstimation(s.buffer.buffer);
+  if (method === 'snis' && rows.promptIndex.length > 0) {
+    const groups = s.buffer.buffer.groups.map((g) => g.groupId);
+    return [
+      makeEvent(
+        'ScoreRequested',
+        { epoch: s.round!.epoch, step: s.round!.step, groups, rows: rows.promptIndex.length },
+        { run: ctx.run, id: eventId('ScoreRequested', s.round!.step), cause },
+      ),
+    ];
+  }
+  const cold = coldStart(s, ctx);
+  const ref = method === 'tfidf' ? undefined : referenceLabels(s);
+  if ((method === 'snis' || method === 'previous-fr') && rows.promptIndex.length > 0) {
+    const raw = pooledRawEstimate({ prompt: rows.promptIndex, reward: rows.reward }, s.numPrompts);
+    const a = assembleLabels(s.numPrompts, cold, { difficulty: raw.difficulty, source: raw.source }, ref);
+    return [estimated(s, ctx, cause, a, { rows: rows.promptIndex.length }, null)];
+  }
+  if (method === 'mopps' && s.posteriors) {
+    const key = { seed: cfg.run.seed, step: s.round!.step, purpose: 'estimate' };
+    const t = thompsonSample(s.posteriors, ctx.prng(key.step, key.purpose));
+    const a = assembleLabels(s.numPrompts, cold, { difficulty: t.difficulty, source: t.source });
+    return [estimated(s, ctx, cause, a, { covered: countSeen(s.posteriors) }, key)];
+  }
+  // constant or TF-IDF cold start for every prompt (DOTS: the reference prompts keep their predicted value)
+  return [estimated(s, ctx, cause, ref ? assembleLabels(s.numPrompts, cold, undefined, ref) : cold, { reference: s.round?.refDone.length ?? 0 }, null)];
+}
+
 function decide(s: EstimatorState, e: Logged, ctx: DecideContext): DareEvent[] {
   const cfg = ctx.config;
   const ev = e.event;
   if (opensRound(ev, cfg) && s.round) {
-    const method = cfg.estimator.method;
-    const rows = rowsForEstimation(s.buffer.buffer);
-    if (method === 'snis' && rows.promptIndex.length > 0) {
-      const groups = s.buffer.buffer.groups.map((g) => g.groupId);
-      return [
-        makeEvent(
-          'ScoreRequested',
-          { epoch: s.round.epoch, step: s.round.step, groups, rows: rows.promptIndex.length },
-          { run: ctx.run, id: eventId('ScoreRequested', s.round.step), cause: ev.id },
-        ),
-      ];
-    }
-    const cold = coldStart(s, cfg);
-    if ((method === 'snis' || method === 'previous-fr') && rows.promptIndex.length > 0) {
-      const raw = pooledRawEstimate({ prompt: rows.promptIndex, reward: rows.reward }, s.numPrompts);
-      const a = assembleLabels(s.numPrompts, cold, { difficulty: raw.difficulty, source: raw.source });
-      return [estimated(s, ctx, ev.id, a, { rows: rows.promptIndex.length }, null)];
-    }
-    if (method === 'mopps' && s.posteriors) {
-      const key = { seed: cfg.run.seed, step: s.round.step, purpose: 'estimate' };
-      const t = thompsonSample(s.posteriors, ctx.prng(key.step, key.purpose));
-      const a = assembleLabels(s.numPrompts, cold, { difficulty: t.difficulty, source: t.source });
-      return [estimated(s, ctx, ev.id, a, { covered: countSeen(s.posteriors) }, key)];
-    }
-    // constant cold start; judge / entropy / tfidf need worker jobs that are not wired yet (see notes)
-    return [estimated(s, ctx, ev.id, cold, {}, null)];
+    // the TF-IDF cold start measures a reference set first
+    if (usesTfidf(cfg) && cfg.estimator.referenceSize > 0 && s.numPrompts > 0) return [referenceRequest(s, ctx, ev.id)];
+    return estimateRound(s, ctx, ev.id);
+  }
+  if (ev.type === 'RolloutCompleted' && ev.data.purpose === 'reference' && s.round?.refPrompts && ev.data.step === s.round.step) {
+    // the last reference group is in (exactly once: only that event sees the set complete)
+    if (s.round.refDone.length !== s.round.refPrompts.length || s.round.refDone[s.round.refDone.length - 1][0] !== ev.data.promptIndex) return [];
+    return estimateRound(s, ctx, ev.id);
   }
   if (ev.type === 'ScoreCompleted' && s.round && ev.cause === s.round.scoreRequest) {
     const rows = rowsForEstimation(s.buffer.buffer);
@@ -150,7 +220,7 @@ function decide(s: EstimatorState, e: Logged, ctx: DecideContext): DareEvent[] {
       { prompt: rows.promptIndex, behaviourLogProb: rows.behaviourSum, currentLogProb: ev.data.current, reward: rows.reward },
       { numPrompts: s.numPrompts, clip: cfg.estimator.clip, essThreshold: cfg.estimator.essThreshold },
     );
-    const a = assembleLabels(s.numPrompts, coldStart(s, cfg), { difficulty: res.difficulty, source: res.source });
+    const a = assembleLabels(s.numPrompts, coldStart(s, ctx), { difficulty: res.difficulty, source: res.source }, referenceLabels(s));
     const ess = new Float64Array(s.numPrompts);
     for (let q = 0; q < s.numPrompts; q++) if (res.source[q] !== NO_LABEL) ess[q] = res.ess[q];
     return [estimated(s, ctx, ev.id, { ...a, ess }, { ...res.diagnostics } as unknown as Record<string, number>, null)];

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { verifyLog } from '../../cli/replay.ts';
+import { metricsOf } from '../../cli/metrics.ts';
 import { runScenario } from '../../cli/runner.ts';
 import { PRESETS } from '../../events/config.ts';
 import { EventLog } from '../../store/eventLog.ts';
@@ -23,7 +24,7 @@ writeFileSync(sc, JSON.stringify({
   learner: { bufferSize: 128 },
 }));
 
-const WIRED = ['dare', 'dare-reference', 'grpo', 'previous-fr', 'mopps', 'dr-grpo', 'daro', 'adarft', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso'];
+const WIRED = ['dare', 'dare-reference', 'grpo', 'previous-fr', 'mopps', 'dr-grpo', 'daro', 'adarft', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso', 'dots'];
 const nats = () => ({ url: inject('natsUrl'), token: inject('natsToken') });
 
 describe('method presets on the sim', () => {
@@ -104,6 +105,32 @@ describe('method presets on the sim', () => {
       expect(batches.some((b) => b.data.prompts.length < 16)).toBe(true); // some candidates were skipped
       const updates = evs.filter((e) => e.type === 'UpdateRequested');
       expect(updates.length).toBe(12);
+      expect(verifyLog(log).mismatch).toBeNull();
+    } finally {
+      await log.close();
+    }
+  }, 60_000);
+
+  it('the TF-IDF cold start rolls out a reference set each round and labels every prompt from it', async () => {
+    const runDir = join(dir, 'dare-tfidf');
+    await runScenario({
+      scenario: sc, runDir, logger: pino({ level: 'silent' }), nats: nats(),
+      sets: ['estimator.coldStart=tfidf', 'estimator.referenceSize=24'],
+    });
+    const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+    try {
+      const evs = [...log.iterate(1)].map((e) => e.event);
+      const refs = evs.filter((e) => e.type === 'RolloutRequested' && e.data.purpose === 'reference');
+      expect(refs.length).toBe(2); // one per epoch (4 steps, 2 per epoch)
+      for (const r of refs) expect(r.data.prompts.length).toBe(24);
+      const est = evs.filter((e) => e.type === 'DifficultyEstimated');
+      // source codes: 1 = TF-IDF cold start, 4 = measured reference; never the constant (0)
+      for (const d of est) {
+        expect(d.data.source.includes(0)).toBe(false);
+        expect(d.data.source.filter((c) => c === 4).length).toBe(24);
+      }
+      const m = metricsOf(log.iterate(1));
+      expect(m.accounting.discarded).toBe(2 * 24 * 8); // reference rollouts are never trained
       expect(verifyLog(log).mismatch).toBeNull();
     } finally {
       await log.close();
