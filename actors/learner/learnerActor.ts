@@ -21,6 +21,7 @@ import { replayMix } from './replayMix.ts';
 import { dapoKeepMask } from '../shared/dapoSampling.ts';
 import { bandKeepMask } from '../shared/onlineFilter.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
+import { createMemoryBank, observeMemoryBank, refillFromMemoryBank, vcrlFilter, vcrlKappa, type MemoryBank } from '../shared/vcrl.ts';
 import { shapeRewards, shapingParams } from './shaping.ts';
 import { Prng } from '../../events/prng.ts';
 
@@ -38,7 +39,7 @@ interface StepInFlight {
 }
 
 /** Dynamic sampling: methods that drop uninformative groups and roll out more prompts until B are kept. */
-const FILTERING = new Set(['dapo', 'online-filter', 'greso']);
+const FILTERING = new Set(['dapo', 'online-filter', 'greso', 'vcrl']);
 
 export interface LearnerState {
   daroOn: boolean;
@@ -51,6 +52,8 @@ export interface LearnerState {
   /** step and policy version of the last completed update */
   lastUpdate: { step: number; policyVersion: number } | null;
   daro: DaroState | null;
+  /** VCRL's memory bank of high-variance prompts, re-rolled in place of filtered groups */
+  vcrlBank: MemoryBank | null;
 }
 
 type LearnerPhase = 'idle' | 'rollingOut' | 'updating' | 'checkpointing' | 'evaluating';
@@ -61,6 +64,7 @@ function initialState(cfg: RunConfig): LearnerState {
   return {
     daroOn: cfg.learner.daro, count: 0, evalCount: 0, buffer: initBufferFold(cfg), difficulty: null, current: null, lastUpdate: null,
     daro: cfg.learner.daro ? initDaro(DARO_K) : null,
+    vcrlBank: cfg.sampler.method === 'vcrl' ? createMemoryBank(cfg.run.batchSize) : null,
   };
 }
 
@@ -83,7 +87,17 @@ function evolve(s: LearnerState, e: Logged): LearnerState {
       if (!next.current || ev.data.step !== next.current.step) return next;
       if (ev.data.purpose === 'train') return { ...next, current: { ...next.current, requestId: ev.id } };
       if (ev.data.purpose === 'refill') {
-        return { ...next, current: { ...next.current, requested: [...next.current.requested, ...ev.data.prompts], rounds: next.current.rounds + 1 } };
+        let vcrlBank = next.vcrlBank;
+        if (vcrlBank) {
+          // the re-rolled bank entries spend a replay (the same picks the decision made)
+          const picked = new Set(ev.data.prompts);
+          const replays = vcrlBank.replays.slice();
+          vcrlBank.prompt.forEach((q, j) => {
+            if (picked.has(q)) replays[j] = Math.min(255, replays[j] + 1);
+          });
+          vcrlBank = { ...vcrlBank, replays };
+        }
+        return { ...next, vcrlBank, current: { ...next.current, requested: [...next.current.requested, ...ev.data.prompts], rounds: next.current.rounds + 1 } };
       }
       return next;
     case 'RolloutCompleted': {
@@ -92,6 +106,12 @@ function evolve(s: LearnerState, e: Logged): LearnerState {
       const fresh = new Map(next.current.fresh);
       fresh.set(ev.data.promptIndex, { ...g, truncated: ev.data.truncated });
       return { ...next, current: { ...next.current, fresh } };
+    }
+    case 'UpdateRequested': {
+      if (!next.vcrlBank || !s.current) return next;
+      const sc = scoredGroups(s.current);
+      const f = vcrlFilter(sc, vcrlKappa(s.current.step));
+      return { ...next, vcrlBank: observeMemoryBank(next.vcrlBank, sc.group, f.p, f.keep) };
     }
     case 'UpdateCompleted': {
       const daro = next.daro ? daroStep(next.daro, ev.data.binLosses) : null;
@@ -241,18 +261,26 @@ export function updateRequest(s: LearnerState, ctx: DecideContext, cause: string
 }
 
 /** Groups of the step's fresh rollouts that go into the update, in request order (at most B when filtering). */
-function keptGroups(s: LearnerState, cfg: RunConfig): number[] {
-  const cur = s.current!;
-  if (!FILTERING.has(cfg.sampler.method)) return cur.requested.filter((q) => cur.fresh.has(q));
+/** The step's fresh groups, scored (prompt, correct rollouts, rollouts), in request order. */
+function scoredGroups(cur: StepInFlight) {
   const groups = cur.requested.map((q) => cur.fresh.get(q)!);
-  const scored = {
+  return {
     group: Uint32Array.from(cur.requested),
     successes: Uint32Array.from(groups, (g) => g.rewards.reduce((k, r) => k + (r > 0 ? 1 : 0), 0)),
     sizes: Uint32Array.from(groups, (g) => g.rewards.length),
   };
-  const keep = cfg.sampler.method !== 'online-filter'
-    ? dapoKeepMask(scored)
-    : bandKeepMask(scored, { dLow: 1 - cfg.sampler.filterHigh, dHigh: 1 - cfg.sampler.filterLow });
+}
+
+function keptGroups(s: LearnerState, cfg: RunConfig): number[] {
+  const cur = s.current!;
+  if (!FILTERING.has(cfg.sampler.method)) return cur.requested.filter((q) => cur.fresh.has(q));
+  const scored = scoredGroups(cur);
+  const method = cfg.sampler.method;
+  const keep = method === 'online-filter'
+    ? bandKeepMask(scored, { dLow: 1 - cfg.sampler.filterHigh, dHigh: 1 - cfg.sampler.filterLow })
+    : method === 'vcrl'
+      ? vcrlFilter(scored, vcrlKappa(cur.step)).keep
+      : dapoKeepMask(scored);
   const out: number[] = [];
   for (let i = 0; i < keep.length && out.length < cfg.run.batchSize; i++) if (keep[i]) out.push(cur.requested[i]);
   return out;
@@ -279,7 +307,10 @@ function refillRequest(s: LearnerState, ctx: DecideContext, cause: string): Dare
   if (m <= 0) return null;
   const round = cur.rounds + 1;
   const key = { seed: cfg.run.seed, step: cur.step, purpose: `refill/${round}` };
-  const prompts = gumbelTopK(logits, m, key).indices.slice(0, m);
+  // VCRL re-rolls the highest-priority banked prompts first (≤ 2 replays each), then draws uniformly
+  const banked = s.vcrlBank ? Array.from(refillFromMemoryBank(s.vcrlBank, m, used).prompts) : [];
+  for (const q of banked) logits[q] = -Infinity;
+  const prompts = Uint32Array.from([...banked, ...gumbelTopK(logits, m - banked.length, key).indices.slice(0, m - banked.length)]);
   return makeEvent(
     'RolloutRequested',
     {

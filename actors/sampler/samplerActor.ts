@@ -24,7 +24,7 @@ import { Prng } from '../../events/prng.ts';
 
 /** Selection methods this actor carries out; the other strategies' formulas exist but are not wired yet. */
 // dapo / online-filter select uniformly here; the learner drops uninformative groups and refills (dynamic sampling)
-export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso']);
+export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso', 'vcrl']);
 
 /** Knapsack RL keeps each prompt's latest groups, up to this many rewards (its estimate uses the latest 16). */
 const KNAPSACK_HISTORY = 16;

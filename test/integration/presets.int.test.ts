@@ -24,7 +24,7 @@ writeFileSync(sc, JSON.stringify({
   learner: { bufferSize: 128 },
 }));
 
-const WIRED = ['dare', 'dare-reference', 'grpo', 'previous-fr', 'mopps', 'dr-grpo', 'daro', 'adarft', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso', 'dots'];
+const WIRED = ['dare', 'dare-reference', 'grpo', 'previous-fr', 'mopps', 'dr-grpo', 'daro', 'adarft', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso', 'dots', 'vcrl'];
 const nats = () => ({ url: inject('natsUrl'), token: inject('natsToken') });
 
 describe('method presets on the sim', () => {
@@ -120,10 +120,10 @@ describe('method presets on the sim', () => {
     const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
     try {
       const evs = [...log.iterate(1)].map((e) => e.event);
-      const refs = evs.filter((e) => e.type === 'RolloutRequested' && e.data.purpose === 'reference');
+      const refs = evs.filter((e): e is Extract<typeof e, { type: 'RolloutRequested' }> => e.type === 'RolloutRequested' && e.data.purpose === 'reference');
       expect(refs.length).toBe(2); // one per epoch (4 steps, 2 per epoch)
       for (const r of refs) expect(r.data.prompts.length).toBe(24);
-      const est = evs.filter((e) => e.type === 'DifficultyEstimated');
+      const est = evs.filter((e): e is Extract<typeof e, { type: 'DifficultyEstimated' }> => e.type === 'DifficultyEstimated');
       // source codes: 1 = TF-IDF cold start, 4 = measured reference; never the constant (0)
       for (const d of est) {
         expect(d.data.source.includes(0)).toBe(false);

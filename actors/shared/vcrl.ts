@@ -14,8 +14,8 @@
  * count increments; the caller re-rolls those prompts with the current policy and re-applies the κ filter.
  */
 
-import { checkScored } from '../shared/groupAccumulator.ts';
-import type { ScoredGroups } from '../shared/groupAccumulator.ts';
+import { checkScored } from './groupAccumulator.ts';
+import type { ScoredGroups } from './groupAccumulator.ts';
 
 /** Normalised group variance p ∈ [0, 1]; groups of size < 2 have no variance: 0. */
 export function normalisedVariance(k: number, n: number): number {
