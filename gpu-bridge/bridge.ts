@@ -25,6 +25,7 @@ import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { eventId, groupId, makeEvent, type DareEvent, type EventOf, type Logged } from '../events/catalogue.ts';
+import type { PromptRow } from '../events/promptRow.ts';
 import type { RunConfig } from '../events/config.ts';
 import { pack, unpack } from '../events/codec.ts';
 import { subjectsFor } from '../events/subjects.ts';
@@ -39,17 +40,6 @@ export interface BridgeLogger {
   info(o: object, m: string): void;
   warn(o: object, m: string): void;
   error(o: object, m: string): void;
-}
-
-/** A prompt row as the prompts database holds it (tasks/promptRow.ts; only what the bridge reads). */
-export interface PromptRow {
-  id: string;
-  index: number;
-  question: string;
-  answer: string;
-  dataSource: string;
-  category: string;
-  meta?: Record<string, string | number>;
 }
 
 export interface CheckpointEntry {

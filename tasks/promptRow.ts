@@ -4,24 +4,7 @@
  * Sources differ in where the text comes from but the selectors, the rollout workers and the verifiers only
  * ever see this shape, so adding a source never touches them.
  */
-export interface PromptRow {
-  /** Stable identifier, unique within one dataset (e.g. `deepscaler_10240:17`, `arith:7:42`). */
-  id: string;
-  /** Position of the row in its source (0-based); for verl Parquet it is `extra_info.index`. */
-  index: number;
-  /** The user message shown to the policy. */
-  question: string;
-  /** Ground-truth answer, as the verifier of `dataSource` expects it. */
-  answer: string;
-  /** Routes the row to its verifier (see `verifierFor`). */
-  dataSource: string;
-  /** Coarse group used by SEC's bandit (arithmetic: `add-2d`, `mix3-1d`…; deepscaler: `math`). */
-  category: string;
-  /** Optional system message sent before the question. */
-  system?: string;
-  /** Extra per-row facts (arithmetic: `level`, `digits`, `terms`; Parquet: `split`). */
-  meta?: Record<string, string | number>;
-}
+export type { PromptRow } from '../events/promptRow.ts';
 
 /** Outcome of verifying one response; `reward` is what training uses. */
 export interface VerifierResult {
