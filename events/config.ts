@@ -107,6 +107,23 @@ export const ConfigSchema = obj({
     klCoeff: N('k3 KL coefficient', { minimum: 0 }),
     daro: Type.Boolean({ description: 'DARO learnable per-bucket loss weights' }),
     lConst: U('Dr. GRPO constant length normaliser (tokens; 0 = L_max)'),
+    stages: Type.Array(
+      obj({
+        name: Type.String({ minLength: 1 }),
+        filter: obj({ dMin: F('lowest failure rate in the stage'), dMax: F('highest failure rate'), includeMin: Type.Boolean(), includeMax: Type.Boolean() }),
+        maxResponseTokens: U('response cap in this stage (0 = task.maxResponseTokens)'),
+        maskTruncated: Type.Boolean(),
+        entropyCoeff: N('entropy coefficient in this stage', { minimum: 0 }),
+        transition: Type.Union([
+          obj({ kind: Type.Literal('steps'), n: U('steps in the stage', { minimum: 1 }) }),
+          obj({
+            kind: Type.Literal('plateau'), metric: Type.Literal('eval/accuracy'), window: U('moving-average window (evaluations)', { minimum: 1 }),
+            minDelta: N('minimum improvement of the moving average', { minimum: 0 }), patience: U('non-improving evaluations before advancing', { minimum: 1 }),
+          }),
+        ]),
+      }),
+      { description: 'staged curriculum: difficulty range, response cap, truncation mask, entropy and transition per stage (scenario files only)' },
+    ),
   }),
 });
 
@@ -131,7 +148,7 @@ export const DEFAULTS: RunConfig = {
   learner: {
     sigma: 0.5, bufferMode: 'paper', bufferSize: 512, perPromptGroups: 2, advantage: 'grpo', aggregation: 'token-mean',
     clipRatio: 0.2, clipLower: 0, clipUpper: 0, clipMode: 'paper', easyClipHigh: 0.28, lambdaEasy: 1e-4, lambdaHard: 1e-4,
-    shaping: 'paper', overlongCache: 0, entropyCoeff: 0.001, klCoeff: 0, daro: false, lConst: 0,
+    shaping: 'paper', overlongCache: 0, entropyCoeff: 0.001, klCoeff: 0, daro: false, lConst: 0, stages: [],
   },
 };
 
@@ -167,7 +184,20 @@ export const PRESETS: Record<string, DeepPartial<RunConfig>> = {
   sec: { estimator: { method: 'previous-fr' }, sampler: { method: 'sec', tiers: 'none' }, learner: { sigma: 1, lambdaEasy: 0, lambdaHard: 0, clipMode: 'global' } },
   knapsack: { estimator: { method: 'previous-fr' }, sampler: { method: 'knapsack', tiers: 'none' }, learner: { sigma: 1, lambdaEasy: 0, lambdaHard: 0, clipMode: 'dapo' } },
   greso: { estimator: { method: 'constant' }, sampler: { method: 'greso', tiers: 'none' }, learner: { sigma: 1, lambdaEasy: 0, lambdaHard: 0, clipMode: 'global' } },
-  staged: { estimator: { method: 'previous-fr' }, sampler: { method: 'staged', tiers: 'none' }, learner: { sigma: 1, lambdaEasy: 0, lambdaHard: 0, clipMode: 'global' } },
+  // methods §3: train on the moderate prompts until eval accuracy plateaus, then on the hard ones with
+  // truncated responses masked from the loss and no entropy bonus
+  staged: {
+    estimator: { method: 'previous-fr' }, sampler: { method: 'staged', tiers: 'none' },
+    learner: {
+      sigma: 1, lambdaEasy: 0, lambdaHard: 0, clipMode: 'global',
+      stages: [
+        { name: 'moderate', filter: { dMin: 0, dMax: 1, includeMin: false, includeMax: false }, maxResponseTokens: 0, maskTruncated: false, entropyCoeff: 0.001,
+          transition: { kind: 'plateau', metric: 'eval/accuracy', window: 2, minDelta: 0.005, patience: 2 } },
+        { name: 'hard', filter: { dMin: 0.8, dMax: 1, includeMin: true, includeMax: true }, maxResponseTokens: 0, maskTruncated: true, entropyCoeff: 0,
+          transition: { kind: 'steps', n: 1_000_000 } },
+      ] as never,
+    },
+  },
 };
 
 /**

@@ -21,6 +21,8 @@ import { replayMix } from './replayMix.ts';
 import { dapoKeepMask } from '../shared/dapoSampling.ts';
 import { bandKeepMask } from '../shared/onlineFilter.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
+import { effectiveStage, foldStage, initStageFold, stagesOf } from '../shared/stageFold.ts';
+import type { Stage, StagedState } from '../shared/staged.ts';
 import { createMemoryBank, observeMemoryBank, refillFromMemoryBank, vcrlFilter, vcrlKappa, type MemoryBank } from '../shared/vcrl.ts';
 import { shapeRewards, shapingParams } from './shaping.ts';
 import { Prng } from '../../events/prng.ts';
@@ -54,6 +56,9 @@ export interface LearnerState {
   daro: DaroState | null;
   /** VCRL's memory bank of high-variance prompts, re-rolled in place of filtered groups */
   vcrlBank: MemoryBank | null;
+  /** staged curriculum (only for sampler.method staged): response cap, truncation mask and entropy per stage */
+  stage: StagedState | null;
+  stages: Stage[];
 }
 
 type LearnerPhase = 'idle' | 'rollingOut' | 'updating' | 'checkpointing' | 'evaluating';
@@ -65,11 +70,15 @@ function initialState(cfg: RunConfig): LearnerState {
     daroOn: cfg.learner.daro, count: 0, evalCount: 0, buffer: initBufferFold(cfg), difficulty: null, current: null, lastUpdate: null,
     daro: cfg.learner.daro ? initDaro(DARO_K) : null,
     vcrlBank: cfg.sampler.method === 'vcrl' ? createMemoryBank(cfg.run.batchSize) : null,
+    stage: initStageFold(cfg),
+    stages: stagesOf(cfg),
   };
 }
 
-function evolve(s: LearnerState, e: Logged): LearnerState {
+function evolve(s0: LearnerState, e: Logged): LearnerState {
   const ev = e.event;
+  const stage = foldStage(s0.stage, e, s0.stages);
+  const s = stage === s0.stage ? s0 : { ...s0, stage };
   let next = s;
   const buffer = foldBuffer(s.buffer, e);
   if (buffer !== s.buffer) next = { ...next, buffer };
@@ -142,8 +151,16 @@ function evalRequest(step: number, policyVersion: number, s: LearnerState, ctx: 
   return makeEvent('EvalRequested', { step, policyVersion, prompts }, { run: ctx.run, id: eventId('EvalRequested', step), cause });
 }
 
+/** The stage in force (the sampler picked this step's prompts under the same one), or null. */
+function currentStage(s: LearnerState): Stage | null {
+  if (!s.stage) return null;
+  const d = s.difficulty ? Float64Array.from(s.difficulty) : new Float64Array(s.count).fill(0.5);
+  return s.stages[effectiveStage(s.stage, s.stages, d).stage] ?? null;
+}
+
 function rolloutRequest(s: LearnerState, ev: EventOf<'BatchSelected'>, ctx: DecideContext): DareEvent {
   const cfg = ctx.config;
+  const stage = currentStage(s);
   const b = ev.data;
   const hints = Uint16Array.from(b.hints);
   const hintSources: string[] = [];
@@ -165,7 +182,7 @@ function rolloutRequest(s: LearnerState, ev: EventOf<'BatchSelected'>, ctx: Deci
     'RolloutRequested',
     {
       step: b.step, purpose: 'train', prompts: b.prompts, rollouts: b.rollouts, hints, hintSources,
-      temperature: cfg.task.temperature, maxTokens: cfg.task.maxResponseTokens, seed: rolloutSeed(cfg.run.seed, b.step, 'rollout'),
+      temperature: cfg.task.temperature, maxTokens: stage?.maxResponseTokens ?? cfg.task.maxResponseTokens, seed: rolloutSeed(cfg.run.seed, b.step, 'rollout'),
     },
     { run: ctx.run, id: eventId('RolloutRequested', b.step), cause: ev.id },
   );
@@ -174,6 +191,7 @@ function rolloutRequest(s: LearnerState, ev: EventOf<'BatchSelected'>, ctx: Deci
 /** The update batch of the step: fresh groups (batch order) then replayed ones, every row's numbers. */
 export function updateRequest(s: LearnerState, ctx: DecideContext, cause: string): DareEvent {
   const cfg = ctx.config;
+  const stage = currentStage(s);
   const cur = s.current!;
   const fresh: Array<RolloutGroup & { truncated?: Uint8Array }> = [];
   const freshTier: number[] = [];
@@ -252,9 +270,9 @@ export function updateRequest(s: LearnerState, ctx: DecideContext, cause: string
       bin,
       aggregation: cfg.learner.aggregation,
       lConst: cfg.learner.lConst || lMax,
-      entropyCoeff: cfg.learner.entropyCoeff,
+      entropyCoeff: stage ? stage.entropyCoeff : cfg.learner.entropyCoeff,
       klCoeff: cfg.learner.klCoeff,
-      maskTruncated: false,
+      maskTruncated: stage?.maskTruncated ?? false,
     },
     { run: ctx.run, id: eventId('UpdateRequested', cur.step), cause },
   );

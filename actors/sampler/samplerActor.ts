@@ -18,13 +18,15 @@ import { betaLogWeights } from './betaSampler.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { laplaceLogWeights } from './laplace.ts';
 import { knapsackAllocate, knapsackEstimate } from './knapsack.ts';
+import { effectiveStage, foldStage, initStageFold, stagesOf } from '../shared/stageFold.ts';
+import { stagePool, type Stage, type StagedState } from '../shared/staged.ts';
 import { createGresoState, gresoAdaptExploration, gresoObserve, gresoPresample, type GresoState } from './greso.ts';
 import { binDifficulty, groupMeanAbsAdvantage, secRewards, secSelect, secUpdate } from './sec.ts';
 import { Prng } from '../../events/prng.ts';
 
 /** Selection methods this actor carries out; the other strategies' formulas exist but are not wired yet. */
 // dapo / online-filter select uniformly here; the learner drops uninformative groups and refills (dynamic sampling)
-export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso', 'vcrl']);
+export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso', 'vcrl', 'staged']);
 
 /** Knapsack RL keeps each prompt's latest groups, up to this many rewards (its estimate uses the latest 16). */
 const KNAPSACK_HISTORY = 16;
@@ -46,6 +48,9 @@ export interface SamplerState {
   greso: GresoState | null;
   /** this step's fresh groups: prompt and realized success rate (GRESO observes them at the update) */
   stepGroups: Array<[number, number]>;
+  /** staged curriculum (only for method staged) */
+  stage: StagedState | null;
+  stages: Stage[];
   /** latest estimate (failure rate per prompt) and the step it was made for */
   difficulty: Float64Array | null;
   estimateStep: number;
@@ -60,10 +65,13 @@ export interface SamplerState {
 type SamplerPhase = 'waiting' | 'selected';
 
 function initialState(cfg: RunConfig): SamplerState {
-  return { method: cfg.sampler.method, numPrompts: 0, categoryOf: new Uint16Array(0), categories: 0, secQ: null, history: cfg.sampler.method === 'knapsack' ? new Map() : null, greso: null, stepGroups: [], difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null };
+  return { method: cfg.sampler.method, numPrompts: 0, categoryOf: new Uint16Array(0), categories: 0, secQ: null, history: cfg.sampler.method === 'knapsack' ? new Map() : null, greso: null, stepGroups: [], stage: initStageFold(cfg), stages: stagesOf(cfg), difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null };
 }
 
-function evolve(s: SamplerState, { event: e }: Logged): SamplerState {
+function evolve(s0: SamplerState, logged: Logged): SamplerState {
+  const e = logged.event;
+  const stage = foldStage(s0.stage, logged, s0.stages);
+  const s = stage === s0.stage ? s0 : { ...s0, stage };
   switch (e.type) {
     case 'PromptsRegistered': {
       const categories = e.data.categories.length;
@@ -187,6 +195,16 @@ function selectFor(s: SamplerState, step: number, epoch: number, cfg: RunConfig)
     const B = Math.min(epoch === 0 ? cfg.run.batchSize : Math.floor(cfg.run.batchSize * cfg.learner.sigma), s.numPrompts);
     return { prompts: secSelect(s.secQ!, cfg.sampler.secTau, secCategories(s), B, key).prompts, filled: 0, key };
   }
+  if (s.stage) {
+    // staged curriculum: B prompts uniformly from the current stage's difficulty range
+    const key = { seed: cfg.run.seed, step, purpose: 'select' };
+    const st = effectiveStage(s.stage, s.stages, difficulty);
+    const pool = stagePool(s.stages, st, difficulty);
+    const logits = new Float64Array(difficulty.length).fill(-Infinity);
+    for (const q of pool) logits[q] = 0;
+    const B = Math.min(cfg.run.batchSize, pool.length);
+    return { prompts: gumbelTopK(logits, B, key).indices.slice(0, B), filled: 0, key };
+  }
   if (cfg.sampler.method === 'adarft') {
     const key = { seed: cfg.run.seed, step, purpose: 'select' };
     const B = Math.min(epoch === 0 ? cfg.run.batchSize : Math.floor(cfg.run.batchSize * cfg.learner.sigma), difficulty.length);
@@ -306,6 +324,7 @@ export const samplerActor: ActorDef<SamplerState, SamplerPhase> = {
     lastSelection: s.lastSelection,
     adarftTarget: s.adarftTarget,
     secQ: s.secQ ? Array.from(s.secQ, (x) => Number(x.toFixed(3))) : null,
+    stage: s.stage ? s.stages[s.stage.stage]?.name : null,
   }),
   snapshot: (s) => s,
   restore: (snap) => snap as SamplerState,

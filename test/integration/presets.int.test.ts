@@ -24,7 +24,7 @@ writeFileSync(sc, JSON.stringify({
   learner: { bufferSize: 128 },
 }));
 
-const WIRED = ['dare', 'dare-reference', 'grpo', 'previous-fr', 'mopps', 'dr-grpo', 'daro', 'adarft', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso', 'dots', 'vcrl'];
+const WIRED = ['dare', 'dare-reference', 'grpo', 'previous-fr', 'mopps', 'dr-grpo', 'daro', 'adarft', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso', 'dots', 'vcrl', 'staged'];
 const nats = () => ({ url: inject('natsUrl'), token: inject('natsToken') });
 
 describe('method presets on the sim', () => {
@@ -131,6 +131,30 @@ describe('method presets on the sim', () => {
       }
       const m = metricsOf(log.iterate(1));
       expect(m.accounting.discarded).toBe(2 * 24 * 8); // reference rollouts are never trained
+      expect(verifyLog(log).mismatch).toBeNull();
+    } finally {
+      await log.close();
+    }
+  }, 60_000);
+
+  it('staged moves to the hard stage when eval accuracy plateaus: hard prompts only, truncated rows masked, no entropy bonus', async () => {
+    const runDir = join(dir, 'staged-plateau');
+    // a learning rate so small that accuracy stays flat: the plateau rule fires after a few evaluations
+    await runScenario({
+      scenario: sc, runDir, logger: pino({ level: 'silent' }), nats: nats(),
+      sets: ['method=staged', 'worker.lr=0.000001', 'run.evalEvery=1', 'run.steps=10', 'worker.simDistribution=bimodal'],
+    });
+    const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+    try {
+      const evs = [...log.iterate(1)].map((e) => e.event);
+      const updates = evs.filter((e): e is Extract<typeof e, { type: 'UpdateRequested' }> => e.type === 'UpdateRequested');
+      expect(updates[0].data.maskTruncated).toBe(false);
+      const hard = updates.filter((u) => u.data.maskTruncated);
+      expect(hard.length).toBeGreaterThan(0);
+      for (const u of hard) expect(u.data.entropyCoeff).toBe(0);
+      const batches = evs.filter((e): e is Extract<typeof e, { type: 'BatchSelected' }> => e.type === 'BatchSelected');
+      const lastBatch = batches[batches.length - 1];
+      for (const d of lastBatch.data.difficulty) expect(d).toBeGreaterThanOrEqual(0.8);
       expect(verifyLog(log).mismatch).toBeNull();
     } finally {
       await log.close();

@@ -12,7 +12,7 @@ function row(first: string): string | undefined {
 }
 
 function leaves(o: unknown, prefix = ''): Array<[string, unknown]> {
-  if (typeof o !== 'object' || o === null) return [[prefix, o]];
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return [[prefix, o]];
   return Object.entries(o).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
 }
 
@@ -41,7 +41,7 @@ describe('docs/config.md', () => {
       const r = row(name);
       expect(r, name).toBeDefined();
       const set = leaves(preset).filter(([k]) => k !== '');
-      for (const [k, v] of set) expect(r, `${name}: ${k}`).toContain(`\`${k}=${String(v)}\``);
+      for (const [k, v] of set) expect(r, `${name}: ${k}`).toContain(`\`${k}=${Array.isArray(v) ? JSON.stringify(v) : String(v)}\``);
       // and nothing it does not set
       const listed = r!.match(/`[a-z]+\.[A-Za-z]+=[^`]*`/g) ?? [];
       expect(listed.length, name).toBe(set.length);

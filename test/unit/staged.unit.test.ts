@@ -9,7 +9,7 @@ import {
   validateStages,
   type Stage,
   type StagedState,
-} from '../../actors/learner/staged.ts';
+} from '../../actors/shared/staged.ts';
 
 // A two-stage schedule like the paper's: stage 1 on d ∈ (0, 1) until plateau, stage 2 on d ≥ 0.8 with a
 // longer cap, truncated rows masked and no entropy bonus.
