@@ -4,7 +4,7 @@
  * and tier — with ESS and clip statistics; where the sim logged its oracle, the error against the true
  * failure rate too. `--prompt` gives one prompt's timeline.
  */
-import { labelSourceName } from '../actors/estimator/labels.ts';
+import { labelSourceName } from '../actors/shared/labels.ts';
 import { TIER_CODES, type DareEvent, type Logged } from '../events/catalogue.ts';
 import type { EventLog } from '../store/eventLog.ts';
 

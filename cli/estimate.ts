@@ -15,7 +15,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
-import { labelSourceName } from '../actors/estimator/labels.ts';
+import { labelSourceName } from '../actors/shared/labels.ts';
 import { pooledRawEstimate, snisEstimate } from '../actors/estimator/snis.ts';
 import { ALIASES, ConfigError, parseSet, resolveConfig } from '../events/config.ts';
 import { UserError } from './errors.ts';

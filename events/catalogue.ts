@@ -91,6 +91,28 @@ export const PAYLOADS = {
     current: Bin('f8'),
     policyVersion: Uint,
   }),
+  /** a per-prompt signal the estimator needs from the policy itself: LLM-judge replies or prefix entropy */
+  SignalRequested: data({
+    epoch: Uint,
+    step: Uint,
+    kind: Type.Union([Type.Literal('judge'), Type.Literal('entropy')]),
+    prompts: Bin('u4'),
+    /** judge: the system instruction sent before each question ('' for entropy) */
+    system: Str,
+    temperature: Num,
+    maxTokens: Uint,
+    seed: Uint,
+  }),
+  SignalCompleted: data({
+    step: Uint,
+    kind: Type.Union([Type.Literal('judge'), Type.Literal('entropy')]),
+    prompts: Bin('u4'),
+    /** judge: the policy's reply per prompt */
+    texts: Type.Array(Type.String({ maxLength: 65_536 }), { maxItems: 10_000_000 }),
+    /** entropy: mean full-distribution entropy of the sampled prefix per prompt (nats) */
+    values: Bin('f4'),
+    policyVersion: Uint,
+  }),
   DifficultyEstimated: data({
     epoch: Uint,
     step: Uint,

@@ -507,9 +507,53 @@ export class Bridge {
       case 'EvalRequested':
         if (this.done(eventId('EvalCompleted', ev.data.step))) return;
         return this.guard(ev, () => this.evaluate(ev));
+      case 'SignalRequested':
+        if (this.done(eventId('SignalCompleted', ev.data.step, ev.data.kind))) return;
+        return this.guard(ev, () => this.signal(ev));
       default:
         return;
     }
+  }
+
+  /**
+   * The estimator's per-prompt signals from the policy itself: `generate` replies to a judge instruction
+   * (LLM-judge) or the mean prefix entropy (`entropy` job, EDCO), in chunks of 256 prompts.
+   */
+  private async signal(ev: EventOf<'SignalRequested'>): Promise<void> {
+    const d = ev.data;
+    const n = d.prompts.length;
+    const texts: string[] = [];
+    const values = new Float32Array(d.kind === 'entropy' ? n : 0);
+    for (let k = 0; k * EVAL_CHUNK < n; k++) {
+      const lo = k * EVAL_CHUNK;
+      const hi = Math.min(n, lo + EVAL_CHUNK);
+      const prompts: Array<{ promptId: string; text: string; system?: string }> = [];
+      for (let i = lo; i < hi; i++) {
+        const p = d.prompts[i];
+        const row = this.sim ? this.promptRow(p) : this.requirePrompt(p, ev.id);
+        prompts.push({ promptId: String(p), text: row?.question ?? String(p), ...(d.kind === 'judge' && d.system ? { system: d.system } : {}) });
+      }
+      const seed = chunkSeed(d.seed, k);
+      if (d.kind === 'judge') {
+        const res = await this.worker.request('generate', { prompts, temperature: d.temperature, maxTokens: d.maxTokens, seed }, { id: `${ev.id}#${k}` });
+        const got = asArray(res.texts, `generate ${ev.id}#${k}: texts`);
+        if (got.length !== prompts.length) fail(`generate ${ev.id}#${k}: ${got.length} texts for ${prompts.length} prompts`);
+        for (const t of got) texts.push(String(t));
+      } else {
+        const res = await this.worker.request('entropy', { prompts, temperature: d.temperature, maxTokens: d.maxTokens, seed }, { id: `${ev.id}#${k}` });
+        const got = asArray(res.entropy, `entropy ${ev.id}#${k}: entropy`);
+        if (got.length !== prompts.length) fail(`entropy ${ev.id}#${k}: ${got.length} values for ${prompts.length} prompts`);
+        got.forEach((v, j) => (values[lo + j] = finite(v, `entropy ${ev.id}#${k}[${j}]`)));
+      }
+    }
+    await this.deps.append([
+      makeEvent(
+        'SignalCompleted',
+        { step: d.step, kind: d.kind, prompts: d.prompts, texts, values, policyVersion: this.version },
+        { run: this.deps.run, id: eventId('SignalCompleted', d.step, d.kind), cause: ev.id },
+      ),
+    ]);
+    this.deps.logger.info({ request: ev.id, kind: d.kind, prompts: n, policyVersion: this.version }, 'signal completed');
   }
 
   /** A job error or an unservable request is a run failure: RunFailed, then rethrow. */
@@ -955,6 +999,9 @@ export function pendingRequests(log: BridgeLog): string[] {
         break;
       case 'EvalRequested':
         if (log.seqOf(eventId('EvalCompleted', e.data.step)) === undefined) out.push(e.id);
+        break;
+      case 'SignalRequested':
+        if (log.seqOf(eventId('SignalCompleted', e.data.step, e.data.kind)) === undefined) out.push(e.id);
         break;
     }
   }

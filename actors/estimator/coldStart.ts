@@ -20,8 +20,8 @@
  * clamping); of those only top-k is offered here, off by default, to stay with dare-reference §3.
  */
 
-import { LabelSource } from './labels.ts';
-import type { LabelLayer } from './labels.ts';
+import { LabelSource } from '../shared/labels.ts';
+import type { LabelLayer } from '../shared/labels.ts';
 
 /** Constant cold start: every prompt gets `difficulty` (failure rate, default 0.5 = REF label 0.5). */
 export function constantColdStart(numPrompts: number, difficulty = 0.5): LabelLayer {

@@ -12,12 +12,16 @@ import { bufferFromJSON, bufferToJSON, rowsForEstimation, type BufferJSON } from
 import { constantColdStart, tfidfColdStart } from './coldStart.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { keyWords, u32At } from '../../events/prng.ts';
-import { assembleLabels, labelSourceName, NO_LABEL, type LabelLayer } from './labels.ts';
+import { assembleLabels, labelSourceName, LabelSource, NO_LABEL, type LabelLayer } from '../shared/labels.ts';
+import { judgeLabels } from './judge.ts';
 import { createPosteriors, thompsonSample, updateCountsInPlace, type BetaPosteriors } from './mopps.ts';
 import { pooledRawEstimate, snisEstimate } from './snis.ts';
 
 /** Estimators this actor carries out (judge, entropy and the TF-IDF cold start need worker jobs not wired yet). */
-export const WIRED_ESTIMATORS: ReadonlySet<string> = new Set(['snis', 'previous-fr', 'mopps', 'constant', 'tfidf']);
+export const WIRED_ESTIMATORS: ReadonlySet<string> = new Set(['snis', 'previous-fr', 'mopps', 'constant', 'tfidf', 'judge', 'entropy']);
+
+/** LLM-judge (methods §12): the instruction sent before every question; the reply's first number in [0, 1] is read. */
+export const JUDGE_SYSTEM = 'Estimate the probability (a number between 0 and 1) that you can solve the following problem correctly. Reply with the number only.';
 
 export interface EstimatorState {
   /** the settings the fold itself needs (decide reads the rest from the run configuration) */
@@ -197,9 +201,44 @@ function estimateRound(s: EstimatorState, ctx: DecideContext, cause: string): Da
   return [estimated(s, ctx, cause, ref ? assembleLabels(s.numPrompts, cold, undefined, ref) : cold, { reference: s.round?.refDone.length ?? 0 }, null)];
 }
 
+/** LLM-judge / EDCO: ask the policy for its per-prompt signal over the whole dataset. */
+function signalRequest(s: EstimatorState, ctx: DecideContext, cause: string): DareEvent {
+  const cfg = ctx.config;
+  const round = s.round!;
+  const judge = cfg.estimator.method === 'judge';
+  const prompts = new Uint32Array(s.numPrompts);
+  for (let q = 0; q < s.numPrompts; q++) prompts[q] = q;
+  const [k0, k1] = keyWords({ seed: cfg.run.seed, step: round.step, purpose: judge ? 'judge' : 'entropy' });
+  return makeEvent(
+    'SignalRequested',
+    {
+      epoch: round.epoch, step: round.step, kind: judge ? 'judge' : 'entropy', prompts,
+      // methods §12: judge T = 0.3, ≤ 32 tokens; entropy prefix T = 0.6, ≤ 64 tokens
+      system: judge ? JUDGE_SYSTEM : '', temperature: judge ? 0.3 : 0.6, maxTokens: Math.min(judge ? 32 : 64, cfg.task.maxResponseTokens), seed: u32At(k0, k1, 0),
+    },
+    { run: ctx.run, id: eventId('SignalRequested', round.step, judge ? 'judge' : 'entropy'), cause },
+  );
+}
+
 function decide(s: EstimatorState, e: Logged, ctx: DecideContext): DareEvent[] {
   const cfg = ctx.config;
   const ev = e.event;
+  if (opensRound(ev, cfg) && s.round && (cfg.estimator.method === 'judge' || cfg.estimator.method === 'entropy') && s.numPrompts > 0) {
+    return [signalRequest(s, ctx, ev.id)];
+  }
+  if (ev.type === 'SignalCompleted' && s.round && ev.data.step === s.round.step) {
+    if (ev.data.kind === 'judge') {
+      const texts = new Array<string>(s.numPrompts).fill('');
+      ev.data.prompts.forEach((q, i) => (texts[q] = ev.data.texts[i] ?? ''));
+      const j = judgeLabels(texts);
+      return [estimated(s, ctx, ev.id, j, { unparsed: j.unparsed }, null)];
+    }
+    // EDCO: the entropy score travels as the label (source "entropy": NOT a failure rate); the sampler
+    // turns it into softmax logits (sampler.method entropy)
+    const score = new Float64Array(s.numPrompts);
+    ev.data.prompts.forEach((q, i) => (score[q] = ev.data.values[i]));
+    return [estimated(s, ctx, ev.id, { difficulty: score, source: new Uint8Array(s.numPrompts).fill(LabelSource.Entropy) }, {}, null)];
+  }
   if (opensRound(ev, cfg) && s.round) {
     // the TF-IDF cold start measures a reference set first
     if (usesTfidf(cfg) && cfg.estimator.referenceSize > 0 && s.numPrompts > 0) return [referenceRequest(s, ctx, ev.id)];

@@ -9,7 +9,7 @@
  * ".7" reads as 7 (skipped), "70%" reads as 70 (skipped), "1." reads as 1.
  */
 
-import { LabelSource } from './labels.ts';
+import { LabelSource } from '../shared/labels.ts';
 
 const NUMBER_RE = /\d+\.?\d*/g;
 

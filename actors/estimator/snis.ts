@@ -23,7 +23,7 @@
  * Numerics: float64 throughout (REF uses float32 torch tensors; results agree to float32 rounding).
  */
 
-import { LabelSource, NO_LABEL } from './labels.ts';
+import { LabelSource, NO_LABEL } from '../shared/labels.ts';
 
 /** Buffered rows, one entry per rollout row. */
 export interface SnisRows {

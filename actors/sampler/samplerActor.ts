@@ -17,6 +17,7 @@ import { adarftSelect, adarftUpdateTarget } from './adarft.ts';
 import { betaLogWeights } from './betaSampler.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { laplaceLogWeights } from './laplace.ts';
+import { entropyLogits } from '../shared/entropy.ts';
 import { knapsackAllocate, knapsackEstimate } from './knapsack.ts';
 import { effectiveStage, foldStage, initStageFold, stagesOf } from '../shared/stageFold.ts';
 import { stagePool, type Stage, type StagedState } from '../shared/staged.ts';
@@ -26,7 +27,7 @@ import { Prng } from '../../events/prng.ts';
 
 /** Selection methods this actor carries out; the other strategies' formulas exist but are not wired yet. */
 // dapo / online-filter select uniformly here; the learner drops uninformative groups and refills (dynamic sampling)
-export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso', 'vcrl', 'staged']);
+export const WIRED_SAMPLERS: ReadonlySet<string> = new Set(['beta', 'laplace', 'uniform', 'adarft', 'mopps', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso', 'vcrl', 'staged', 'entropy']);
 
 /** Knapsack RL keeps each prompt's latest groups, up to this many rewards (its estimate uses the latest 16). */
 const KNAPSACK_HISTORY = 16;
@@ -156,6 +157,9 @@ export function selectionLogits(difficulty: Float64Array, cfg: RunConfig): Float
     case 'mopps':
       // the README's peak is a failure-rate mode; betaLogWeights takes the success-space mode
       return betaLogWeights(difficulty, { kappa: cfg.sampler.kappa, peakSuccess: 1 - cfg.sampler.peak });
+    case 'entropy':
+      // EDCO / DARE's entropy selector: softmax over prefix-entropy scores (the estimate carries the scores)
+      return entropyLogits(difficulty, { tau: 1 }).logits;
     case 'laplace':
       // our laplaceAlpha is a failure-rate target; the helper takes REF's success-space alpha
       return laplaceLogWeights(difficulty, { successTarget: 1 - cfg.sampler.laplaceAlpha, tau: cfg.sampler.laplaceTau });

@@ -8,7 +8,7 @@ import {
   tfidfVector,
   wordTokens,
 } from '../../actors/estimator/coldStart.ts';
-import { LabelSource } from '../../actors/estimator/labels.ts';
+import { LabelSource } from '../../actors/shared/labels.ts';
 
 // Word unigrams only, many buckets: small enough to compute by hand.
 const UNIGRAMS = { buckets: 1 << 20, wordNgrams: [1, 1] as const, charNgrams: null };

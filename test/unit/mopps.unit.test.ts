@@ -9,7 +9,7 @@ import {
   updateRates,
   warmStart,
 } from '../../actors/estimator/mopps.ts';
-import { LabelSource, NO_LABEL } from '../../actors/estimator/labels.ts';
+import { LabelSource, NO_LABEL } from '../../actors/shared/labels.ts';
 
 describe('Beta posteriors with decay (dare-reference §4, MoPPS)', () => {
   it('two DARE-ref updates by hand (α0 = β0 = 1, λ = 0.5)', () => {

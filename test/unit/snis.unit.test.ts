@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { Prng } from '../../events/prng.ts';
 import { expNeg, pooledRawEstimate, snisEstimate } from '../../actors/estimator/snis.ts';
 import type { SnisRows } from '../../actors/estimator/snis.ts';
-import { LabelSource, NO_LABEL, assembleLabels, labelSourceFromName, labelSourceName } from '../../actors/estimator/labels.ts';
+import { LabelSource, NO_LABEL, assembleLabels, labelSourceFromName, labelSourceName } from '../../actors/shared/labels.ts';
 
 const E = Math.E;
 
