@@ -14,7 +14,7 @@ import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { keyWords, u32At } from '../../events/prng.ts';
 import { assembleLabels, labelSourceName, LabelSource, NO_LABEL, type LabelLayer } from '../shared/labels.ts';
 import { judgeLabels } from './judge.ts';
-import { createPosteriors, thompsonSample, updateCountsInPlace, type BetaPosteriors } from './mopps.ts';
+import { createPosteriors, thompsonSample, updateCountsInPlace, type BetaPosteriors } from '../shared/mopps.ts';
 import { pooledRawEstimate, snisEstimate } from './snis.ts';
 
 /** Estimators this actor carries out (judge, entropy and the TF-IDF cold start need worker jobs not wired yet). */

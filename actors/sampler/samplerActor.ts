@@ -18,6 +18,8 @@ import { betaLogWeights } from './betaSampler.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { laplaceLogWeights } from './laplace.ts';
 import { entropyLogits } from '../shared/entropy.ts';
+import { clonePosteriors, createPosteriors, updateCountsInPlace, type BetaPosteriors } from '../shared/mopps.ts';
+import { moppsSelect } from './moppsSelect.ts';
 import { knapsackAllocate, knapsackEstimate } from './knapsack.ts';
 import { effectiveStage, foldStage, initStageFold, stagesOf } from '../shared/stageFold.ts';
 import { stagePool, type Stage, type StagedState } from '../shared/staged.ts';
@@ -49,6 +51,10 @@ export interface SamplerState {
   greso: GresoState | null;
   /** this step's fresh groups: prompt and realized success rate (GRESO observes them at the update) */
   stepGroups: Array<[number, number]>;
+  /** MoPPS: the Beta posteriors the step-level selection samples from (only for method mopps) */
+  posteriors: BetaPosteriors | null;
+  moppsDecay: number;
+  moppsPrior: number;
   /** staged curriculum (only for method staged) */
   stage: StagedState | null;
   stages: Stage[];
@@ -66,7 +72,7 @@ export interface SamplerState {
 type SamplerPhase = 'waiting' | 'selected';
 
 function initialState(cfg: RunConfig): SamplerState {
-  return { method: cfg.sampler.method, numPrompts: 0, categoryOf: new Uint16Array(0), categories: 0, secQ: null, history: cfg.sampler.method === 'knapsack' ? new Map() : null, greso: null, stepGroups: [], stage: initStageFold(cfg), stages: stagesOf(cfg), difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null };
+  return { method: cfg.sampler.method, numPrompts: 0, categoryOf: new Uint16Array(0), categories: 0, secQ: null, history: cfg.sampler.method === 'knapsack' ? new Map() : null, greso: null, stepGroups: [], posteriors: null, moppsDecay: cfg.estimator.moppsDecay, moppsPrior: cfg.estimator.moppsPrior, stage: initStageFold(cfg), stages: stagesOf(cfg), difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null };
 }
 
 function evolve(s0: SamplerState, logged: Logged): SamplerState {
@@ -78,7 +84,8 @@ function evolve(s0: SamplerState, logged: Logged): SamplerState {
       const categories = e.data.categories.length;
       const secQ = s.method === 'sec' ? new Float64Array(categories > 1 ? categories : SEC_BINS) : null;
       const greso = s.method === 'greso' ? createGresoState(e.data.count) : null;
-      return { ...s, numPrompts: e.data.count, categoryOf: e.data.categoryOf.slice(0, e.data.count), categories, secQ, greso };
+      const posteriors = s.method === 'mopps' ? createPosteriors(e.data.count, s.moppsPrior, s.moppsPrior) : null;
+      return { ...s, numPrompts: e.data.count, categoryOf: e.data.categoryOf.slice(0, e.data.count), categories, secQ, greso, posteriors };
     }
     case 'DifficultyEstimated':
       return { ...s, difficulty: Float64Array.from(e.data.difficulty), estimateStep: e.data.step };
@@ -99,8 +106,14 @@ function evolve(s0: SamplerState, logged: Logged): SamplerState {
       }
       let ok = 0;
       for (const r of e.data.reward) if (r > 0) ok++;
+      let posteriors = s.posteriors;
+      if (posteriors) {
+        // the posterior update after every fresh group (methods §4), as the estimator folds it
+        posteriors = clonePosteriors(posteriors);
+        updateCountsInPlace(posteriors, Uint32Array.of(e.data.promptIndex), Float64Array.of(ok), Float64Array.of(e.data.reward.length - ok), s.moppsDecay);
+      }
       const stepGroups: Array<[number, number]> = s.greso ? [...s.stepGroups, [e.data.promptIndex, e.data.reward.length ? ok / e.data.reward.length : 0]] : s.stepGroups;
-      return { ...s, history, stepGroups, stepRewardSum: s.stepRewardSum + sum, stepRewardRows: s.stepRewardRows + e.data.reward.length };
+      return { ...s, history, stepGroups, posteriors, stepRewardSum: s.stepRewardSum + sum, stepRewardRows: s.stepRewardRows + e.data.reward.length };
     }
     case 'UpdateRequested': {
       // AdaRFT moves its target with the step's mean raw reward (methods §7)
@@ -198,6 +211,12 @@ function selectFor(s: SamplerState, step: number, epoch: number, cfg: RunConfig)
     const key = { seed: cfg.run.seed, step, purpose: 'select' };
     const B = Math.min(epoch === 0 ? cfg.run.batchSize : Math.floor(cfg.run.batchSize * cfg.learner.sigma), s.numPrompts);
     return { prompts: secSelect(s.secQ!, cfg.sampler.secTau, secCategories(s), B, key).prompts, filled: 0, key };
+  }
+  if (s.posteriors) {
+    // MoPPS (methods §4): each step, a uniform candidate pool of 16·B, Thompson samples, the B nearest d* = 0.5
+    const key = { seed: cfg.run.seed, step, purpose: 'select' };
+    const B = Math.min(epoch === 0 ? cfg.run.batchSize : Math.floor(cfg.run.batchSize * cfg.learner.sigma), s.numPrompts);
+    return { prompts: moppsSelect(s.posteriors.alpha, s.posteriors.beta, { batchSize: B, poolRatio: 16, rule: 'topk' }, key).prompts, filled: 0, key };
   }
   if (s.stage) {
     // staged curriculum: B prompts uniformly from the current stage's difficulty range

@@ -8,7 +8,7 @@ import {
   updateCounts,
   updateRates,
   warmStart,
-} from '../../actors/estimator/mopps.ts';
+} from '../../actors/shared/mopps.ts';
 import { LabelSource, NO_LABEL } from '../../actors/shared/labels.ts';
 
 describe('Beta posteriors with decay (dare-reference §4, MoPPS)', () => {

@@ -15,7 +15,7 @@
  */
 
 import type { Prng } from '../../events/prng.ts';
-import { LabelSource, NO_LABEL } from '../shared/labels.ts';
+import { LabelSource, NO_LABEL } from './labels.ts';
 
 export interface BetaPosteriors {
   /** α per prompt (pseudo-successes); prior value for unseen prompts */
