@@ -25,6 +25,11 @@ export function epochBudget(epoch: number, cfg: RunConfig): number {
   return epoch === 0 ? full : Math.floor(full * cfg.learner.sigma);
 }
 
+/** Fresh prompts a per-step selection draws: B in epoch 0, ⌊σB⌋ later (at most `available`). */
+export function stepFreshBudget(epoch: number, cfg: RunConfig, available: number): number {
+  return Math.min(epoch === 0 ? cfg.run.batchSize : Math.floor(cfg.run.batchSize * cfg.learner.sigma), available);
+}
+
 /** Fresh prompts of one step of an epoch (the epoch's selection cut into mu consecutive batches). */
 export function stepSlice(step: number, budget: number, cfg: RunConfig): [number, number] {
   const mu = cfg.run.stepsPerEpoch;

@@ -55,6 +55,12 @@ export function u32At(k0: number, k1: number, i: number): number {
   return lowbias32(x ^ Math.imul(k0 ^ k1, 0x27d4eb2d));
 }
 
+/** A uint32 seed for a worker job, derived from a key (the first output of its stream). */
+export function seedOf(key: PrngKey): number {
+  const [k0, k1] = keyWords(key);
+  return u32At(k0, k1, 0);
+}
+
 const TWO_NEG_32 = 2 ** -32;
 const TWO_NEG_53 = 2 ** -53;
 

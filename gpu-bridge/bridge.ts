@@ -30,7 +30,7 @@ import type { RunConfig } from '../events/config.ts';
 import { pack, unpack } from '../events/codec.ts';
 import { subjectsFor } from '../events/subjects.ts';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { keyWords, u32At } from '../events/prng.ts';
+import { seedOf } from '../events/prng.ts';
 import { decodeGroupBlob, decodeRow, encodeGroupBlob, logprobSum, parseRowRef, type GroupBlob, type RolloutRow } from './blobs.ts';
 import { SimWorker } from './sim/simWorker.ts';
 import { WorkerJobError, type JobResult, type WorkerHandle, type WorkerInfo } from './workerClient.ts';
@@ -136,8 +136,7 @@ const MAX_REASON = 4096;
 
 /** uint32 seed of rollout chunk k of a request with seed `seed`. */
 export function chunkSeed(seed: number, k: number): number {
-  const [k0, k1] = keyWords({ seed, step: k, purpose: 'bridge/rollout' });
-  return u32At(k0, k1, 0);
+  return seedOf({ seed, step: k, purpose: 'bridge/rollout' });
 }
 
 async function fileSha256(path: string): Promise<string> {

@@ -11,7 +11,7 @@ import { foldBuffer, initBufferFold, type BufferFold } from '../shared/bufferFol
 import { bufferFromJSON, bufferToJSON, rowsForEstimation, type BufferJSON } from '../shared/replayBuffer.ts';
 import { constantColdStart, tfidfColdStart } from './coldStart.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
-import { keyWords, u32At } from '../../events/prng.ts';
+import { seedOf } from '../../events/prng.ts';
 import { assembleLabels, labelSourceName, LabelSource, NO_LABEL, type LabelLayer } from '../shared/labels.ts';
 import { judgeLabels } from './judge.ts';
 import { createPosteriors, thompsonSample, updateCountsInPlace, type BetaPosteriors } from '../shared/mopps.ts';
@@ -129,12 +129,12 @@ function referenceRequest(s: EstimatorState, ctx: DecideContext, cause: string):
   const round = s.round!;
   const m = Math.min(cfg.estimator.referenceSize, s.numPrompts);
   const prompts = Uint32Array.from(gumbelTopK(new Float64Array(s.numPrompts), m, { seed: cfg.run.seed, step: round.step, purpose: 'reference' }).indices).sort();
-  const [k0, k1] = keyWords({ seed: cfg.run.seed, step: round.step, purpose: 'reference-rollout' });
   return makeEvent(
     'RolloutRequested',
     {
       step: round.step, purpose: 'reference', prompts, rollouts: new Uint16Array(m).fill(cfg.sampler.gMedium), hints: new Uint16Array(m),
-      hintSources: new Array(m).fill(''), temperature: cfg.task.temperature, maxTokens: cfg.task.maxResponseTokens, seed: u32At(k0, k1, 0),
+      hintSources: new Array(m).fill(''), temperature: cfg.task.temperature, maxTokens: cfg.task.maxResponseTokens,
+      seed: seedOf({ seed: cfg.run.seed, step: round.step, purpose: 'reference-rollout' }),
     },
     { run: ctx.run, id: eventId('RolloutRequested', round.step, 'reference'), cause },
   );
@@ -208,13 +208,13 @@ function signalRequest(s: EstimatorState, ctx: DecideContext, cause: string): Da
   const judge = cfg.estimator.method === 'judge';
   const prompts = new Uint32Array(s.numPrompts);
   for (let q = 0; q < s.numPrompts; q++) prompts[q] = q;
-  const [k0, k1] = keyWords({ seed: cfg.run.seed, step: round.step, purpose: judge ? 'judge' : 'entropy' });
   return makeEvent(
     'SignalRequested',
     {
       epoch: round.epoch, step: round.step, kind: judge ? 'judge' : 'entropy', prompts,
       // methods §12: judge T = 0.3, ≤ 32 tokens; entropy prefix T = 0.6, ≤ 64 tokens
-      system: judge ? JUDGE_SYSTEM : '', temperature: judge ? 0.3 : 0.6, maxTokens: Math.min(judge ? 32 : 64, cfg.task.maxResponseTokens), seed: u32At(k0, k1, 0),
+      system: judge ? JUDGE_SYSTEM : '', temperature: judge ? 0.3 : 0.6, maxTokens: Math.min(judge ? 32 : 64, cfg.task.maxResponseTokens),
+      seed: seedOf({ seed: cfg.run.seed, step: round.step, purpose: judge ? 'judge' : 'entropy' }),
     },
     { run: ctx.run, id: eventId('SignalRequested', round.step, judge ? 'judge' : 'entropy'), cause },
   );

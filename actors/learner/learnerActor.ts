@@ -6,7 +6,7 @@
  */
 import { eventId, makeEvent, TIER_CODES, type DareEvent, type EventOf, type Logged } from '../../events/catalogue.ts';
 import type { RunConfig } from '../../events/config.ts';
-import { u32At, keyWords } from '../../events/prng.ts';
+import { seedOf } from '../../events/prng.ts';
 import type { ActorDef, DecideContext } from '../actor.ts';
 import { checkpointDue, evalDue } from '../cadence.ts';
 import { foldBuffer, groupOf, initBufferFold, prunedForStep, type BufferFold } from '../shared/bufferFold.ts';
@@ -140,8 +140,7 @@ function clipConfig(cfg: RunConfig): ClipConfig {
 
 /** uint32 seed of a rollout request: a pure function of (run seed, step, purpose). */
 export function rolloutSeed(seed: number, step: number, purpose: string): number {
-  const [k0, k1] = keyWords({ seed, step, purpose });
-  return u32At(k0, k1, 0);
+  return seedOf({ seed, step, purpose });
 }
 
 function evalRequest(step: number, policyVersion: number, s: LearnerState, ctx: DecideContext, cause: string): DareEvent {

@@ -11,7 +11,7 @@ import { eventId, makeEvent, TIER_CODES, type DareEvent, type Logged } from '../
 import type { RunConfig } from '../../events/config.ts';
 import type { PrngKey } from '../../events/prng.ts';
 import type { ActorDef, DecideContext } from '../actor.ts';
-import { epochBudget, epochFirstStep, stepSlice } from '../cadence.ts';
+import { epochBudget, epochFirstStep, stepFreshBudget, stepSlice } from '../cadence.ts';
 import { paperAllocation, referenceAllocation } from '../shared/tiers.ts';
 import { adarftSelect, adarftUpdateTarget } from './adarft.ts';
 import { betaLogWeights } from './betaSampler.ts';
@@ -209,13 +209,13 @@ function selectFor(s: SamplerState, step: number, epoch: number, cfg: RunConfig)
   const difficulty = s.difficulty!;
   if (cfg.sampler.method === 'sec') {
     const key = { seed: cfg.run.seed, step, purpose: 'select' };
-    const B = Math.min(epoch === 0 ? cfg.run.batchSize : Math.floor(cfg.run.batchSize * cfg.learner.sigma), s.numPrompts);
+    const B = stepFreshBudget(epoch, cfg, s.numPrompts);
     return { prompts: secSelect(s.secQ!, cfg.sampler.secTau, secCategories(s), B, key).prompts, filled: 0, key };
   }
   if (s.posteriors) {
     // MoPPS (methods §4): each step, a uniform candidate pool of 16·B, Thompson samples, the B nearest d* = 0.5
     const key = { seed: cfg.run.seed, step, purpose: 'select' };
-    const B = Math.min(epoch === 0 ? cfg.run.batchSize : Math.floor(cfg.run.batchSize * cfg.learner.sigma), s.numPrompts);
+    const B = stepFreshBudget(epoch, cfg, s.numPrompts);
     return { prompts: moppsSelect(s.posteriors.alpha, s.posteriors.beta, { batchSize: B, poolRatio: 16, rule: 'topk' }, key).prompts, filled: 0, key };
   }
   if (s.stage) {
@@ -230,12 +230,12 @@ function selectFor(s: SamplerState, step: number, epoch: number, cfg: RunConfig)
   }
   if (cfg.sampler.method === 'adarft') {
     const key = { seed: cfg.run.seed, step, purpose: 'select' };
-    const B = Math.min(epoch === 0 ? cfg.run.batchSize : Math.floor(cfg.run.batchSize * cfg.learner.sigma), difficulty.length);
+    const B = stepFreshBudget(epoch, cfg, difficulty.length);
     return { prompts: adarftSelect(difficulty, s.adarftTarget, B, key), filled: 0, key };
   }
   if (cfg.run.estimation === 'step') {
     const key = { seed: cfg.run.seed, step, purpose: 'select' };
-    const B = Math.min(epoch === 0 ? cfg.run.batchSize : Math.floor(cfg.run.batchSize * cfg.learner.sigma), difficulty.length);
+    const B = stepFreshBudget(epoch, cfg, difficulty.length);
     const draw = gumbelTopK(selectionLogits(difficulty, cfg), B, key);
     return { prompts: draw.indices, filled: draw.filled, key };
   }
