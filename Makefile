@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-APT_PACKAGES := nats-server python3-torch python3-numpy python3-msgpack python3-lmdb python3-pytest libopenblas0-pthread
+APT_PACKAGES := nats-server python3-torch python3-numpy python3-msgpack python3-lmdb python3-pytest libopenblas0-pthread chromium
 PYTHON := /usr/bin/python3
 export OPENBLAS_NUM_THREADS := 1
 
