@@ -30,7 +30,8 @@ export interface DriftStep {
   clipped: { pos: number; neg: number };
 }
 
-interface Pair {
+/** One trained prompt of a step: predicted failure rate, the failure rate its fresh rollouts showed. */
+export interface DriftPair {
   d: number;
   realized: number;
   oracle: number;
@@ -69,7 +70,7 @@ export function spearman(a: number[], b: number[]): number {
   return va === 0 || vb === 0 ? NaN : num / Math.sqrt(va * vb);
 }
 
-export function calibration(pairs: Pair[]): Calibration {
+export function calibration(pairs: DriftPair[]): Calibration {
   const n = pairs.length;
   if (n === 0) return { n: 0, mae: NaN, bias: NaN, spearman: NaN, oracleMae: NaN };
   let mae = 0;
@@ -89,8 +90,8 @@ export function calibration(pairs: Pair[]): Calibration {
 
 const TIER_NAME = ['easy', 'medium', 'hard', 'none'];
 
-function groupBy(pairs: Pair[], key: (p: Pair) => string): Record<string, Calibration> {
-  const m = new Map<string, Pair[]>();
+function groupBy(pairs: DriftPair[], key: (p: DriftPair) => string): Record<string, Calibration> {
+  const m = new Map<string, DriftPair[]>();
   for (const p of pairs) {
     const k = key(p);
     if (!m.has(k)) m.set(k, []);
@@ -99,16 +100,66 @@ function groupBy(pairs: Pair[], key: (p: Pair) => string): Record<string, Calibr
   return Object.fromEntries([...m].map(([k, v]) => [k, calibration(v)]));
 }
 
-/** Per-step drift table of a run. */
-export function driftOf(log: EventLog): DriftStep[] {
-  let latest: Extract<DareEvent, { type: 'DifficultyEstimated' }> | null = null;
+/**
+ * The per-step drift table as a fold over the log, in seq order (incremental: `dare report` and `dare serve`
+ * feed it live events). A step's row is complete once the next BatchSelected arrives; `result()` also
+ * includes the step still in progress without closing it.
+ */
+export class DriftFold {
+  private latest: Extract<DareEvent, { type: 'DifficultyEstimated' }> | null = null;
   // the estimate the batch was selected with (a newer one may arrive before the step's rollouts are in)
-  let estimate: Extract<DareEvent, { type: 'DifficultyEstimated' }> | null = null;
-  let batch: Extract<DareEvent, { type: 'BatchSelected' }> | null = null;
-  let pairs: Pair[] = [];
-  const out: DriftStep[] = [];
-  const flush = () => {
-    if (!batch || !estimate || pairs.length === 0) return;
+  private estimate: Extract<DareEvent, { type: 'DifficultyEstimated' }> | null = null;
+  private batch: Extract<DareEvent, { type: 'BatchSelected' }> | null = null;
+  private pairs: DriftPair[] = [];
+  private readonly position = new Map<number, number>();
+  private readonly done: DriftStep[] = [];
+
+  /** `onStep` sees each closed step's row with its (predicted, realized) pairs. */
+  constructor(private readonly onStep?: (row: DriftStep, pairs: readonly DriftPair[]) => void) {}
+
+  add({ event: e }: Logged): void {
+    if (e.type === 'DifficultyEstimated') this.latest = e;
+    else if (e.type === 'BatchSelected') {
+      const row = this.row();
+      if (row) {
+        this.done.push(row);
+        this.onStep?.(row, this.pairs);
+      }
+      this.batch = e;
+      this.estimate = this.latest;
+      this.pairs = [];
+      this.position.clear();
+      e.data.prompts.forEach((q, i) => this.position.set(q, i));
+    } else if (e.type === 'RolloutCompleted' && this.batch && e.data.step === this.batch.data.step && e.data.purpose !== 'reference' && this.estimate) {
+      const i = this.position.get(e.data.promptIndex);
+      if (i === undefined) return;
+      let fail = 0;
+      for (const r of e.data.reward) if (!(r > 0)) fail++;
+      this.pairs.push({
+        d: this.batch.data.difficulty[i],
+        realized: e.data.reward.length ? fail / e.data.reward.length : NaN,
+        oracle: e.data.oracleSuccess === null ? NaN : 1 - e.data.oracleSuccess,
+        source: labelSourceName(this.estimate.data.source[e.data.promptIndex]),
+        tier: TIER_NAME[this.batch.data.tier[i]] ?? String(this.batch.data.tier[i]),
+      });
+    }
+  }
+
+  /** Closed steps, then the open one (if it has pairs yet). */
+  result(): DriftStep[] {
+    const row = this.row();
+    return row ? [...this.done, row] : [...this.done];
+  }
+
+  /** The open step's pairs so far (with its row), for folds that also want the raw pairs. */
+  open(): { row: DriftStep; pairs: readonly DriftPair[] } | null {
+    const row = this.row();
+    return row ? { row, pairs: this.pairs } : null;
+  }
+
+  private row(): DriftStep | null {
+    const { batch, estimate, pairs } = this;
+    if (!batch || !estimate || pairs.length === 0) return null;
     const ess = estimate.data.ess;
     let sum = 0;
     let k = 0;
@@ -121,7 +172,7 @@ export function driftOf(log: EventLog): DriftStep[] {
         if (ess[q] < thr) below++;
       }
     }
-    out.push({
+    return {
       step: batch.data.step,
       estimateStep: estimate.data.step,
       overall: calibration(pairs),
@@ -129,34 +180,15 @@ export function driftOf(log: EventLog): DriftStep[] {
       byTier: groupBy(pairs, (p) => p.tier),
       ess: { mean: k ? sum / k : NaN, belowThreshold: below, estimated: k },
       clipped: { pos: estimate.data.diagnostics.clippedPos ?? 0, neg: estimate.data.diagnostics.clippedNeg ?? 0 },
-    });
-  };
-  const position = new Map<number, number>();
-  for (const { event: e } of log.iterate(1)) {
-    if (e.type === 'DifficultyEstimated') latest = e;
-    else if (e.type === 'BatchSelected') {
-      flush();
-      batch = e;
-      estimate = latest;
-      pairs = [];
-      position.clear();
-      e.data.prompts.forEach((q, i) => position.set(q, i));
-    } else if (e.type === 'RolloutCompleted' && batch && e.data.step === batch.data.step && e.data.purpose !== 'reference' && estimate) {
-      const i = position.get(e.data.promptIndex);
-      if (i === undefined) continue;
-      let fail = 0;
-      for (const r of e.data.reward) if (!(r > 0)) fail++;
-      pairs.push({
-        d: batch.data.difficulty[i],
-        realized: e.data.reward.length ? fail / e.data.reward.length : NaN,
-        oracle: e.data.oracleSuccess === null ? NaN : 1 - e.data.oracleSuccess,
-        source: labelSourceName(estimate.data.source[e.data.promptIndex]),
-        tier: TIER_NAME[batch.data.tier[i]] ?? String(batch.data.tier[i]),
-      });
-    }
+    };
   }
-  flush();
-  return out;
+}
+
+/** Per-step drift table of a run. */
+export function driftOf(log: EventLog): DriftStep[] {
+  const f = new DriftFold();
+  for (const l of log.iterate(1)) f.add(l);
+  return f.result();
 }
 
 export interface TimelineEntry {
