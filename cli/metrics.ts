@@ -219,6 +219,11 @@ export class MetricsFold {
     }
   }
 
+  /** The rollout accounting at the current log position (a copy; cheaper than `result()`). */
+  accounting(): Accounting {
+    return { ...this.acc };
+  }
+
   result(): RunMetrics {
     const wall = this.lastTs && this.firstTs ? (this.lastTs - this.firstTs) / 1000 : 0;
     return {
