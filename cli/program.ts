@@ -4,7 +4,7 @@
  */
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { EVENT_TYPES } from '../events/catalogue.ts';
 import { EventLog, StoreError } from '../store/eventLog.ts';
 import { EXIT, UserError } from './errors.ts';
@@ -191,8 +191,19 @@ export function buildProgram(): Command {
     .command('report')
     .description('a self-contained HTML report of a run')
     .argument('<dir>', 'run directory')
-    .option('-o, --output <file>', 'output file')
-    .action(notBuilt('report', 'the report issue'));
+    .option('-o, --output <file>', 'output file (default <dir>/report.html)')
+    .action(async (dir: string, o: { output?: string }) => {
+      const { writeReport } = await import('./report/html.ts');
+      const log = openRunLog(dir);
+      try {
+        const file = o.output ?? join(dir, 'report.html');
+        if (!existsSync(dirname(resolve(file)))) throw new UserError(`${file}: cannot write the report (no directory ${dirname(resolve(file))})`);
+        const d = writeReport(log, file);
+        process.stdout.write(`${file}: ${d.run.stepsDone} steps, ${d.run.events} events (open it in a browser; it needs no network)\n`);
+      } finally {
+        void log.close();
+      }
+    });
 
   program
     .command('serve')
