@@ -207,10 +207,14 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('a local dashboard of a run')
+    .description('a local web dashboard of a run: plots, statecharts, prompts; live (with pause/resume/stop) while it runs')
     .argument('<dir>', 'run directory')
-    .option('--port <p>', 'port', intArg('--port'))
-    .action(notBuilt('serve', 'the report issue'));
+    .option('--port <p>', 'port (0: any free port)', intArg('--port'), 8470)
+    .option('--host <addr>', 'address to listen on (other than loopback: anyone who can reach it can pause the run)', '127.0.0.1')
+    .action(async (dir: string, o: { port: number; host: string }) => {
+      const { serveCommand } = await import('./serve/serveCommand.ts');
+      await serveCommand({ dir, port: o.port, host: o.host });
+    });
 
   program
     .command('bench')
