@@ -216,18 +216,17 @@ export class EventLog {
           results[i] = { seq: inBatch, duplicate: true };
           continue;
         }
-        const prior = this.ids.getBinary(id);
-        if (prior) {
+        const key = seqKey(next + 1);
+        // the id index's no-overwrite put doubles as the duplicate check (one B-tree descent, not two)
+        if (!putSyncChecked(this.ids, id, key, { noOverwrite: true })) {
+          const prior = this.ids.getBinary(id);
+          if (!prior) throw new StoreError(`append: event id ${id}: index write failed`);
           results[i] = { seq: keySeq(prior), duplicate: true };
           continue;
         }
         const seq = ++next;
-        const key = seqKey(seq);
         if (!putSyncChecked(this.events, key, encoded[i], { append: true })) {
           throw new StoreError(`append: sequence ${seq} out of order or already present (event ${id})`);
-        }
-        if (!putSyncChecked(this.ids, id, key, { noOverwrite: true })) {
-          throw new StoreError(`append: event id ${id} already present`);
         }
         batchIds.set(id, seq);
         results[i] = { seq, duplicate: false, bytes: encoded[i] };

@@ -1,0 +1,213 @@
+/**
+ * A MessagePack writer for events: plain maps, arrays, strings, numbers, booleans, null and `bin`
+ * (Uint8Array) only — exactly what an event holds once its typed arrays are byte views (codec.ts).
+ * It writes what msgpackr writes for those values with `useRecords: false, variableMapSize: true`
+ * (minimal headers; integers in int32/uint32 range as ints, other numbers as float64), byte for byte
+ * (codec.unit.test.ts checks this on arbitrary events), at about a third of the cost: it skips
+ * msgpackr's checks for Dates, Maps, extensions and records, and caches the bytes of map keys.
+ * One difference on purpose: a map entry whose value is `undefined` is left out (standard MessagePack
+ * has no undefined; msgpackr would write its own extension).
+ */
+
+const SLAB = 256 * 1024;
+/** map keys seen so far -> their encoded bytes (header included); bounded, keys are schema field names */
+const KEY_CACHE = new Map<string, Uint8Array>();
+const KEY_CACHE_MAX = 4096;
+
+export class MsgpackWriter {
+  private buf: Buffer = Buffer.allocUnsafe(SLAB);
+  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  private start = 0;
+  private pos = 0;
+
+  /**
+   * Encode one value; the returned Buffer is a view into a slab the writer never reuses (slabs are
+   * replaced, not recycled), so callers may keep it.
+   */
+  encode(value: unknown): Buffer {
+    this.start = this.pos;
+    this.value(value);
+    const out = this.buf.subarray(this.start, this.pos);
+    // keep 8-byte alignment between values (cheap, and keeps later Float64 views of slices aligned)
+    this.pos = (this.pos + 7) & ~7;
+    return out;
+  }
+
+  /** Make room for `n` more bytes, moving the value being written to a fresh slab when needed. */
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const used = this.pos - this.start;
+    const next = Buffer.allocUnsafe(Math.max(SLAB, (used + n) * 2));
+    this.buf.copy(next, 0, this.start, this.pos);
+    this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
+    this.start = 0;
+    this.pos = used;
+  }
+
+  private value(v: unknown): void {
+    switch (typeof v) {
+      case 'string':
+        return this.str(v);
+      case 'number':
+        return this.num(v);
+      case 'boolean':
+        this.ensure(1);
+        this.buf[this.pos++] = v ? 0xc3 : 0xc2;
+        return;
+      case 'object':
+        if (v === null) {
+          this.ensure(1);
+          this.buf[this.pos++] = 0xc0;
+        } else if (Array.isArray(v)) this.array(v);
+        else if (v instanceof Uint8Array) this.bin(v);
+        else if (ArrayBuffer.isView(v) || v instanceof Map || v instanceof Date) {
+          throw new TypeError(`MessagePack writer: ${v.constructor.name} is not an event value (typed arrays must be byte views)`);
+        } else this.map(v as Record<string, unknown>);
+        return;
+      case 'undefined':
+        // only reachable inside arrays; MessagePack's nil is the closest standard value
+        this.ensure(1);
+        this.buf[this.pos++] = 0xc0;
+        return;
+      default:
+        throw new TypeError(`MessagePack writer: cannot encode a ${typeof v}`);
+    }
+  }
+
+  private num(v: number): void {
+    this.ensure(9);
+    const b = this.buf;
+    if (v >>> 0 === v) {
+      if (v < 0x80) b[this.pos++] = v;
+      else if (v < 0x100) {
+        b[this.pos++] = 0xcc;
+        b[this.pos++] = v;
+      } else if (v < 0x10000) {
+        b[this.pos++] = 0xcd;
+        b[this.pos++] = v >> 8;
+        b[this.pos++] = v & 0xff;
+      } else {
+        b[this.pos++] = 0xce;
+        this.view.setUint32(this.pos, v);
+        this.pos += 4;
+      }
+    } else if (v >> 0 === v) {
+      if (v >= -0x20) b[this.pos++] = 0x100 + v;
+      else if (v >= -0x80) {
+        b[this.pos++] = 0xd0;
+        b[this.pos++] = v + 0x100;
+      } else if (v >= -0x8000) {
+        b[this.pos++] = 0xd1;
+        this.view.setInt16(this.pos, v);
+        this.pos += 2;
+      } else {
+        b[this.pos++] = 0xd2;
+        this.view.setInt32(this.pos, v);
+        this.pos += 4;
+      }
+    } else {
+      b[this.pos++] = 0xcb;
+      this.view.setFloat64(this.pos, v);
+      this.pos += 8;
+    }
+  }
+
+  private str(s: string): void {
+    const n = s.length;
+    this.ensure(n * 3 + 5);
+    const b = this.buf;
+    // ASCII fast path: one byte per char, header sized by the char count
+    if (n < 0x100) {
+      const hdr = n < 0x20 ? 1 : 2;
+      let p = this.pos + hdr;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[p++] = c;
+      }
+      if (i === n) {
+        if (hdr === 1) b[this.pos] = 0xa0 | n;
+        else {
+          b[this.pos] = 0xd9;
+          b[this.pos + 1] = n;
+        }
+        this.pos = p;
+        return;
+      }
+    }
+    // general case: write UTF-8 after the largest header, then move it behind the smallest one
+    const bytes = Buffer.byteLength(s, 'utf8');
+    const hdr = bytes < 0x20 ? 1 : bytes < 0x100 ? 2 : bytes < 0x10000 ? 3 : 5;
+    this.header(bytes, hdr, 0xa0, 0xd9, 0xda, 0xdb);
+    this.pos += b.utf8Write(s, this.pos, bytes);
+  }
+
+  /** Write a str/bin/array length header: `fix` (or-ed with the length), or 8/16/32-bit forms. */
+  private header(len: number, size: number, fix: number, m8: number, m16: number, m32: number): void {
+    const b = this.buf;
+    if (size === 1) b[this.pos++] = fix | len;
+    else if (size === 2) {
+      b[this.pos++] = m8;
+      b[this.pos++] = len;
+    } else if (size === 3) {
+      b[this.pos++] = m16;
+      this.view.setUint16(this.pos, len);
+      this.pos += 2;
+    } else {
+      b[this.pos++] = m32;
+      this.view.setUint32(this.pos, len);
+      this.pos += 4;
+    }
+  }
+
+  private bin(v: Uint8Array): void {
+    const n = v.byteLength;
+    this.ensure(n + 5);
+    this.header(n, n < 0x100 ? 2 : n < 0x10000 ? 3 : 5, 0, 0xc4, 0xc5, 0xc6);
+    if (n <= 64) {
+      const b = this.buf;
+      for (let i = 0; i < n; i++) b[this.pos + i] = v[i];
+    } else this.buf.set(v, this.pos);
+    this.pos += n;
+  }
+
+  private array(a: unknown[]): void {
+    const n = a.length;
+    this.ensure(5);
+    if (n < 0x10) this.buf[this.pos++] = 0x90 | n;
+    else this.header(n, n < 0x10000 ? 3 : 5, 0, 0, 0xdc, 0xdd);
+    for (let i = 0; i < n; i++) this.value(a[i]);
+  }
+
+  private map(o: Record<string, unknown>): void {
+    let n = 0;
+    for (const k in o) if (o[k] !== undefined) n++;
+    this.ensure(5);
+    if (n < 0x10) this.buf[this.pos++] = 0x80 | n;
+    else this.header(n, n < 0x10000 ? 3 : 5, 0, 0, 0xde, 0xdf);
+    for (const k in o) {
+      const v = o[k];
+      if (v === undefined) continue;
+      this.key(k);
+      this.value(v);
+    }
+  }
+
+  private key(k: string): void {
+    let bytes = KEY_CACHE.get(k);
+    if (bytes === undefined) {
+      const at = this.pos;
+      this.str(k);
+      if (KEY_CACHE.size < KEY_CACHE_MAX && k.length <= 64) KEY_CACHE.set(k, Uint8Array.prototype.slice.call(this.buf, at, this.pos));
+      return;
+    }
+    const n = bytes.length;
+    this.ensure(n);
+    // a byte loop beats TypedArray.prototype.set for a few bytes
+    const b = this.buf;
+    for (let i = 0; i < n; i++) b[this.pos + i] = bytes[i];
+    this.pos += n;
+  }
+}
