@@ -23,6 +23,7 @@ import { serveLog } from '../store/logServer.ts';
 import { UserError } from './errors.ts';
 import { bridgeTasks } from './bridgeTasks.ts';
 import { metricsCsv, MetricsFold, metricsOf, type RunMetrics } from './metrics.ts';
+import { writeRunReport } from './report/html.ts';
 import { startNatsServer, type NatsServerHandle } from './natsServer.ts';
 import { loadPromptSet } from './promptSet.ts';
 import { Progress } from './progress.ts';
@@ -330,6 +331,7 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     writeAtomic(join(runDir, 'metrics.csv'), metricsCsv(m.steps));
     const summary = summaryOf(run, a.scenario, config, m, log.lastSeq());
     writeAtomic(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    writeRunReport(log, runDir, logger);
     if (outcome === 'failed') {
       const reason = m.failed ?? (fatal as Error)?.message ?? 'unknown';
       throw new Error(`run failed: ${reason}`);

@@ -3,6 +3,7 @@
  * network), built from the log alone. Same input, same bytes: no timestamps of its own.
  */
 import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { EventLog } from '../../store/eventLog.ts';
 import { reportAssets } from './assets.ts';
 import { reportDataOf, type ReportData } from './series.ts';
@@ -56,4 +57,16 @@ export function writeReport(log: EventLog, file: string): ReportData {
   writeFileSync(tmp, reportHtml(data));
   renameSync(tmp, file);
   return data;
+}
+
+/**
+ * `dare run`'s report at the end of a run (`<runDir>/report.html`). A report that cannot be written costs
+ * the run nothing: warn and carry on (`dare report` rebuilds it from the log).
+ */
+export function writeRunReport(log: EventLog, runDir: string, logger: { warn(o: object, msg: string): void }): void {
+  try {
+    writeReport(log, join(runDir, 'report.html'));
+  } catch (e) {
+    logger.warn({ err: e }, 'report.html not written (rebuild it with `dare report`)');
+  }
 }
