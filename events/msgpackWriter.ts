@@ -141,7 +141,7 @@ export class MsgpackWriter {
     const bytes = Buffer.byteLength(s, 'utf8');
     const hdr = bytes < 0x20 ? 1 : bytes < 0x100 ? 2 : bytes < 0x10000 ? 3 : 5;
     this.header(bytes, hdr, 0xa0, 0xd9, 0xda, 0xdb);
-    this.pos += b.utf8Write(s, this.pos, bytes);
+    this.pos += b.write(s, this.pos, bytes, 'utf8');
   }
 
   /** Write a str/bin/array length header: `fix` (or-ed with the length), or 8/16/32-bit forms. */
