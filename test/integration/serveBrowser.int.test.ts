@@ -1,0 +1,143 @@
+/**
+ * The dashboard in a real browser (Debian's chromium, playwright-core) over a live sim run: the step
+ * counter advances, a statechart's highlighted phase changes, a click on a prompt opens its timeline, and
+ * the Pause button really pauses the run — the log holds ControlApplied(pause, source dashboard) and no
+ * step starts while paused — then Resume lets it go on and Stop ends it.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { EventLog } from '../../store/eventLog.ts';
+import { serveRun, type Serving } from '../../cli/serve/serveCommand.ts';
+import { hasChromium, openBrowser, type BrowserSession } from '../support/browser.ts';
+import { runDare, type DareProcess } from '../support/runs.ts';
+import { tempDir } from '../support/tmp.ts';
+
+const { dir, cleanup } = tempDir('dare-serve-browser-');
+let browser: BrowserSession | undefined;
+let serving: Serving | undefined;
+let run: DareProcess | undefined;
+afterAll(async () => {
+  await browser?.close();
+  await serving?.close();
+  if (run) await run.killWhen(() => true, 0);
+  cleanup();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** [seq, type, data] of the log's events (read-only: the run is the single writer). */
+function logged(runDir: string): Array<{ seq: number; type: string; data: Record<string, unknown> }> {
+  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+  try {
+    return [...log.iterate(1)].map((l) => ({ seq: l.seq, type: l.event.type, data: l.event.data as Record<string, unknown> }));
+  } finally {
+    void log.close();
+  }
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  for (let waited = 0; ; waited += 100) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (waited >= timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const text = (page: Page, sel: string) => page.locator(sel).textContent();
+
+describe.skipIf(!hasChromium())('dare serve in a browser, over a live run', () => {
+  it('shows the run advancing, a state change and a prompt timeline; pause really pauses, resume and stop work', async () => {
+    mkdirSync(dir, { recursive: true });
+    const sc = join(dir, 'sim.json');
+    // few prompts, many steps; every update held 150 ms so the run is slow enough to watch
+    writeFileSync(sc, JSON.stringify({
+      method: 'dare',
+      run: { steps: 500, batchSize: 16, stepsPerEpoch: 2, checkpointEvery: 500, evalEvery: 500, evalSize: 40 },
+      task: { source: 'sim', count: 120, evalCount: 40, maxResponseTokens: 64 },
+      worker: { kind: 'sim', lr: 0.05 },
+      learner: { sigma: 0.5, bufferSize: 64 },
+    }));
+    const runDir = join(dir, 'run');
+    run = runDare(['run', sc, '--run-dir', runDir], { DARE_FAULT_PAUSE: 'update:150' });
+    await until('the run to start', async () => existsSync(join(runDir, 'nats.json')) && existsSync(join(runDir, 'log', 'data.mdb')), 30_000);
+    serving = await serveRun({ dir: runDir, port: 0 });
+    browser = await openBrowser();
+    const page = await browser.page({ width: 1400, height: 1000 });
+    await page.goto(serving.url);
+    await page.waitForSelector('body[data-ready="1"]');
+    await until('the page to show the live run', async () => (await text(page, '#mode')) === 'live');
+    expect(await page.locator('#controls').isVisible()).toBe(true);
+
+    // the step counter grows
+    const step0 = Number(await text(page, '#step'));
+    await until('the step counter to grow', async () => Number(await text(page, '#step')) >= step0 + 3);
+
+    // the session's highlighted state changes (exactly one state is highlighted at a time)
+    const session = page.locator('.machine[data-actor="session"] g.state.current');
+    const seen = new Set<string>();
+    await until('the session to be seen in two highlighted states', async () => {
+      expect(await session.count()).toBe(1);
+      seen.add((await session.getAttribute('data-state'))!);
+      return seen.size >= 2;
+    });
+    expect([...seen].every((s) => ['estimating', 'selecting', 'rollingOut', 'updating', 'evaluating', 'checkpointing'].includes(s))).toBe(true);
+    expect(await page.locator('.machine[data-actor="session"] .recent li').count()).toBeGreaterThan(0);
+
+    // plots are drawn and the table lists the run's prompts
+    await until('the plots', async () => (await page.locator('.dare-chart').count()) > 0);
+    await until('the prompt table', async () => (await page.locator('#prompt-table tbody tr').count()) > 0);
+    expect(await text(page, '#prompt-count')).toMatch(/of 120 prompts/);
+
+    // a prompt that was sampled: its timeline opens on click
+    await page.locator('#prompt-table th[data-sort="timesSampled"]').click();
+    await until('the most-sampled prompt first', async () => Number(await page.locator('#prompt-table tbody tr:first-child td:nth-child(8)').textContent()) > 0);
+    const first = page.locator('#prompt-table tbody tr:first-child');
+    const index = await first.getAttribute('data-index');
+    await first.click();
+    await page.waitForSelector('#timeline:not([hidden])');
+    expect(await text(page, '#timeline-title')).toContain(`prompt #${index}`);
+    await until('timeline entries', async () => (await page.locator('#timeline-table tbody tr').count()) > 0);
+    const kinds = await page.locator('#timeline-table tbody tr td:nth-child(3)').allTextContents();
+    expect(kinds).toContain('selected');
+    expect(kinds).toContain('rollout');
+    expect(await page.locator('#timeline-chart svg .sel').count()).toBeGreaterThan(0);
+    await page.locator('#timeline-close').click();
+
+    // Pause: the log shows it, and no step starts while paused
+    await page.locator('#pause').click();
+    await until('the page to show the pause', async () => (await text(page, '#mode')) === 'paused');
+    const pause = logged(runDir).find((e) => e.type === 'ControlApplied');
+    expect(pause?.data).toEqual({ command: 'pause', source: 'dashboard' });
+    await sleep(1000); // the step in flight finishes at its barrier
+    const held = logged(runDir).filter((e) => e.type === 'StepStarted').length;
+    const shown = await text(page, '#step');
+    await sleep(1500);
+    expect(logged(runDir).filter((e) => e.type === 'StepStarted').length).toBe(held);
+    expect(logged(runDir).filter((e) => e.type === 'StepStarted' && e.seq > pause!.seq).length).toBeLessThanOrEqual(1);
+    expect(await text(page, '#step')).toBe(shown);
+    expect(await page.locator('#pause').isDisabled()).toBe(true);
+
+    // Resume: steps start again
+    await page.locator('#resume').click();
+    await until('steps to start again', async () => logged(runDir).filter((e) => e.type === 'StepStarted').length > held);
+    await until('the page to follow', async () => Number(await text(page, '#step')) > Number(shown));
+
+    // Stop: the run ends early, the page says so and offers no more control
+    await page.locator('#stop').click();
+    expect(await run.exit).toBe(0);
+    run = undefined;
+    await until('the page to show the end', async () => (await text(page, '#mode')) === 'completed');
+    expect(await page.locator('#controls').isVisible()).toBe(false);
+    const events = logged(runDir);
+    expect(events.filter((e) => e.type === 'ControlApplied').map((e) => e.data)).toEqual([
+      { command: 'pause', source: 'dashboard' }, { command: 'resume', source: 'dashboard' }, { command: 'stop', source: 'dashboard' },
+    ]);
+    expect(events.at(-1)?.type).toBe('RunCompleted');
+    expect(events.filter((e) => e.type === 'StepStarted').length).toBeLessThan(500);
+    expect(await text(page, '#last-seq')).toBe(String(events.length));
+    expect(browser.errors(page)).toEqual([]);
+  }, 90_000);
+});
