@@ -1,0 +1,67 @@
+/**
+ * What the efficiency study runs: the arms (every method preset, plus two ablations that split DARE's
+ * saving into its parts), the sim's difficulty distributions, seeds, and the targets and budgets the
+ * summary reads the curves at. Targets are fractions of accuracy; budgets are rollouts generated.
+ */
+import { PRESETS } from '../../events/config.ts';
+
+export interface Arm {
+  /** Name in tables and plots. */
+  id: string;
+  method: string;
+  /** Extra `--set key=value` on top of the preset. */
+  sets: string[];
+  /** Why the arm is there (ablations). */
+  note?: string;
+}
+
+/** Every preset as is, then the ablations. */
+export function simArms(): Arm[] {
+  const arms: Arm[] = Object.keys(PRESETS).map((m) => ({ id: m, method: m, sets: [] }));
+  arms.push(
+    { id: 'grpo+replay', method: 'grpo', sets: ['learner.sigma=0.5', 'learner.bufferSize=512'], note: 'uniform GRPO with DARE\'s replay mix σ = 0.5: the saving of replay alone' },
+    { id: 'dare-no-tiers', method: 'dare', sets: ['sampler.tiers=none'], note: 'DARE with n rollouts for every prompt: selection + replay, no budget tiers' },
+  );
+  return arms;
+}
+
+export const TINY_ARMS: Arm[] = [
+  { id: 'dare', method: 'dare', sets: [] },
+  { id: 'grpo', method: 'grpo', sets: [] },
+];
+
+export const SIM_DISTRIBUTIONS = ['uniform', 'skewed-hard', 'bimodal'] as const;
+
+export interface StudyPlan {
+  sim: { arms: Arm[]; distributions: readonly string[]; seeds: number[]; steps: number; scenario: string };
+  tiny: { arms: Arm[]; seeds: number[]; steps: number; scenario: string };
+  /** Accuracy targets and rollout budgets per worker. */
+  simTarget: number;
+  simBudget: number;
+  tinyTarget: number;
+  tinyBudget: number;
+}
+
+export function fullPlan(): StudyPlan {
+  return {
+    sim: { arms: simArms(), distributions: SIM_DISTRIBUTIONS, seeds: [1, 2, 3, 4, 5], steps: 60, scenario: 'scenarios/efficiency/sim.json' },
+    tiny: { arms: TINY_ARMS, seeds: [1, 2, 3], steps: 60, scenario: 'scenarios/efficiency/tiny.json' },
+    simTarget: 0.8,
+    simBudget: 12288,
+    tinyTarget: 0.47,
+    tinyBudget: 8192,
+  };
+}
+
+/** One seed × two presets on the sim, short: about a minute. */
+export function quickPlan(): StudyPlan {
+  const arms = simArms().filter((a) => a.id === 'dare' || a.id === 'grpo');
+  return {
+    sim: { arms, distributions: ['uniform'], seeds: [1], steps: 30, scenario: 'scenarios/efficiency/sim.json' },
+    tiny: { arms: [], seeds: [], steps: 0, scenario: 'scenarios/efficiency/tiny.json' },
+    simTarget: 0.7,
+    simBudget: 6144,
+    tinyTarget: 0.47,
+    tinyBudget: 8192,
+  };
+}

@@ -1,0 +1,231 @@
+/**
+ * The learning-efficiency study: every method preset on the sim worker (several difficulty distributions,
+ * several seeds) and DARE against GRPO on the tiny PyTorch worker, each a real `dare run` (its own LMDB
+ * log; all runs share one nats-server), every figure read back from the run's log.
+ *
+ *   npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--report-only]
+ *
+ * Finished runs are remembered in DIR/runs.jsonl, so an interrupted study continues where it stopped.
+ * Writes DIR/results.json, the plots and the tables (full study: docs/efficiency/ and the tables block of
+ * BENCHMARKS.md; --quick: DIR only). Run bulk work under `nice -n 10` on a shared machine.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startNatsServer } from '../../cli/natsServer.ts';
+import type { RunConfig } from '../../events/config.ts';
+import { fullPlan, quickPlan, type Arm, type StudyPlan } from './grid.ts';
+import { figuresOfRun } from './runLog.ts';
+import { markdownTable, plotSvg, summarize, type ArmSummary, type RunRecord } from './report.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+interface Job {
+  worker: 'sim' | 'tiny';
+  arm: Arm;
+  distribution: string;
+  seed: number;
+  scenario: string;
+  steps: number;
+}
+
+function jobsOf(plan: StudyPlan, only?: string): Job[] {
+  const jobs: Job[] = [];
+  if (only !== 'tiny') {
+    // seeds outermost: a partial study already has every arm at the first seeds
+    for (const seed of plan.sim.seeds)
+      for (const distribution of plan.sim.distributions)
+        for (const arm of plan.sim.arms) jobs.push({ worker: 'sim', arm, distribution, seed, scenario: plan.sim.scenario, steps: plan.sim.steps });
+  }
+  if (only !== 'sim') {
+    for (const seed of plan.tiny.seeds)
+      for (const arm of plan.tiny.arms) jobs.push({ worker: 'tiny', arm, distribution: 'arithmetic', seed, scenario: plan.tiny.scenario, steps: plan.tiny.steps });
+  }
+  return jobs;
+}
+
+function runName(j: Job): string {
+  return `${j.worker}-${j.distribution}-${j.arm.id}-s${j.seed}`.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+function jobKey(j: { worker: string; distribution: string; arm: string | Arm; seed: number }): string {
+  return `${j.worker}|${j.distribution}|${typeof j.arm === 'string' ? j.arm : j.arm.id}|${j.seed}`;
+}
+
+function runOne(j: Job, runDir: string, nats: { url: string; token: string }): Promise<void> {
+  const args = [join(ROOT, 'cli/dare.js'), 'run', join(ROOT, j.scenario), '--run-dir', runDir, '--seed', String(j.seed), '--steps', String(j.steps), '--nats', nats.url];
+  args.push('--set', `method=${j.arm.method}`);
+  if (j.worker === 'sim') args.push('--set', `worker.simDistribution=${j.distribution}`);
+  for (const s of j.arm.sets) args.push('--set', s);
+  return new Promise((res, rej) => {
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, DARE_NATS_TOKEN: nats.token, OPENBLAS_NUM_THREADS: '1', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => {
+      err = (err + d.toString()).slice(-4000);
+    });
+    child.on('error', rej);
+    child.on('exit', (code) => (code === 0 ? res() : rej(new Error(`${runName(j)}: dare run exited with ${code}\n${err}`))));
+  });
+}
+
+function readRecords(path: string): RunRecord[] {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunRecord);
+}
+
+interface Args {
+  quick: boolean;
+  out: string;
+  jobs: number;
+  only?: string;
+  reportOnly: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { quick: false, out: '', jobs: 1, reportOnly: false };
+  for (let i = 0; i < argv.length; i++) {
+    const x = argv[i];
+    if (x === '--quick') a.quick = true;
+    else if (x === '--report-only') a.reportOnly = true;
+    else if (x === '--out') a.out = argv[++i];
+    else if (x === '--jobs') a.jobs = Number(argv[++i]);
+    else if (x === '--only') a.only = argv[++i];
+    else if (x === '-h' || x === '--help') {
+      process.stdout.write('usage: npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--report-only]\n');
+      process.exit(0);
+    } else throw new Error(`unknown argument ${x} (see --help)`);
+  }
+  if (!Number.isInteger(a.jobs) || a.jobs < 1) throw new Error('--jobs must be a positive integer');
+  if (a.only !== undefined && a.only !== 'sim' && a.only !== 'tiny') throw new Error('--only must be sim or tiny');
+  a.out = resolve(a.out || join(ROOT, 'runs', a.quick ? 'efficiency-quick' : 'efficiency'));
+  return a;
+}
+
+export interface StudyResult {
+  meta: {
+    command: string;
+    date: string;
+    machine: string;
+    loadAverage: number[];
+    quick: boolean;
+    plan: { sim: { arms: Arm[]; distributions: readonly string[]; seeds: number[]; steps: number; scenario: string }; tiny: { arms: Arm[]; seeds: number[]; steps: number; scenario: string } };
+    simTarget: number;
+    simBudget: number;
+    tinyTarget: number;
+    tinyBudget: number;
+  };
+  summary: ArmSummary[];
+  runs: Array<Omit<RunRecord, 'figures'> & { figures: Omit<RunRecord['figures'], 'curve'> & { curve: Array<[number, number, number]> } }>;
+}
+
+/** Write results.json, the plots and the tables; returns the result. */
+export function writeReport(records: RunRecord[], plan: StudyPlan, outDir: string, quick: boolean, docsDir: string | null): StudyResult {
+  const arms = [...plan.sim.arms, ...plan.tiny.arms.filter((a) => !plan.sim.arms.some((b) => b.id === a.id))];
+  const summary = summarize(records, plan, arms);
+  const result: StudyResult = {
+    meta: {
+      command: `npx tsx bench/efficiency/run.ts${quick ? ' --quick' : ''}`,
+      date: new Date().toISOString(),
+      machine: `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+      loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
+      quick,
+      plan: { sim: plan.sim, tiny: plan.tiny },
+      simTarget: plan.simTarget,
+      simBudget: plan.simBudget,
+      tinyTarget: plan.tinyTarget,
+      tinyBudget: plan.tinyBudget,
+    },
+    summary,
+    // curves as [step, rollouts, accuracy] triples keep the file small
+    runs: records.map((r) => ({ ...r, figures: { ...r.figures, curve: r.figures.curve.map((p) => [p.step, p.rollouts, Number(p.accuracy.toFixed(6))] as [number, number, number]) } })),
+  };
+  const dest = docsDir ?? outDir;
+  mkdirSync(dest, { recursive: true });
+  writeFileSync(join(dest, 'results.json'), JSON.stringify(result, null, 1) + '\n');
+
+  const tables: string[] = [];
+  const cells = [...new Set(summary.map((s) => `${s.worker}|${s.distribution}`))];
+  for (const c of cells) {
+    const [worker, distribution] = c.split('|') as ['sim' | 'tiny', string];
+    const rows = summary.filter((s) => s.worker === worker && s.distribution === distribution);
+    const lastRollouts = (r: ArmSummary) =>
+      Math.min(...records.filter((x) => x.worker === r.worker && x.distribution === r.distribution && x.arm === r.arm).map((x) => x.figures.curve.at(-1)?.rollouts ?? 0));
+    const target = worker === 'sim' ? plan.simTarget : plan.tinyTarget;
+    const budget = worker === 'sim' ? plan.simBudget : plan.tinyBudget;
+    const file = `${worker}-${distribution}.svg`;
+    writeFileSync(join(dest, file), plotSvg(records, worker, distribution, arms, target));
+    tables.push(
+      `**${worker === 'sim' ? `Sim, ${distribution} difficulties` : 'Tiny arithmetic worker (CPU)'}** — target ${worker === 'sim' ? 'oracle expected' : 'greedy eval'} accuracy ${target}, budget ${budget} rollouts, ${rows[0]?.seeds ?? 0} seeds. Plot: [docs/efficiency/${file}](docs/efficiency/${file})\n\n` +
+        markdownTable(rows, lastRollouts),
+    );
+  }
+  const md = tables.join('\n\n') + '\n';
+  writeFileSync(join(dest, 'tables.md'), md);
+  if (docsDir) {
+    // only the generated block of the "Learning efficiency" section; the prose around it is written by hand
+    const bm = join(ROOT, 'BENCHMARKS.md');
+    const text = readFileSync(bm, 'utf8');
+    const a = '<!-- efficiency:tables:start -->';
+    const b = '<!-- efficiency:tables:end -->';
+    const i = text.indexOf(a);
+    const j = text.indexOf(b);
+    if (i >= 0 && j > i) writeFileSync(bm, text.slice(0, i + a.length) + '\n' + md + text.slice(j));
+  }
+  return result;
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  const plan = a.quick ? quickPlan() : fullPlan();
+  mkdirSync(a.out, { recursive: true });
+  const ledger = join(a.out, 'runs.jsonl');
+  const done = new Set(readRecords(ledger).map(jobKey));
+  const todo = a.reportOnly ? [] : jobsOf(plan, a.only).filter((j) => !done.has(jobKey(j)));
+  const say = (s: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
+  if (todo.length) {
+    say(`${todo.length} runs to do (${done.size} already in ${ledger}), ${a.jobs} at a time`);
+    const nats = await startNatsServer();
+    try {
+      let next = 0;
+      let finished = 0;
+      const worker = async () => {
+        while (next < todo.length) {
+          const j = todo[next++];
+          const runDir = join(a.out, runName(j));
+          rmSync(runDir, { recursive: true, force: true }); // a half-finished run from an interrupted study
+          const t0 = performance.now();
+          await runOne(j, runDir, nats);
+          const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as RunConfig;
+          const figures = await figuresOfRun(runDir, config);
+          const rec: RunRecord = { worker: j.worker, arm: j.arm.id, method: j.arm.method, sets: j.arm.sets, distribution: j.distribution, seed: j.seed, runDir, figures };
+          appendFileSync(ledger, JSON.stringify(rec) + '\n');
+          finished++;
+          const last = figures.curve.at(-1);
+          say(`${finished}/${todo.length} ${runName(j)}: ${((performance.now() - t0) / 1000).toFixed(1)} s, ${figures.rollouts.generated} rollouts, accuracy ${last?.accuracy.toFixed(3)}`);
+        }
+      };
+      await Promise.all(Array.from({ length: a.jobs }, worker));
+    } finally {
+      await nats.stop();
+    }
+  }
+  const records = readRecords(ledger);
+  const docs = a.quick ? null : join(ROOT, 'docs/efficiency');
+  const res = writeReport(records, plan, a.out, a.quick, docs);
+  say(`${records.length} runs summarized → ${join(docs ?? a.out, 'results.json')}`);
+  for (const s of res.summary) {
+    say(`${s.worker}/${s.distribution}/${s.arm}: to target ${s.rolloutsToTarget.median?.toFixed(0) ?? '–'} rollouts (${s.speedupVsGrpo?.toFixed(2) ?? '–'}× vs grpo), accuracy at budget ${s.accuracyAtBudget.median?.toFixed(3) ?? '–'}`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e: Error) => {
+    process.stderr.write(`bench/efficiency: ${e.message}\n`);
+    process.exit(1);
+  });
+}
