@@ -4,14 +4,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { algorithmBench } from './algorithmBench.ts';
 import { logBench } from './logBench.ts';
+import { simOrchestrationBench, tinyShareBench } from './orchestration.ts';
+import { cachedSimRun, logBytesBench, replayBench } from './replayLog.ts';
+import { resumeBench } from './resume.ts';
 
 export interface BenchOptions {
   quick: boolean;
   log?: (msg: string) => void;
 }
 
+/**
+ * Sizes per mode (BENCHMARKS.md "Control plane" repeats them): the sim control-plane run, the tiny-worker
+ * run, and the cached log that replay, resume and bytes-per-rollout use.
+ */
+export const SIZES = {
+  quick: {
+    sim: { steps: 14, warmup: 4, batchSize: 512, groupSize: 8, prompts: 10_000 },
+    tiny: { steps: 5, warmup: 2, warmStartSteps: 50 },
+    logEvents: 100_000,
+  },
+  full: {
+    sim: { steps: 44, warmup: 4, batchSize: 512, groupSize: 8, prompts: 10_000 },
+    tiny: { steps: 14, warmup: 2, warmStartSteps: 400 },
+    logEvents: 1_000_000,
+  },
+} as const;
+
 export async function runBenchmarks(opts: BenchOptions): Promise<Record<string, number>> {
   const say = opts.log ?? (() => undefined);
+  const size = opts.quick ? SIZES.quick : SIZES.full;
   const dir = mkdtempSync(join(process.env.DARE_BENCH_DIR ?? tmpdir(), 'dare-bench-'));
   try {
     const figures: Record<string, number> = {};
@@ -19,6 +40,17 @@ export async function runBenchmarks(opts: BenchOptions): Promise<Record<string, 
     Object.assign(figures, await logBench(dir, { events: opts.quick ? 100_000 : 500_000, batch: 1000 }));
     say('bench: estimator and sampler (1M prompts)');
     Object.assign(figures, algorithmBench({ prompts: 1_000_000, rowsPerPrompt: 8, select: 1024, repeats: opts.quick ? 3 : 7 }));
+    say(`bench: control plane on the sim (B ${size.sim.batchSize}, G ${size.sim.groupSize}, ${size.sim.steps} steps)`);
+    Object.assign(figures, await simOrchestrationBench(dir, size.sim));
+    say(`bench: control plane on the tiny worker (quickstart, ${size.tiny.steps} steps)`);
+    Object.assign(figures, await tinyShareBench(dir, size.tiny));
+    const cached = await cachedSimRun(size.logEvents, say);
+    say(`bench: replay --verify of ${cached.events} events`);
+    Object.assign(figures, replayBench(cached.runDir));
+    say('bench: resume');
+    Object.assign(figures, await resumeBench(cached.runDir, dir));
+    say('bench: log bytes per rollout');
+    Object.assign(figures, logBytesBench(cached.runDir));
     return figures;
   } finally {
     rmSync(dir, { recursive: true, force: true });

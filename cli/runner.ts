@@ -17,7 +17,7 @@ import { eventId, makeEvent, type DareEvent, type Logged } from '../events/catal
 import { pack, unpack } from '../events/codec.ts';
 import { ConfigError, resolveConfig, type RunConfig } from '../events/config.ts';
 import { RUN_ID_PATTERN } from '../events/subjects.ts';
-import { Bridge, pendingRequests } from '../gpu-bridge/bridge.ts';
+import { Bridge, pendingRequests, type WorkerClock } from '../gpu-bridge/bridge.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { serveLog } from '../store/logServer.ts';
 import { UserError } from './errors.ts';
@@ -51,6 +51,8 @@ export interface RunOutcome {
   runDir: string;
   metrics: RunMetrics;
   summary: Summary;
+  /** time this process spent in worker jobs (the control-plane benchmark subtracts it) */
+  workerClock: WorkerClock;
 }
 
 export interface Summary {
@@ -338,7 +340,7 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     }
     const session = hosted[0].state as SessionState;
     logger.info({ steps: session.step, policyVersion: session.policyVersion, events: log.lastSeq() }, 'run completed');
-    return { runDir, metrics: m, summary };
+    return { runDir, metrics: m, summary, workerClock: bridge.workerClock };
   } finally {
     rmSync(join(runDir, 'nats.json'), { force: true });
     for (const c of consumers) await c.stop().catch(() => undefined);

@@ -164,6 +164,46 @@ function finite(v: unknown, what: string): number {
   return n;
 }
 
+/**
+ * Time spent in worker jobs, for the control-plane benchmark (informational: never read by a decision).
+ * A job's time runs from the bridge's call to the worker's reply: for a process worker that includes the
+ * pipe; for the in-process sim it is the synchronous job itself (the reply is settled before the call
+ * returns, so later microtasks of other actors are not counted). Spans are [start, end] in ms since the
+ * epoch (performance.timeOrigin + now(), the clock of the events' `ts`), the newest MAX_SPANS kept.
+ */
+export interface WorkerClock {
+  seconds: number;
+  jobs: number;
+  spans: Array<[number, number]>;
+}
+
+const MAX_SPANS = 100_000;
+
+function timedWorker(inner: WorkerHandle, clock: WorkerClock, inProcess: boolean): WorkerHandle {
+  const now = () => performance.timeOrigin + performance.now();
+  const record = (t0: number, t1: number) => {
+    clock.seconds += (t1 - t0) / 1000;
+    clock.jobs++;
+    clock.spans.push([t0, t1]);
+    if (clock.spans.length > MAX_SPANS) clock.spans.splice(0, clock.spans.length - MAX_SPANS);
+  };
+  return {
+    get info() {
+      return inner.info;
+    },
+    close: () => inner.close(),
+    request(job, args, opts) {
+      const t0 = now();
+      const p = inner.request(job, args, opts);
+      if (inProcess) {
+        record(t0, now());
+        return p;
+      }
+      return p.finally(() => record(t0, now()));
+    },
+  };
+}
+
 /** A sim sample's extra facts (simWorker.ts header). */
 interface SimSample {
   correct: boolean;
@@ -191,6 +231,8 @@ export class Bridge {
   private jobSub: Subscription | null = null;
   /** shared jobs this bridge has served (for tests and logs) */
   served = 0;
+  /** time in worker jobs (benchmarks only) */
+  readonly workerClock: WorkerClock = { seconds: 0, jobs: 0, spans: [] };
 
   private constructor(deps: BridgeDeps) {
     this.deps = deps;
@@ -307,7 +349,7 @@ export class Bridge {
     if (config.task.source === 'sim' && config.worker.kind !== 'sim') {
       throw new Error(`task.source "sim" needs worker.kind "sim", got "${config.worker.kind}"`);
     }
-    this.worker =
+    const worker =
       this.deps.worker ??
       makeWorker(config, {
         onLost: (reason, pending, generation) => this.onWorkerLost(reason, pending, generation),
@@ -315,7 +357,8 @@ export class Bridge {
         onGaveUp: (reason) => logger.error({ worker: this.name, reason }, 'worker supervisor gave up'),
         log: (msg, fields) => logger.info({ worker: this.name, ...fields }, msg),
       });
-    this.sim = this.worker instanceof SimWorker ? this.worker : null;
+    this.sim = worker instanceof SimWorker ? worker : null;
+    this.worker = timedWorker(worker, this.workerClock, this.sim !== null);
     const init: JobResult = this.worker.info.init ?? (await this.worker.request('init', initArgs(config), { id: `init/${this.name}` }));
     this.offset = this.sim ? this.sim.policyVersion : typeof init.policyVersion === 'number' ? init.policyVersion : 0;
     this.restoreFrom = await this.findCheckpoint();

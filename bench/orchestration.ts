@@ -1,0 +1,126 @@
+/**
+ * Control-plane figures (issue: benchmarks): what a step costs beyond the worker's own compute, measured on
+ * real runs through cli/runner.ts (in process: a private nats-server, the LMDB log, every actor, the bridge).
+ *
+ * Definition. A run's steady state is the window from the UpdateCompleted of step `warmup` to the
+ * UpdateCompleted of the last step (timestamps of the logged events, ms since the epoch); step time = window
+ * / steps in it. Worker compute = the time the bridge spent inside worker jobs overlapping the window
+ * (Bridge.workerClock: for the in-process sim the synchronous job, for a process worker call → reply,
+ * pipe included). Control-plane time per step = step time − worker compute per step: the store, NATS, the
+ * actors' folds and decisions, the bridge's own work (prompt rows, blobs, validation) and waiting between
+ * them. The first `warmup` steps (JIT, the baseline evaluation, the estimator's first round) are excluded,
+ * and so is the final evaluation and checkpoint (after the last UpdateCompleted).
+ */
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { runScenario, type RunOutcome } from '../cli/runner.ts';
+import type { WorkerClock } from '../gpu-bridge/bridge.ts';
+import { EventLog } from '../store/eventLog.ts';
+
+export const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+/** A logger that drops everything below warnings (the bench prints figures, not run logs). */
+export function quietLogger() {
+  return pino({ level: process.env.DARE_BENCH_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+}
+
+export interface StepWindow {
+  /** steps in the window */
+  steps: number;
+  /** wall time per step, ms */
+  stepMs: number;
+  /** worker compute per step, ms */
+  workerMs: number;
+  /** stepMs − workerMs */
+  controlMs: number;
+}
+
+/** The steady-state window of a finished run (see the header); `warmup` ≥ 1 steps are left out. */
+export function stepWindow(runDir: string, clock: WorkerClock, warmup: number): StepWindow {
+  const done = new Map<number, number>();
+  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+  try {
+    for (const { event } of log.iterate(1)) if (event.type === 'UpdateCompleted') done.set(event.data.step, event.ts);
+  } finally {
+    void log.close();
+  }
+  const last = Math.max(0, ...done.keys());
+  const t0 = done.get(warmup);
+  const t1 = done.get(last);
+  const steps = last - warmup;
+  if (t0 === undefined || t1 === undefined || steps < 1) {
+    throw new Error(`${runDir}: the run has ${done.size} completed updates; the window needs steps ${warmup}..${warmup + 1} at least`);
+  }
+  let worker = 0;
+  for (const [a, b] of clock.spans) worker += Math.max(0, Math.min(b, t1) - Math.max(a, t0));
+  const stepMs = (t1 - t0) / steps;
+  const workerMs = worker / steps;
+  return { steps, stepMs, workerMs, controlMs: stepMs - workerMs };
+}
+
+const round = (x: number, d = 2) => Number(x.toFixed(d));
+
+/** The sim scenario of `orchestration.msPerStep`: B prompts of G rollouts each, a `prompts`-prompt dataset. */
+export function simScenario(o: { steps: number; batchSize: number; groupSize: number; prompts: number; checkpointEvery?: number; evalEvery?: number }): object {
+  return {
+    description: 'control-plane benchmark: DARE on the sim, fixed group size',
+    method: 'dare',
+    run: { steps: o.steps, batchSize: o.batchSize, stepsPerEpoch: 10, checkpointEvery: o.checkpointEvery ?? 0, evalEvery: o.evalEvery ?? 0, evalSize: 1000 },
+    task: { source: 'sim', count: o.prompts, evalCount: 1000, maxResponseTokens: 512 },
+    worker: { kind: 'sim', lr: 0.05, simDistribution: 'uniform' },
+    // tiers none: every prompt gets gMedium = G rollouts
+    sampler: { tiers: 'none', gMedium: o.groupSize },
+    learner: { sigma: 0.5, bufferSize: 1024 },
+  };
+}
+
+export interface SimOrchestrationOptions {
+  steps: number;
+  warmup: number;
+  batchSize: number;
+  groupSize: number;
+  prompts: number;
+}
+
+/** `orchestration.msPerStep` on the sim worker (see the header). */
+export async function simOrchestrationBench(dir: string, o: SimOrchestrationOptions): Promise<Record<string, number>> {
+  const scenario = join(dir, 'orchestration-sim.json');
+  writeFileSync(scenario, JSON.stringify(simScenario(o), null, 2));
+  const out: RunOutcome = await runScenario({ scenario, runDir: join(dir, 'orchestration-sim'), logger: quietLogger() });
+  const w = stepWindow(out.runDir, out.workerClock, o.warmup);
+  return {
+    'orchestration.msPerStep': round(w.controlMs),
+    'orchestration.sim.stepMs': round(w.stepMs),
+    'orchestration.sim.workerMsPerStep': round(w.workerMs),
+    'orchestration.sim.steps': w.steps,
+    'orchestration.sim.batchSize': o.batchSize,
+    'orchestration.sim.groupSize': o.groupSize,
+  };
+}
+
+export interface TinyShareOptions {
+  steps: number;
+  warmup: number;
+  /** the tiny worker's supervised warm start (the quickstart's 400 steps take a while; not in the window) */
+  warmStartSteps: number;
+}
+
+/** `orchestration.shareOfStep`: scenarios/quickstart.json (tiny PyTorch worker, CPU) with fewer steps. */
+export async function tinyShareBench(dir: string, o: TinyShareOptions): Promise<Record<string, number>> {
+  const out = await runScenario({
+    scenario: join(REPO_ROOT, 'scenarios', 'quickstart.json'),
+    runDir: join(dir, 'orchestration-tiny'),
+    steps: o.steps,
+    sets: [`worker.warmStartSteps=${o.warmStartSteps}`],
+    logger: quietLogger(),
+  });
+  const w = stepWindow(out.runDir, out.workerClock, o.warmup);
+  return {
+    'orchestration.shareOfStep': round(w.controlMs / w.stepMs, 4),
+    'orchestration.tiny.stepMs': round(w.stepMs, 1),
+    'orchestration.tiny.controlMsPerStep': round(w.controlMs),
+    'orchestration.tiny.steps': w.steps,
+  };
+}

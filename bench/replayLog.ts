@@ -1,0 +1,137 @@
+/**
+ * A long sim run's log for the replay and resume figures, generated once and cached, and the replay
+ * figures over it.
+ *
+ * The cached run is the control-plane scenario (bench/orchestration.ts: B = 512, G = 8, 10k prompts) with
+ * checkpoints every 100 steps, evaluations every 100 steps and the default actor snapshots (every 2000
+ * events), run as `dare run` in a child process and killed with SIGKILL once its log holds `events` events:
+ * an unfinished run, as a crash leaves it, which `dare resume` continues. Cache:
+ * $DARE_BENCH_CACHE (default <tmpdir>/dare-bench-cache)/sim-<events>-<scenario hash>/run, marked complete by
+ * a `ready.json` beside it.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import { verifyLog } from '../cli/replay.ts';
+import { SCHEMA_VERSION } from '../events/catalogue.ts';
+import { EventLog } from '../store/eventLog.ts';
+import { REPO_ROOT, simScenario } from './orchestration.ts';
+
+export interface CachedRun {
+  runDir: string;
+  /** events in its log */
+  events: number;
+  /** seconds the generation took (0 when it came from the cache) */
+  generatedSeconds: number;
+}
+
+export function benchCacheDir(): string {
+  return process.env.DARE_BENCH_CACHE ?? join(process.env.DARE_BENCH_DIR ?? tmpdir(), 'dare-bench-cache');
+}
+
+/** The cached run of at least `events` events (generated when missing: minutes for 1M events). */
+export async function cachedSimRun(events: number, say: (m: string) => void = () => undefined, cacheDir = benchCacheDir()): Promise<CachedRun> {
+  // steps enough for `events` (a B = 512 step logs ~350–530 events); the run is killed before it ends
+  const scenario = { ...simScenario({ steps: Math.ceil(events / 300) + 100, batchSize: 512, groupSize: 8, prompts: 10_000, checkpointEvery: 100, evalEvery: 100 }), description: 'replay/resume benchmark log' };
+  const key = createHash('sha256').update(JSON.stringify({ scenario, events, SCHEMA_VERSION })).digest('hex').slice(0, 12);
+  const base = join(cacheDir, `sim-${events}-${key}`);
+  const runDir = join(base, 'run');
+  const ready = join(base, 'ready.json');
+  if (existsSync(ready)) {
+    const r = JSON.parse(readFileSync(ready, 'utf8')) as { events: number };
+    return { runDir, events: r.events, generatedSeconds: 0 };
+  }
+  rmSync(base, { recursive: true, force: true });
+  mkdirSync(base, { recursive: true });
+  const file = join(base, 'scenario.json');
+  writeFileSync(file, JSON.stringify(scenario, null, 2));
+  say(`bench: generating a ${events}-event sim log (cached in ${base})`);
+  const t0 = Date.now();
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'cli', 'dare.js'), 'run', file, '--run-dir', runDir], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, DARE_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  let exited: number | null = null;
+  const exit = new Promise<void>((r) => child.once('exit', (code) => ((exited = code ?? 137), r())));
+  let last = 0;
+  while (exited === null) {
+    await new Promise((r) => setTimeout(r, 200));
+    last = lastSeqOf(runDir);
+    if (last >= events) {
+      child.kill('SIGKILL');
+      break;
+    }
+  }
+  await exit;
+  last = lastSeqOf(runDir);
+  if (last < events) throw new Error(`bench: the log generator exited (${exited}) with ${last} of ${events} events in ${runDir}`);
+  writeFileSync(ready, JSON.stringify({ events: last, seconds: (Date.now() - t0) / 1000 }) + '\n');
+  return { runDir, events: last, generatedSeconds: (Date.now() - t0) / 1000 };
+}
+
+function lastSeqOf(runDir: string): number {
+  if (!existsSync(join(runDir, 'log', 'data.mdb'))) return 0;
+  try {
+    const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+    try {
+      return log.lastSeq();
+    } finally {
+      void log.close();
+    }
+  } catch {
+    return 0; // still being created
+  }
+}
+
+/** `replay.eventsPerSec`: `dare replay --verify` (every decision recomputed and compared) over the log. */
+export function replayBench(runDir: string): Record<string, number> {
+  const t0 = process.hrtime.bigint();
+  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+  let res: ReturnType<typeof verifyLog>;
+  try {
+    res = verifyLog(log);
+  } finally {
+    void log.close();
+  }
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (res.mismatch) throw new Error(`bench: replay --verify of ${runDir} failed at seq ${res.mismatch.seq}: ${res.mismatch.reason}`);
+  return { 'replay.eventsPerSec': Math.round(res.events / s), 'replay.events': res.events, 'replay.seconds': Number(s.toFixed(2)) };
+}
+
+/**
+ * `log.bytesPerRollout`: the LMDB file (data.mdb: events, id index, blobs, prompts, snapshots, free pages)
+ * per generated rollout row; with the encoded event bytes and the blob bytes per row beside it.
+ */
+export function logBytesBench(runDir: string): Record<string, number> {
+  const dir = join(runDir, 'log');
+  const env = open({ path: dir, readOnly: true, maxDbs: 8, encoding: 'binary' });
+  let eventBytes = 0;
+  let blobBytes = 0;
+  let rows = 0;
+  try {
+    const events = env.openDB<Buffer, Buffer>('events', { encoding: 'binary', keyEncoding: 'binary' });
+    const blobs = env.openDB<Buffer, string>('blobs', { encoding: 'binary' });
+    for (const { value } of events.getRange({})) eventBytes += (value as Buffer).length;
+    for (const { value } of blobs.getRange({})) blobBytes += (value as Buffer).length;
+  } finally {
+    void env.close();
+  }
+  const log = EventLog.open(dir, { readOnly: true });
+  try {
+    for (const { event } of log.iterate(1)) if (event.type === 'RolloutCompleted') rows += event.data.reward.length;
+  } finally {
+    void log.close();
+  }
+  if (rows === 0) throw new Error(`bench: ${runDir} holds no rollouts`);
+  const file = statSync(join(dir, 'data.mdb')).size;
+  return {
+    'log.bytesPerRollout': Math.round(file / rows),
+    'log.eventBytesPerRollout': Number((eventBytes / rows).toFixed(1)),
+    'log.blobBytesPerRollout': Number((blobBytes / rows).toFixed(1)),
+    'log.rollouts': rows,
+  };
+}
