@@ -73,7 +73,7 @@
     });
     out.push({ id: 'reward', title: 'Reward', note: 'mean raw reward of the step\'s fresh rollouts', x: d.step, yLabel: 'reward', series: present([line('mean reward', d.reward, PALETTE[0])]) });
     out.push({ id: 'length', title: 'Training response length', x: d.step, yLabel: 'tokens', series: present([line('mean length', d.length, PALETTE[4])]) });
-    out.push({ id: 'difficulty', title: 'Estimated difficulty over time', note: 'share of prompts per estimated failure-rate bin, at each estimate', heat: d.difficulty });
+    out.push({ id: 'difficulty', title: 'Estimated difficulty over time', note: 'prompts per estimated failure-rate bin at each estimate; each column scaled to its fullest bin', heat: d.difficulty });
     var rel = d.calibration.reliability;
     var relSeries = [line('perfect', rel.centers.slice(), '#bbbbbb', { dash: [4, 4], ignore: true })];
     Object.keys(rel.bySource).forEach(function (k, i) {
@@ -227,20 +227,19 @@
     var ctx = canvas.getContext('2d');
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, width, HEIGHT);
-    var left = 55, right = 10, top = 8, bottom = 36;
+    var left = 55, right = 64, top = 8, bottom = 36;
     var w = width - left - right, h = HEIGHT - top - bottom;
     var cols = heat.counts.length, bins = heat.edges.length - 1;
     ctx.font = '11px sans-serif';
     ctx.fillStyle = '#333';
     ctx.strokeStyle = '#333';
     if (cols === 0) return;
-    var maxShare = 0;
+    // each estimate's column scaled to its own fullest bin: the shape of every distribution stays visible
+    // even next to a cold start that puts every prompt in one bin
     var shares = heat.counts.map(function (c) {
-      var t = c.reduce(function (a, v) { return a + v; }, 0) || 1;
+      var m = Math.max.apply(null, c) || 1;
       return c.map(function (v) {
-        var s = v / t;
-        if (s > maxShare) maxShare = s;
-        return s;
+        return v / m;
       });
     });
     var cw = w / cols, ch = h / bins;
@@ -248,12 +247,24 @@
       for (var b = 0; b < bins; b++) {
         var s = shares[i][b];
         if (s <= 0) continue;
-        ctx.fillStyle = heatColor(Math.sqrt(s / (maxShare || 1)));
+        ctx.fillStyle = heatColor(Math.sqrt(s));
         ctx.fillRect(left + i * cw, top + h - (b + 1) * ch, Math.ceil(cw), Math.ceil(ch));
       }
     }
     ctx.fillStyle = '#333';
     ctx.strokeRect(left, top, w, h);
+    // colour key: prompts in a cell relative to the column's fullest bin (sqrt scale)
+    var kx = left + w + 14, kw = 10;
+    for (var p = 0; p < h; p++) {
+      ctx.fillStyle = heatColor(Math.sqrt(1 - p / h));
+      ctx.fillRect(kx, top + p, kw, 1);
+    }
+    ctx.fillStyle = '#333';
+    ctx.strokeRect(kx, top, kw, h);
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'middle';
+    ctx.fillText('max', kx + kw + 3, top + 4);
+    ctx.fillText('0', kx + kw + 3, top + h - 4);
     ctx.textAlign = 'right';
     ctx.textBaseline = 'middle';
     for (var k = 0; k <= 4; k++) {
