@@ -227,10 +227,15 @@
   });
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') $('timeline-close').click(); });
 
+  // the timeline panel sits below the header, whose height depends on the window's width
+  const headerHeight = () => document.documentElement.style.setProperty('--header-h', $('top').offsetHeight + 'px');
+  window.addEventListener('resize', headerHeight);
+
   // ---- live updates ---------------------------------------------------------------------------------
   let lastRefresh = 0;
   function onUpdate(u) {
     showStatus(u.status);
+    headerHeight();
     showActors(u.actors);
     showPlots(u.plots);
     // the table and an open timeline follow the run, at a calmer pace than the header
