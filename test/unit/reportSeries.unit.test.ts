@@ -12,7 +12,7 @@ const key = { seed: 7, step: 1, purpose: 'x' };
 let seq = 0;
 const log: Logged[] = [];
 function ev<T extends EventType>(type: T, data: PayloadOf<T>, ts: number, id: string = `${type}/${seq + 1}`, cause: string | null = null): void {
-  log.push({ seq: ++seq, event: makeEvent(type, data, { run: RUN, id, ts, cause }) as DareEvent });
+  log.push({ seq: ++seq, event: makeEvent(type, data, { run: RUN, id, ts, cause }) as unknown as DareEvent });
 }
 const f4 = (...v: number[]) => Float32Array.from(v);
 
