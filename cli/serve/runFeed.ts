@@ -35,6 +35,11 @@ interface NatsInfo {
   run: string;
 }
 
+/** after losing a live run's server (it may be restarting) */
+const RETRY_NATS_MS = 5_000;
+/** after failing to reach it (a killed run's nats.json) */
+const STALE_RETRY_MS = 30_000;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Open a run's log read-only, waiting a little for a writer that is still creating it. */
@@ -57,7 +62,11 @@ export class RunFeed {
   private nc: NatsConnection | null = null;
   private consumer: Consumer | null = null;
   private client: LogClient | null = null;
-  private natsTried = '';
+  /** mtime of the nats.json last seen */
+  private natsStamp = '';
+  /** when to try NATS again after a failure (wall clock: it paces a display, never a decision) */
+  private natsNextTry = 0;
+  private natsWarned = false;
   private timer: NodeJS.Timeout | null = null;
   private ticking = false;
   private closed = false;
@@ -118,10 +127,14 @@ export class RunFeed {
       }
       if (this.catchUp() > 0) this.opts.onChange();
       const s = this.state.status();
-      if (nats && nats.stamp !== this.natsTried && !s.completed && !s.failed) {
-        this.natsTried = nats.stamp; // a stale file (killed run) is tried once, not every tick
-        await this.goLive(nats.info);
+      if (!nats || s.completed || s.failed) return;
+      if (nats.stamp !== this.natsStamp) {
+        // a new nats.json (the run started, or was resumed): try it now
+        this.natsStamp = nats.stamp;
+        this.natsNextTry = 0;
+        this.natsWarned = false;
       }
+      if (Date.now() >= this.natsNextTry) await this.goLive(nats.info);
     } catch (e) {
       this.opts.warn(`dashboard: ${(e as Error).message}`);
     } finally {
@@ -137,7 +150,10 @@ export class RunFeed {
         sleep(5000).then(() => Promise.reject(new Error('timed out'))),
       ]);
     } catch (e) {
-      this.opts.warn(`dashboard: ${info.url} not reachable (${(e as Error).message}); showing the log as it is`);
+      // a killed run leaves its nats.json behind: say so once, look again now and then
+      if (!this.natsWarned) this.opts.warn(`dashboard: ${info.url} not reachable (${(e as Error).message}); showing the log as it is`);
+      this.natsWarned = true;
+      this.natsNextTry = Date.now() + STALE_RETRY_MS;
       return;
     }
     this.nc = nc;
@@ -148,7 +164,23 @@ export class RunFeed {
       const t = l.event.type;
       // after these the run's control subscription is gone: stop offering control at once
       if (t === 'RunCompleted' || t === 'RunFailed') setImmediate(() => void this.goOffline());
-    }, { onError: (e) => this.opts.warn(`dashboard: live feed stopped: ${(e as Error).message}`) });
+    }, {
+      onError: (e) => this.opts.warn(`dashboard: live feed stopped: ${(e as Error).message}`),
+      // the store does not answer (a killed run whose nats-server lives on, a server restart): follow the LMDB
+      // log instead, and try NATS again a little later
+      onRetry: (e) => lost(`${(e as Error).message}`),
+    });
+    const lost = (why: string) => {
+      if (this.nc !== nc) return;
+      this.opts.warn(`dashboard: ${info.url}: ${why}; following the LMDB log for now`);
+      this.natsNextTry = Date.now() + RETRY_NATS_MS;
+      void this.goOffline();
+    };
+    void (async () => {
+      for await (const st of nc.status()) {
+        if (st.type === 'disconnect') return lost('disconnected');
+      }
+    })();
     this.state.live = true;
     this.opts.onChange();
   }

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../../store/eventLog.ts';
@@ -212,6 +212,52 @@ describe('dare serve: routes over a finished run', () => {
     expect(JSON.parse(finished.body).error).toMatch(/not running/);
     expect((await http('PUT', '/api/status')).status).toBe(405);
   });
+
+  it('shows a killed run (its nats.json left behind, its NATS server gone) from the log, without control', async () => {
+    const killed = join(dir, 'killed');
+    const p = runDare(['run', join(dir, 'sim.json'), '--run-dir', killed, '--steps', '200'], { DARE_FAULT_PAUSE: 'update:100' });
+    const stepped = (n: number) => () => {
+      try {
+        const log = EventLog.open(join(killed, 'log'), { readOnly: true });
+        try {
+          return [...log.iterate(1)].filter((l) => l.event.type === 'StepStarted').length >= n;
+        } finally {
+          void log.close();
+        }
+      } catch {
+        return false;
+      }
+    };
+    expect(await p.killWhen(stepped(2), 60_000)).toBe(true);
+    expect(existsSync(join(killed, 'nats.json'))).toBe(true);
+    const s = await serveRun({ dir: killed, port: 0 });
+    try {
+      // its server may still be up for a moment (the run's watchdog stops it within a second): then the
+      // dashboard goes live and falls back to the log when the connection drops
+      for (let waited = 0; s.feed.live && waited < 20_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+      const status = s.feed.state.status();
+      expect(status.live).toBe(false);
+      expect(status.completed).toBe(false);
+      expect(status.step).toBeGreaterThanOrEqual(2);
+      const log = EventLog.open(join(killed, 'log'), { readOnly: true });
+      try {
+        expect(status.lastSeq).toBe(log.lastSeq());
+      } finally {
+        void log.close();
+      }
+      const r = await new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: s.server.port, method: 'POST', path: '/api/control/pause', headers: { Origin: `http://127.0.0.1:${s.server.port}` } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(r).toBe(409);
+    } finally {
+      await s.close();
+    }
+  }, 90_000);
 
   it('says so for a directory that holds no run', async () => {
     await expect(serveRun({ dir, port: 0 })).rejects.toThrow(/not a run directory/);
