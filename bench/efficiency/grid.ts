@@ -44,10 +44,10 @@ export interface StudyPlan {
 
 export function fullPlan(): StudyPlan {
   return {
-    sim: { arms: simArms(), distributions: SIM_DISTRIBUTIONS, seeds: [1, 2, 3, 4, 5], steps: 60, scenario: 'scenarios/efficiency/sim.json' },
+    sim: { arms: simArms(), distributions: SIM_DISTRIBUTIONS, seeds: [1, 2, 3, 4, 5], steps: 40, scenario: 'scenarios/efficiency/sim.json' },
     tiny: { arms: TINY_ARMS, seeds: [1, 2, 3], steps: 60, scenario: 'scenarios/efficiency/tiny.json' },
     simTarget: 0.8,
-    simBudget: 12288,
+    simBudget: 8192,
     tinyTarget: 0.47,
     tinyBudget: 8192,
   };

@@ -17,6 +17,8 @@ export interface RunRecord {
   seed: number;
   runDir: string;
   figures: RunFigures;
+  /** Why the run did not complete (its figures cover the steps it did). */
+  error?: string;
 }
 
 export interface ArmSummary {
@@ -25,6 +27,9 @@ export interface ArmSummary {
   arm: string;
   note?: string;
   seeds: number;
+  /** Runs that did not complete, and the first one's reason. */
+  failed: number;
+  failure?: string;
   target: number;
   budget: number;
   rolloutsToTarget: Spread;
@@ -72,6 +77,8 @@ export function summarize(records: RunRecord[], plan: StudyPlan, arms: Arm[]): A
     const toTarget = rs.map((r) => rolloutsToTarget(r.figures.curve, target));
     out.push({
       worker, distribution, arm, note: arms.find((a) => a.id === arm)?.note, seeds: rs.length, target, budget,
+      failed: rs.filter((r) => r.error).length,
+      ...(rs.find((r) => r.error) ? { failure: `seed ${rs.find((r) => r.error)!.seed} at step ${rs.find((r) => r.error)!.figures.steps}: ${rs.find((r) => r.error)!.error}` } : {}),
       rolloutsToTarget: spread(toTarget),
       accuracyAtBudget: spread(rs.map((r) => accuracyAtBudget(r.figures.curve, budget))),
       finalAccuracy: spread(rs.map((r) => r.figures.curve.at(-1)?.accuracy ?? null)),
@@ -127,7 +134,8 @@ export function markdownTable(rows: ArmSummary[], lastRollouts: (r: ArmSummary) 
     const x = r.speedupVsGrpo === null ? '–' : `${r.speedupVsGrpo.toFixed(2)}×`;
     const est = r.estimatorMae === null ? '–' : `${r.estimatorMae.toFixed(3)}${r.estimatorOracleMae !== null ? ` (${r.estimatorOracleMae.toFixed(3)})` : ''}`;
     const tiers = r.tiers.none > 0 && r.tiers.easy + r.tiers.medium + r.tiers.hard === 0 ? 'off' : `${r.tiers.easy.toFixed(0)}/${r.tiers.medium.toFixed(0)}/${r.tiers.hard.toFixed(0)}`;
-    return `| ${r.arm} | ${spreadCell(r.rolloutsToTarget, k, k(lastRollouts(r)))} | ${x} | ${spreadCell(r.accuracyAtBudget, pct, 'budget')} | ${spreadCell(r.finalAccuracy, pct, '–')} | ${spreadCell(r.easyLength, (v) => (v === null ? '–' : v.toFixed(1)), '–')} | ${r.rolloutsPerStep.toFixed(0)} | ${(100 * r.zeroVarianceShare).toFixed(0)} | ${r.selectedDifficulty === null ? '–' : r.selectedDifficulty.toFixed(2)} | ${est} | ${r.coldStartShare === null ? '–' : (100 * r.coldStartShare).toFixed(0)} | ${tiers} |`;
+    const name = r.failed ? `${r.arm} (${r.failed}/${r.seeds} runs stopped early: ${r.failure})` : r.arm;
+    return `| ${name} | ${spreadCell(r.rolloutsToTarget, k, k(lastRollouts(r)))} | ${x} | ${spreadCell(r.accuracyAtBudget, pct, 'budget')} | ${spreadCell(r.finalAccuracy, pct, '–')} | ${spreadCell(r.easyLength, (v) => (v === null ? '–' : v.toFixed(1)), '–')} | ${r.rolloutsPerStep.toFixed(0)} | ${(100 * r.zeroVarianceShare).toFixed(0)} | ${r.selectedDifficulty === null ? '–' : r.selectedDifficulty.toFixed(2)} | ${est} | ${r.coldStartShare === null ? '–' : (100 * r.coldStartShare).toFixed(0)} | ${tiers} |`;
   });
   return [...head, ...body].join('\n');
 }

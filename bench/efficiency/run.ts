@@ -10,7 +10,7 @@
  * BENCHMARKS.md; --quick: DIR only). Run bulk work under `nice -n 10` on a shared machine.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startNatsServer } from '../../cli/natsServer.ts';
@@ -53,7 +53,12 @@ function jobKey(j: { worker: string; distribution: string; arm: string | Arm; se
   return `${j.worker}|${j.distribution}|${typeof j.arm === 'string' ? j.arm : j.arm.id}|${j.seed}`;
 }
 
-function runOne(j: Job, runDir: string, nats: { url: string; token: string }): Promise<void> {
+/**
+ * Run one `dare run` to completion. A run whose log has not grown for `stallMs` is stuck (a method that
+ * cannot make progress, e.g. an empty batch) and is killed, as is one that outlives `limitMs`; the caller
+ * keeps what its log holds. Wall-clock time here only guards the study, it never enters a figure.
+ */
+function runOne(j: Job, runDir: string, nats: { url: string; token: string }, stallMs: number, limitMs: number): Promise<void> {
   const args = [join(ROOT, 'cli/dare.js'), 'run', join(ROOT, j.scenario), '--run-dir', runDir, '--seed', String(j.seed), '--steps', String(j.steps), '--nats', nats.url];
   args.push('--set', `method=${j.arm.method}`);
   if (j.worker === 'sim') args.push('--set', `worker.simDistribution=${j.distribution}`);
@@ -65,11 +70,34 @@ function runOne(j: Job, runDir: string, nats: { url: string; token: string }): P
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
+    let killedFor = '';
     child.stderr.on('data', (d: Buffer) => {
       err = (err + d.toString()).slice(-4000);
     });
-    child.on('error', rej);
-    child.on('exit', (code) => (code === 0 ? res() : rej(new Error(`${runName(j)}: dare run exited with ${code}\n${err}`))));
+    const t0 = Date.now();
+    let lastChange = t0;
+    let lastStamp = '';
+    const watch = setInterval(() => {
+      const f = join(runDir, 'log', 'data.mdb');
+      const stamp = existsSync(f) ? String(statSync(f).mtimeMs) : '';
+      const now = Date.now();
+      if (stamp !== lastStamp) {
+        lastStamp = stamp;
+        lastChange = now;
+      }
+      if (now - lastChange > stallMs) killedFor = `stalled: its log did not grow for ${stallMs / 1000} s`;
+      else if (now - t0 > limitMs) killedFor = `timed out after ${limitMs / 1000} s`;
+      if (killedFor) child.kill('SIGKILL');
+    }, 2000);
+    child.on('error', (e) => {
+      clearInterval(watch);
+      rej(e);
+    });
+    child.on('exit', (code) => {
+      clearInterval(watch);
+      if (code === 0) res();
+      else rej(new Error(killedFor || `dare run exited with ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+    });
   });
 }
 
@@ -199,14 +227,24 @@ async function main(): Promise<void> {
           const runDir = join(a.out, runName(j));
           rmSync(runDir, { recursive: true, force: true }); // a half-finished run from an interrupted study
           const t0 = performance.now();
-          await runOne(j, runDir, nats);
-          const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as RunConfig;
-          const figures = await figuresOfRun(runDir, config);
-          const rec: RunRecord = { worker: j.worker, arm: j.arm.id, method: j.arm.method, sets: j.arm.sets, distribution: j.distribution, seed: j.seed, runDir, figures };
-          appendFileSync(ledger, JSON.stringify(rec) + '\n');
+          let error: string | undefined;
+          try {
+            await runOne(j, runDir, nats, j.worker === 'sim' ? 45_000 : 180_000, j.worker === 'sim' ? 600_000 : 1_500_000);
+          } catch (e) {
+            error = (e as Error).message;
+          }
           finished++;
-          const last = figures.curve.at(-1);
-          say(`${finished}/${todo.length} ${runName(j)}: ${((performance.now() - t0) / 1000).toFixed(1)} s, ${figures.rollouts.generated} rollouts, accuracy ${last?.accuracy.toFixed(3)}`);
+          try {
+            // a failed run still has a log: keep the curve up to where it stopped, and say why
+            const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as RunConfig;
+            const figures = await figuresOfRun(runDir, config);
+            const rec: RunRecord = { worker: j.worker, arm: j.arm.id, method: j.arm.method, sets: j.arm.sets, distribution: j.distribution, seed: j.seed, runDir, figures, ...(error ? { error } : {}) };
+            appendFileSync(ledger, JSON.stringify(rec) + '\n');
+            const last = figures.curve.at(-1);
+            say(`${finished}/${todo.length} ${runName(j)}: ${((performance.now() - t0) / 1000).toFixed(1)} s, ${figures.rollouts.generated} rollouts, accuracy ${last?.accuracy.toFixed(3)}${error ? ` — FAILED at step ${figures.steps}: ${error}` : ''}`);
+          } catch (e) {
+            say(`${finished}/${todo.length} ${runName(j)}: no figures (${error ?? ''} ${(e as Error).message}); not recorded, a later invocation retries it`);
+          }
         }
       };
       await Promise.all(Array.from({ length: a.jobs }, worker));
