@@ -21,13 +21,24 @@ export function simArms(): Arm[] {
   arms.push(
     { id: 'grpo+replay', method: 'grpo', sets: ['learner.sigma=0.5', 'learner.bufferSize=512'], note: 'uniform GRPO with DARE\'s replay mix σ = 0.5: the saving of replay alone' },
     { id: 'dare-no-tiers', method: 'dare', sets: ['sampler.tiers=none'], note: 'DARE with n rollouts for every prompt: selection + replay, no budget tiers' },
+    DARE_COLD_OFF_MODE,
   );
   return arms;
 }
 
+/**
+ * DARE whose never-estimated prompts start at d = 0.3 instead of 0.5: the constant 0.5 sits exactly on the
+ * Beta sampler's mode, so with it DARE prefers prompts it knows nothing about over estimated ones.
+ */
+const DARE_COLD_OFF_MODE: Arm = {
+  id: 'dare-cold0.3', method: 'dare', sets: ['estimator.coldStartDifficulty=0.3'],
+  note: 'DARE with the cold start off the Beta mode (d = 0.3), so estimated prompts near d = 0.5 are preferred to unknown ones',
+};
+
 export const TINY_ARMS: Arm[] = [
   { id: 'dare', method: 'dare', sets: [] },
   { id: 'grpo', method: 'grpo', sets: [] },
+  DARE_COLD_OFF_MODE,
 ];
 
 export const SIM_DISTRIBUTIONS = ['uniform', 'skewed-hard', 'bimodal'] as const;

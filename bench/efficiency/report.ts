@@ -141,18 +141,23 @@ export function markdownTable(rows: ArmSummary[], lastRollouts: (r: ArmSummary) 
 }
 
 /** Median curve per arm of one (worker, distribution), on a grid of 60 rollout counts. */
-export function curvesOf(records: RunRecord[], worker: string, distribution: string, arms: Arm[]): Series[] {
+export function curvesOf(records: RunRecord[], worker: string, distribution: string, arms: Arm[], xCap = Infinity): Series[] {
   const rs = records.filter((r) => r.worker === worker && r.distribution === distribution);
-  const xMax = Math.max(0, ...rs.map((r) => r.figures.curve.at(-1)?.rollouts ?? 0));
+  const xMax = Math.min(xCap, Math.max(0, ...rs.map((r) => r.figures.curve.at(-1)?.rollouts ?? 0)));
   const grid = Array.from({ length: 61 }, (_, i) => Math.round((i * xMax) / 60));
   return arms
     .filter((a) => rs.some((r) => r.arm === a.id))
     .map((a) => ({ name: a.id, points: medianCurve(rs.filter((r) => r.arm === a.id).map((r) => r.figures.curve), grid) }));
 }
 
-export function plotSvg(records: RunRecord[], worker: 'sim' | 'tiny', distribution: string, arms: Arm[], target: number, xCap?: number): string {
-  let series = curvesOf(records, worker, distribution, arms);
-  if (xCap !== undefined) series = series.map((s) => ({ ...s, points: s.points.filter((p) => p.rollouts <= xCap) }));
+/**
+ * The chart of one (worker, distribution). The x axis stops at twice GRPO's rollouts (dynamic-sampling
+ * methods spend several times more; their full curves are in results.json).
+ */
+export function plotSvg(records: RunRecord[], worker: 'sim' | 'tiny', distribution: string, arms: Arm[], target: number): string {
+  const grpo = records.filter((r) => r.worker === worker && r.distribution === distribution && r.arm === 'grpo');
+  const xCap = grpo.length ? 2 * Math.max(...grpo.map((r) => r.figures.curve.at(-1)?.rollouts ?? 0)) : Infinity;
+  const series = curvesOf(records, worker, distribution, arms, xCap);
   const what = worker === 'sim' ? `sim, ${distribution} difficulties: oracle expected accuracy` : 'tiny arithmetic worker: greedy eval accuracy';
   return lineChartSvg({
     title: `${what} (median of seeds)`,
