@@ -94,9 +94,14 @@ describe.skipIf(!hasChromium())('dare serve in a browser, over a live run', () =
     // a prompt that was sampled: its timeline opens on click
     await page.locator('#prompt-table th[data-sort="timesSampled"]').click();
     await until('the most-sampled prompt first', async () => Number(await page.locator('#prompt-table tbody tr:first-child td:nth-child(8)').textContent()) > 0);
-    const first = page.locator('#prompt-table tbody tr:first-child');
-    const index = await first.getAttribute('data-index');
-    await first.click();
+    const index = await page.locator('#prompt-table tbody tr:first-child').getAttribute('data-index');
+    // the table follows the run (its order may change under the pointer): search for that one prompt
+    await page.locator('#prompt-search').fill(`#${index}`);
+    await until('the search to leave one row', async () => {
+      const rows = await page.locator('#prompt-table tbody tr').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.index));
+      return rows.length === 1 && rows[0] === index;
+    });
+    await page.locator(`#prompt-table tbody tr[data-index="${index}"]`).click();
     await page.waitForSelector('#timeline:not([hidden])');
     expect(await text(page, '#timeline-title')).toContain(`prompt #${index}`);
     await until('timeline entries', async () => (await page.locator('#timeline-table tbody tr').count()) > 0);
@@ -111,7 +116,12 @@ describe.skipIf(!hasChromium())('dare serve in a browser, over a live run', () =
     await until('the page to show the pause', async () => (await text(page, '#mode')) === 'paused');
     const pause = logged(runDir).find((e) => e.type === 'ControlApplied');
     expect(pause?.data).toEqual({ command: 'pause', source: 'dashboard' });
-    await sleep(1000); // the step in flight finishes at its barrier
+    // the step in flight (or one the barrier started just before the pause) finishes its update
+    await until('the last started step to be updated', async () => {
+      const evs = logged(runDir);
+      const last = Math.max(...evs.filter((e) => e.type === 'StepStarted').map((e) => e.data.step as number));
+      return evs.some((e) => e.type === 'UpdateCompleted' && e.data.step === last);
+    });
     const held = logged(runDir).filter((e) => e.type === 'StepStarted').length;
     const shown = await text(page, '#step');
     await sleep(1500);
