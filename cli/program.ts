@@ -29,12 +29,6 @@ export function openRunLog(dir: string): EventLog {
   return EventLog.open(logDir, { readOnly: true });
 }
 
-function notBuilt(name: string, issue: string) {
-  return () => {
-    throw new UserError(`dare ${name}: not built yet (${issue})`);
-  };
-}
-
 export function buildProgram(): Command {
   const program = new Command('dare')
     .description('Difficulty-adaptive RL post-training (DARE) as an event-sourced actor system over NATS and LMDB')

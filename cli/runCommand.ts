@@ -30,8 +30,8 @@ export function printSummary(s: Summary, runDir: string): void {
   out.push(`rollouts: ${r.generated} generated, ${r.trained} trained, ${r.discarded} discarded, ${r.buffered} buffered, ${r.inFlight} in flight`);
   out.push(`time: ${s.seconds.wall.toFixed(1)} s (rollout ${s.seconds.rollout.toFixed(1)}, update ${s.seconds.update.toFixed(1)}, score ${s.seconds.score.toFixed(1)}, other ${s.seconds.orchestration.toFixed(1)})`);
   const rel = relative(process.cwd(), runDir) || '.';
-  out.push(`log: ${rel}/log   metrics: ${rel}/metrics.csv   summary: ${rel}/summary.json`);
-  out.push(`look closer: npx dare log ${rel} --type EvalCompleted`);
+  out.push(`log: ${rel}/log   metrics: ${rel}/metrics.csv   summary: ${rel}/summary.json   report: ${rel}/report.html`);
+  out.push(`look closer: npx dare serve ${rel}   (or: npx dare log ${rel} --type EvalCompleted)`);
   process.stdout.write(out.join('\n') + '\n');
 }
 
