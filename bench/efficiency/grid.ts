@@ -51,6 +51,11 @@ export interface StudyPlan {
   simBudget: number;
   tinyTarget: number;
   tinyBudget: number;
+  /** More targets per worker for the sensitivity table (rollouts-to-target depends on where the line is). */
+  simTargets: number[];
+  tinyTargets: number[];
+  /** Targets relative to each seed's baseline accuracy (the tiny worker's warm start differs by seed). */
+  tinyGains: number[];
 }
 
 export function fullPlan(): StudyPlan {
@@ -59,8 +64,11 @@ export function fullPlan(): StudyPlan {
     tiny: { arms: TINY_ARMS, seeds: [1, 2, 3], steps: 60, scenario: 'scenarios/efficiency/tiny.json' },
     simTarget: 0.8,
     simBudget: 8192,
-    tinyTarget: 0.47,
-    tinyBudget: 8192,
+    tinyTarget: 0.46,
+    tinyBudget: 6144,
+    simTargets: [0.7, 0.8, 0.9],
+    tinyTargets: [0.45, 0.46, 0.47, 0.48],
+    tinyGains: [0.02, 0.03, 0.04],
   };
 }
 
@@ -72,7 +80,10 @@ export function quickPlan(): StudyPlan {
     tiny: { arms: [], seeds: [], steps: 0, scenario: 'scenarios/efficiency/tiny.json' },
     simTarget: 0.7,
     simBudget: 6144,
-    tinyTarget: 0.47,
-    tinyBudget: 8192,
+    tinyTarget: 0.46,
+    tinyBudget: 6144,
+    simTargets: [0.6, 0.7],
+    tinyTargets: [],
+    tinyGains: [],
   };
 }

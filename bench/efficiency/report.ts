@@ -140,6 +140,46 @@ export function markdownTable(rows: ArmSummary[], lastRollouts: (r: ArmSummary) 
   return [...head, ...body].join('\n');
 }
 
+/**
+ * Rollouts-to-target at several targets, median (min–max) and the ratio to GRPO's median: how much the
+ * headline ratio depends on where the target line is drawn.
+ */
+export function sensitivityTable(records: RunRecord[], worker: string, distribution: string, arms: Arm[], targets: number[], relative = false): string {
+  const rs = records.filter((r) => r.worker === worker && r.distribution === distribution);
+  const ids = arms.map((a) => a.id).filter((id) => rs.some((r) => r.arm === id));
+  // relative: the target is the seed's own baseline (step-0 accuracy) plus t
+  const goal = (r: RunRecord, t: number) => (relative ? (r.figures.curve[0]?.accuracy ?? 0) + t : t);
+  const at = (id: string, t: number) => spread(rs.filter((r) => r.arm === id).sort((a, b) => a.seed - b.seed).map((r) => rolloutsToTarget(r.figures.curve, goal(r, t))));
+  const head = [`| method | ${targets.map((t) => `to ${relative ? `baseline + ${t}` : t}: median (min–max), × vs GRPO`).join(' | ')} |`, `|---|${targets.map(() => '---|').join('')}`];
+  const body = ids.map((id) => {
+    const cells = targets.map((t) => {
+      const s = at(id, t);
+      const g = at('grpo', t).median;
+      const x = s.median && g ? ` ${(g / s.median).toFixed(2)}×` : '';
+      return `${spreadCell(s, k, 'run')}${x}`;
+    });
+    return `| ${id} | ${cells.join(' | ')} |`;
+  });
+  return [...head, ...body].join('\n');
+}
+
+/** Accuracy of each seed's runs at a rollout budget and at the last common step, paired by seed. */
+export function pairedTable(records: RunRecord[], worker: string, distribution: string, arms: Arm[], budget: number): string {
+  const rs = records.filter((r) => r.worker === worker && r.distribution === distribution);
+  const ids = arms.map((a) => a.id).filter((id) => rs.some((r) => r.arm === id));
+  const seeds = [...new Set(rs.map((r) => r.seed))].sort((a, b) => a - b);
+  const steps = Math.min(...rs.map((r) => r.figures.curve.at(-1)?.step ?? 0));
+  const cell = (r: RunRecord | undefined) => {
+    if (!r) return '–';
+    const a = accuracyAtBudget(r.figures.curve, budget);
+    const s = r.figures.curve.find((p) => p.step === steps)?.accuracy ?? null;
+    return `${pct(r.figures.curve[0]?.accuracy ?? null)} / ${pct(a)} / ${pct(s)}`;
+  };
+  const head = [`| seed | ${ids.map((id) => `${id}: baseline / at ${budget} rollouts / at step ${steps} (%)`).join(' | ')} |`, `|---|${ids.map(() => '---|').join('')}`];
+  const body = seeds.map((sd) => `| ${sd} | ${ids.map((id) => cell(rs.find((r) => r.arm === id && r.seed === sd))).join(' | ')} |`);
+  return [...head, ...body].join('\n');
+}
+
 /** Median curve per arm of one (worker, distribution), on a grid of 60 rollout counts. */
 export function curvesOf(records: RunRecord[], worker: string, distribution: string, arms: Arm[], xCap = Infinity): Series[] {
   const rs = records.filter((r) => r.worker === worker && r.distribution === distribution);

@@ -17,7 +17,7 @@ import { startNatsServer } from '../../cli/natsServer.ts';
 import type { RunConfig } from '../../events/config.ts';
 import { fullPlan, quickPlan, type Arm, type StudyPlan } from './grid.ts';
 import { figuresOfRun } from './runLog.ts';
-import { markdownTable, plotSvg, summarize, type ArmSummary, type RunRecord } from './report.ts';
+import { markdownTable, pairedTable, plotSvg, sensitivityTable, summarize, type ArmSummary, type RunRecord } from './report.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -146,6 +146,9 @@ export interface StudyResult {
     simBudget: number;
     tinyTarget: number;
     tinyBudget: number;
+    simTargets: number[];
+    tinyTargets: number[];
+    tinyGains: number[];
   };
   summary: ArmSummary[];
   runs: Array<Omit<RunRecord, 'figures'> & { figures: Omit<RunRecord['figures'], 'curve'> & { curve: Array<[number, number, number]> } }>;
@@ -167,6 +170,9 @@ export function writeReport(records: RunRecord[], plan: StudyPlan, outDir: strin
       simBudget: plan.simBudget,
       tinyTarget: plan.tinyTarget,
       tinyBudget: plan.tinyBudget,
+      simTargets: plan.simTargets,
+      tinyTargets: plan.tinyTargets,
+      tinyGains: plan.tinyGains,
     },
     summary,
     // curves as [step, rollouts, accuracy] triples keep the file small
@@ -187,9 +193,15 @@ export function writeReport(records: RunRecord[], plan: StudyPlan, outDir: strin
     const budget = worker === 'sim' ? plan.simBudget : plan.tinyBudget;
     const file = `${worker}-${distribution}.svg`;
     writeFileSync(join(dest, file), plotSvg(records, worker, distribution, arms, target));
+    const targets = worker === 'sim' ? plan.simTargets : plan.tinyTargets;
     tables.push(
       `**${worker === 'sim' ? `Sim, ${distribution} difficulties` : 'Tiny arithmetic worker (CPU)'}** — target ${worker === 'sim' ? 'oracle expected' : 'greedy eval'} accuracy ${target}, budget ${budget} rollouts, ${rows[0]?.seeds ?? 0} seeds. Plot: [docs/efficiency/${file}](docs/efficiency/${file})\n\n` +
-        markdownTable(rows, lastRollouts),
+        markdownTable(rows, lastRollouts) +
+        (targets.length ? `\n\nRollouts to other targets (${worker}, ${distribution}):\n\n${sensitivityTable(records, worker, distribution, arms, targets)}` : '') +
+        (worker === 'tiny' && plan.tinyGains.length
+          ? `\n\nRollouts to a gain over each seed's own baseline (the warm start differs by seed):\n\n${sensitivityTable(records, worker, distribution, arms, plan.tinyGains, true)}` +
+            `\n\nPer seed (paired: same warm start, same eval set):\n\n${pairedTable(records, worker, distribution, arms, budget)}`
+          : ''),
     );
   }
   const md = tables.join('\n\n') + '\n';
