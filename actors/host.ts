@@ -11,7 +11,7 @@ import type { Consumer } from '../events/bus.ts';
 import type { DareEvent, Logged } from '../events/catalogue.ts';
 import type { RunConfig } from '../events/config.ts';
 import type { ActorDef, DecideContext, Folded } from './actor.ts';
-import { machineOf, snapshotAt, type LogEvent, type MachineContext } from './machine.ts';
+import { machineOf, primeEvolved, snapshotAt, type LogEvent, type MachineContext } from './machine.ts';
 
 /** What the host needs of the bus (LogClient satisfies it). */
 export interface BusHandle {
@@ -56,6 +56,13 @@ export class HostedActor<S, P extends string> {
   private sinceSnapshot = 0;
   private failed: unknown = null;
   readonly recent: Array<[number, string, string, string]> = [];
+  /**
+   * The folded state and the seq of the last event folded. The host folds every event itself (one evolve
+   * per event) and sends the machine only the events that have an edge from its current phase: any other
+   * event only folds (the '*' transition) and cannot move the phase, so the machine — and the inspection
+   * API watching it — sees every transition while most events (RolloutCompleted) skip xstate's machinery.
+   */
+  private folded: { state: S; seq: number };
 
   constructor(opts: HostedActorOptions<S, P>) {
     this.opts = opts;
@@ -69,6 +76,8 @@ export class HostedActor<S, P extends string> {
     });
     if (start) this.recent.push(...start.recent);
     this.actor.start();
+    const ctx = this.actor.getSnapshot().context as MachineContext<S>;
+    this.folded = { state: ctx.state, seq: ctx.seq };
   }
 
   private lastValue: string | null = null;
@@ -95,11 +104,11 @@ export class HostedActor<S, P extends string> {
   }
 
   get state(): S {
-    return (this.actor.getSnapshot().context as MachineContext<S>).state;
+    return this.folded.state;
   }
 
   get seq(): number {
-    return (this.actor.getSnapshot().context as MachineContext<S>).seq;
+    return this.folded.seq;
   }
 
   get error(): unknown {
@@ -110,7 +119,14 @@ export class HostedActor<S, P extends string> {
   async handle(e: Logged): Promise<void> {
     if (this.failed) return;
     if (e.seq <= this.seq) return; // already folded (restored snapshot)
-    this.actor.send({ type: e.event.type, logged: e });
+    const state = this.def.evolve(this.folded.state, e);
+    const type = e.event.type;
+    const phase = this.phase;
+    if (this.def.edges[phase]?.[type] !== undefined || this.def.edges['*']?.[type] !== undefined) {
+      primeEvolved(this.machine, e, state);
+      this.actor.send({ type, logged: e });
+    }
+    this.folded = { state, seq: e.seq };
     if (e.seq >= (this.opts.decideFrom ?? 1)) {
       const out = this.def.decide(this.state, e, this.opts.ctx);
       if (out.length) await this.opts.bus.append(out);

@@ -19,10 +19,24 @@ export interface LogEvent {
   logged: Logged;
 }
 
-/** Post-evolve state of an event, shared between a guard and the action of the same transition. */
-const evolvedCache = new WeakMap<Logged, unknown>();
+/** How to hand a machine the post-evolve state of an event its host has already folded (see primeEvolved). */
+const primers = new WeakMap<object, (logged: Logged, state: unknown) => void>();
+
+/**
+ * Give `machine` the state `evolve` returns for `logged` before sending it that event, so the machine
+ * uses it instead of evolving again (HostedActor folds every event itself and sends only those that can
+ * move the phase, so the machine's own context may be behind).
+ */
+export function primeEvolved(machine: object, logged: Logged, state: unknown): void {
+  const prime = primers.get(machine);
+  if (!prime) throw new Error('primeEvolved: not a machine made by machineOf');
+  prime(logged, state);
+}
 
 export function machineOf<S, P extends string>(def: ActorDef<S, P>) {
+  // post-evolve state of an event, shared between a guard and the action of the same transition; one
+  // cache per machine: the actors hosted in one process are handed the same Logged objects
+  const evolvedCache = new WeakMap<Logged, unknown>();
   const evolved = (ctx: MachineContext<S>, e: LogEvent): S => {
     let s = evolvedCache.get(e.logged) as S | undefined;
     if (s === undefined) {
@@ -54,7 +68,7 @@ export function machineOf<S, P extends string>(def: ActorDef<S, P>) {
     on['*'] = { actions: fold };
     states[phase] = { on };
   }
-  return setup({
+  const machine = setup({
     types: {} as { context: MachineContext<S>; events: LogEvent; input: { config: RunConfig; state?: S; seq?: number } },
   }).createMachine({
     id: def.name,
@@ -62,6 +76,8 @@ export function machineOf<S, P extends string>(def: ActorDef<S, P>) {
     context: ({ input }) => ({ state: input.state ?? def.initialState(input.config), seq: input.seq ?? 0 }),
     states: states as never,
   });
+  primers.set(machine, (logged, state) => evolvedCache.set(logged, state));
+  return machine;
 }
 
 export type ActorMachine = AnyStateMachine;

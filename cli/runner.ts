@@ -17,12 +17,12 @@ import { eventId, makeEvent, type DareEvent, type Logged } from '../events/catal
 import { pack, unpack } from '../events/codec.ts';
 import { ConfigError, resolveConfig, type RunConfig } from '../events/config.ts';
 import { RUN_ID_PATTERN } from '../events/subjects.ts';
-import { Bridge, pendingRequests, type WorkerClock } from '../gpu-bridge/bridge.ts';
+import { Bridge, PendingScan, type WorkerClock } from '../gpu-bridge/bridge.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { serveLog } from '../store/logServer.ts';
 import { UserError } from './errors.ts';
 import { bridgeTasks } from './bridgeTasks.ts';
-import { metricsCsv, MetricsFold, metricsOf, type RunMetrics } from './metrics.ts';
+import { metricsCsv, MetricsFold, type RunMetrics } from './metrics.ts';
 import { writeRunReport } from './report/html.ts';
 import { startNatsServer, type NatsServerHandle } from './natsServer.ts';
 import { loadPromptSet } from './promptSet.ts';
@@ -243,9 +243,23 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
       share: config.worker.shareJobs ? { nc: await connect('jobs'), role: 'primary' } : undefined,
     });
     bridge.serveJobs();
+    // Resuming: one pass over the log so far gives the metrics (the monitor goes on from there), the
+    // rollout accounting checked below and the requests without completion (what the resume re-issues).
+    const metrics = new MetricsFold();
+    let scanned = 0;
+    let pending: Array<{ id: string; seq: number }> = [];
+    let failedBefore = false;
     if (!a.fresh) {
+      const scan = new PendingScan(log);
+      scanned = log.lastSeq();
+      for (const e of log.iterate(1, scanned + 1)) {
+        metrics.add(e);
+        scan.add(e);
+        if (e.event.type === 'RunFailed') failedBefore = true;
+      }
+      pending = scan.result();
       // the accounting identity must hold over what the log already has before anything is added to it
-      const acc = metricsOf(log.iterate(1)).accounting;
+      const acc = metrics.result().accounting;
       if (acc.generated !== acc.trained + acc.buffered + acc.discarded + acc.inFlight) {
         throw new Error(`${runDir}: rollout accounting does not balance: ${JSON.stringify(acc)}`);
       }
@@ -255,14 +269,19 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     // a resume, or a start retried after a kill that left a registered (warm-start) checkpoint behind
     if (!a.fresh || log.checkpoints().length > 0) resumed = await bridge.restore();
     // what this resume will re-issue (before any consumer starts working on it)
-    const reissued = a.fresh ? [] : pendingRequests(log);
+    const reissued = pending.map((r) => r.id);
 
     // 3. the monitor: metrics, progress, control, completion
-    const metrics = new MetricsFold();
     const progress = new Progress(config.run.steps, a.progress, logger);
     let done: (v: 'completed' | 'failed') => void;
     const finished = new Promise<'completed' | 'failed'>((r) => (done = r));
-    const monitor = bus.consume(1, (e: Logged) => {
+    if (scanned > 0) {
+      const m = metrics.result();
+      progress.update(m);
+      writeAtomic(join(runDir, 'metrics.csv'), metricsCsv(m.steps));
+      if (failedBefore) done!('failed');
+    }
+    const monitor = bus.consume(scanned + 1, (e: Logged) => {
       metrics.add(e);
       const ev = e.event;
       if (ev.type === 'UpdateCompleted' || ev.type === 'EvalCompleted') {
@@ -275,7 +294,8 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     }, { onError });
     consumers.push(monitor);
     const b = bridge;
-    consumers.push(bus.consume(1, (e) => b.onEvent(e), { onError }));
+    // the bridge acts on requests without completion: none lies before the first one the scan found
+    consumers.push(bus.consume(Math.min(scanned + 1, ...pending.map((r) => r.seq)), (e) => b.onEvent(e), { onError }));
     for (const h of hosted) h.start();
     const controlSub = nc.subscribe(bus.subjects.control, {
       callback: (err, msg) => {

@@ -74,6 +74,7 @@ export interface Consumer {
 
 export class LogClient {
   readonly subjects: RunSubjects;
+  private feed: LogFeed | null = null;
 
   constructor(
     readonly nc: NatsConnection,
@@ -114,7 +115,8 @@ export class LogClient {
     return { last: raw.last, events: raw.items.map(([seq, b]) => ({ seq, event: decodeTrusted(b) })) };
   }
 
-  private async readRaw(from: number, to: number, max: number): Promise<{ last: number; items: Array<[number, Uint8Array]> }> {
+  /** @internal range read of raw event bytes (the feed's consumers use it) */
+  async readRaw(from: number, to: number, max: number): Promise<{ last: number; items: Array<[number, Uint8Array]> }> {
     const msg = await this.nc.request(this.subjects.read, pack({ from, to, max }), { timeout: this.requestTimeoutMs });
     const reply = unpack(msg.data) as { last?: number; items?: unknown; error?: string };
     if (reply.error) throw new BusError(`read ${from}..${to}: ${reply.error}`);
@@ -123,16 +125,18 @@ export class LogClient {
 
   /**
    * Deliver every committed event with seq ≥ `from` to `handler`, in order, exactly once, awaiting the handler
-   * before the next delivery. Live messages are buffered; a gap triggers a range read.
+   * before the next delivery. Live messages are buffered; a gap triggers a range read. Every consumer of this
+   * client shares one subscription and one decoded copy of each event (LogFeed): the actors hosted in one
+   * process get the same Logged object, which they must not modify (as in replay, where every actor folds
+   * the same object).
    */
   consume(from: number, handler: (e: Logged) => void | Promise<void>, opts: ConsumeOptions = {}): Consumer {
+    this.feed ??= new LogFeed(this);
+    const feed = this.feed;
     const idleMs = opts.idleMs ?? 250;
     const chunk = opts.readChunk ?? 5_000;
-    const pending = new Map<number, Uint8Array>();
-    let next = from;
     let stopped = false;
     let draining = false;
-    let knownLast = 0;
     let lastActivity = Date.now();
     const waiters: Array<{ seq: number; resolve: () => void }> = [];
     const onError = opts.onError ?? (() => undefined);
@@ -140,7 +144,7 @@ export class LogClient {
 
     const notify = () => {
       for (let i = waiters.length - 1; i >= 0; i--) {
-        if (next >= waiters[i].seq) {
+        if (sink.next >= waiters[i].seq) {
           waiters[i].resolve();
           waiters.splice(i, 1);
         }
@@ -149,29 +153,33 @@ export class LogClient {
 
     const fill = async (upTo: number) => {
       // fetch [next, upTo) from the store
-      while (!stopped && next < upTo) {
-        const { last, items } = await this.readRaw(next, upTo, chunk);
-        knownLast = Math.max(knownLast, last);
+      while (!stopped && sink.next < upTo) {
+        const { last, items } = await this.readRaw(sink.next, upTo, chunk);
+        feed.saw(last);
         if (items.length === 0) return;
-        for (const [seq, b] of items) if (seq >= next) pending.set(seq, b);
+        for (const [seq, b] of items) feed.put(seq, b);
         await deliverReady();
       }
     };
 
     const deliverReady = async () => {
-      while (!stopped && pending.has(next)) {
-        const bytes = pending.get(next)!;
-        pending.delete(next);
-        const seq = next;
+      while (!stopped && feed.has(sink.next)) {
+        const seq = sink.next;
+        const logged = feed.get(seq, onError);
+        if (!logged) {
+          stopped = true;
+          return;
+        }
         try {
-          await handler({ seq, event: decodeTrusted(bytes) });
+          await handler(logged);
         } catch (e) {
           // a handler that fails stops its consumer: the event must not be delivered twice
           stopped = true;
           onError(e);
           return;
         }
-        next = seq + 1;
+        sink.next = seq + 1;
+        feed.delivered(seq);
         lastActivity = Date.now();
         notify();
       }
@@ -183,13 +191,13 @@ export class LogClient {
       try {
         for (;;) {
           await deliverReady();
-          if (stopped || pending.size === 0) break;
+          if (stopped) break;
           // a gap: the lowest buffered seq is beyond `next`
-          let min = Infinity;
-          for (const s of pending.keys()) if (s < min) min = s;
+          const min = feed.lowestFrom(sink.next);
+          if (min === undefined) break;
           await fill(min);
         }
-        if (!stopped && knownLast >= next) await fill(knownLast + 1);
+        if (!stopped && feed.knownLast >= sink.next) await fill(feed.knownLast + 1);
       } catch (e) {
         // a failed range read (e.g. the server is restarting): the idle poll tries again
         onRetry(e);
@@ -198,35 +206,21 @@ export class LogClient {
         draining = false;
       }
       // a live message may have arrived after the last check, while `draining` still turned it away
-      if (!stopped && pending.has(next)) void drain();
+      if (!stopped && feed.has(sink.next)) void drain();
     };
 
-    const sub = this.nc.subscribe(this.subjects.log, {
-      callback: (err, msg) => {
-        if (err || stopped) return;
-        try {
-          const body = unpack(msg.data) as { items?: unknown };
-          for (const [seq, b] of decodeItems(body.items, 'log message')) {
-            if (seq >= next) pending.set(seq, b);
-            if (seq > knownLast) knownLast = seq;
-          }
-        } catch (e) {
-          onError(e);
-          return;
-        }
-        void drain();
-      },
-    });
+    const sink: FeedSink = { next: from, wake: () => void drain(), onError };
+    feed.attach(sink);
 
     // catch up from `from` to the store's end, then keep polling when idle (a missed last message)
     const poll = async () => {
       if (stopped || draining) return;
-      if (Date.now() - lastActivity < idleMs && pending.size === 0 && knownLast < next) return;
+      if (Date.now() - lastActivity < idleMs && feed.lowestFrom(sink.next) === undefined && feed.knownLast < sink.next) return;
       try {
-        const { last } = await this.readRaw(next, next, 0);
-        knownLast = Math.max(knownLast, last);
+        const { last } = await this.readRaw(sink.next, sink.next, 0);
+        feed.saw(last);
         lastActivity = Date.now();
-        if (knownLast >= next || pending.size > 0) void drain();
+        if (feed.knownLast >= sink.next || feed.lowestFrom(sink.next) !== undefined) void drain();
       } catch (e) {
         onRetry(e);
       }
@@ -235,8 +229,8 @@ export class LogClient {
     void (async () => {
       try {
         await this.nc.flush();
-        const { last } = await this.readRaw(next, next, 0);
-        knownLast = Math.max(knownLast, last);
+        const { last } = await this.readRaw(sink.next, sink.next, 0);
+        feed.saw(last);
         void drain();
       } catch (e) {
         onRetry(e);
@@ -245,18 +239,127 @@ export class LogClient {
 
     return {
       get next() {
-        return next;
+        return sink.next;
       },
       reached(seq: number) {
-        if (next >= seq) return Promise.resolve();
+        if (sink.next >= seq) return Promise.resolve();
         return new Promise<void>((resolve) => waiters.push({ seq, resolve }));
       },
       async stop() {
         stopped = true;
         clearInterval(timer);
-        sub.unsubscribe();
+        feed.detach(sink);
         for (const w of waiters.splice(0)) w.resolve();
       },
     };
+  }
+}
+
+/** A consumer as the feed sees it: the next seq it will deliver, and how to wake it. */
+interface FeedSink {
+  next: number;
+  wake(): void;
+  onError(e: unknown): void;
+}
+
+/**
+ * The live log of one LogClient, shared by its consumers: one subscription to the log subject, each event
+ * decoded at most once (on first delivery), kept until every consumer has delivered it. Range reads of any
+ * consumer add to it too.
+ */
+class LogFeed {
+  /** seq -> encoded event, replaced by the decoded event on first delivery */
+  private readonly items = new Map<number, Uint8Array | Logged>();
+  private readonly sinks = new Set<FeedSink>();
+  private sub: { unsubscribe(): void } | null = null;
+  /** the highest seq held (or once held) in `items` */
+  private maxHeld = 0;
+  /** the highest seq the store is known to hold */
+  knownLast = 0;
+
+  constructor(private readonly client: LogClient) {}
+
+  attach(sink: FeedSink): void {
+    this.sinks.add(sink);
+    if (this.sub) return;
+    this.sub = this.client.nc.subscribe(this.client.subjects.log, {
+      callback: (err, msg) => {
+        if (err || this.sinks.size === 0) return;
+        try {
+          const body = unpack(msg.data) as { items?: unknown };
+          for (const [seq, b] of decodeItems(body.items, 'log message')) {
+            this.put(seq, b);
+            this.saw(seq);
+          }
+        } catch (e) {
+          // a malformed message: every consumer hears of it (as each did with its own subscription)
+          for (const s of this.sinks) s.onError(e);
+          return;
+        }
+        for (const s of [...this.sinks]) s.wake();
+      },
+    });
+  }
+
+  detach(sink: FeedSink): void {
+    this.sinks.delete(sink);
+    if (this.sinks.size === 0) {
+      this.sub?.unsubscribe();
+      this.sub = null;
+      this.items.clear();
+      this.maxHeld = 0;
+      return;
+    }
+    const min = this.minNext();
+    for (const seq of this.items.keys()) if (seq < min) this.items.delete(seq);
+  }
+
+  saw(last: number): void {
+    if (last > this.knownLast) this.knownLast = last;
+  }
+
+  private minNext(): number {
+    let min = Infinity;
+    for (const s of this.sinks) if (s.next < min) min = s.next;
+    return min;
+  }
+
+  /** Hold an event's bytes unless every consumer is past it (or it is held already). */
+  put(seq: number, bytes: Uint8Array): void {
+    if (this.items.has(seq) || seq < this.minNext()) return;
+    this.items.set(seq, bytes);
+    if (seq > this.maxHeld) this.maxHeld = seq;
+  }
+
+  has(seq: number): boolean {
+    return this.items.has(seq);
+  }
+
+  /** The decoded event at `seq` (decoded once, shared); undefined after a decode error (reported). */
+  get(seq: number, onError: (e: unknown) => void): Logged | undefined {
+    const v = this.items.get(seq);
+    if (v === undefined) return undefined;
+    if (!(v instanceof Uint8Array)) return v;
+    try {
+      const logged: Logged = { seq, event: decodeTrusted(v) };
+      this.items.set(seq, logged);
+      return logged;
+    } catch (e) {
+      onError(e);
+      return undefined;
+    }
+  }
+
+  /** A consumer has delivered `seq`: drop it once no consumer still needs it. */
+  delivered(seq: number): void {
+    if (this.minNext() > seq) this.items.delete(seq);
+  }
+
+  /** The lowest held seq ≥ `from`, if any (a gap lies before it when it is not `from` itself). */
+  lowestFrom(from: number): number | undefined {
+    if (this.maxHeld < from) return undefined;
+    let min: number | undefined;
+    for (const seq of this.items.keys()) if (seq >= from && (min === undefined || seq < min)) min = seq;
+    return min;
   }
 }

@@ -31,7 +31,7 @@ import { pack, unpack } from '../events/codec.ts';
 import { subjectsFor } from '../events/subjects.ts';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { seedOf } from '../events/prng.ts';
-import { decodeGroupBlob, decodeRow, encodeGroupBlob, logprobSum, parseRowRef, type GroupBlob, type RolloutRow } from './blobs.ts';
+import { decodeGroupBlob, decodeRow, logprobSum, parseRowRef, type GroupBlob, type StoredGroupBlob } from './blobs.ts';
 import { SimWorker } from './sim/simWorker.ts';
 import { WorkerJobError, type JobResult, type WorkerHandle, type WorkerInfo } from './workerClient.ts';
 import { initArgs, makeWorker, simCategoryName } from './workerFactory.ts';
@@ -124,6 +124,8 @@ async function faultPause(point: 'update' | 'checkpoint'): Promise<void> {
 
 /** Prompts per rollout job (fixed: a re-issued chunk must be the same job). */
 export const ROLLOUT_CHUNK = 64;
+/** Time (ms) after which finished rollout chunks are written (see rollout()). */
+const ROLLOUT_FLUSH_MS = 250;
 /** Rows per score job. */
 export const SCORE_CHUNK = 4096;
 /** Prompts per eval job. */
@@ -203,6 +205,58 @@ function timedWorker(inner: WorkerHandle, clock: WorkerClock, inProcess: boolean
     },
   };
 }
+
+/** A stored row as the score and update jobs send it: views of the stored blob's bytes, checked, not copied. */
+interface RowBytes {
+  promptTokens: Uint8Array;
+  tokens: Uint8Array;
+  logprobs: Uint8Array;
+  finish: 'eos' | 'length';
+}
+
+/**
+ * The rows of a stored group blob as byte views, when the blob passes every check decodeGroupBlob makes
+ * (else null: the caller lets decodeGroupBlob name the fault). The blob was unpacked from a copy of the
+ * stored bytes (EventLog.getBlob), so its bins belong to this value alone and views of them stay valid.
+ */
+function storedRowBytes(value: unknown): RowBytes[] | null {
+  if (!isMap(value) || !Array.isArray(value.rows)) return null;
+  const out: RowBytes[] = new Array(value.rows.length);
+  for (let i = 0; i < value.rows.length; i++) {
+    const r = value.rows[i] as unknown;
+    if (!isMap(r)) return null;
+    const { promptTokens, tokens, logprobs, text, finish } = r;
+    if (!(promptTokens instanceof Uint8Array) || !(tokens instanceof Uint8Array) || !(logprobs instanceof Uint8Array)) return null;
+    if (promptTokens.byteLength % 4 !== 0 || tokens.byteLength % 4 !== 0 || logprobs.byteLength !== tokens.byteLength) return null;
+    if (typeof text !== 'string' || (finish !== 'eos' && finish !== 'length')) return null;
+    out[i] = { promptTokens, tokens, logprobs, finish };
+  }
+  return out;
+}
+
+/**
+ * A worker's sample checked as decodeRow checks it, kept as bytes: the stored form of the row (bins copied
+ * once, detached from the worker's buffers), its token count and its behaviour log-prob sum. Null when a
+ * check fails (the caller lets decodeRow name the fault).
+ */
+function sampleRow(v: unknown): { stored: StoredRow; tokens: number; logprobSum: number; text: string; finish: 'eos' | 'length' } | null {
+  if (!isMap(v)) return null;
+  const { promptTokens, tokens, logprobs, text, finish } = v;
+  if (!(promptTokens instanceof Uint8Array) || !(tokens instanceof Uint8Array) || !(logprobs instanceof Uint8Array)) return null;
+  if (promptTokens.byteLength % 4 !== 0 || tokens.byteLength % 4 !== 0 || logprobs.byteLength !== tokens.byteLength) return null;
+  if (typeof text !== 'string' || (finish !== 'eos' && finish !== 'length')) return null;
+  const lp = new Uint8Array(logprobs);
+  return {
+    stored: { promptTokens: new Uint8Array(promptTokens), tokens: new Uint8Array(tokens), logprobs: lp, text, finish },
+    tokens: tokens.byteLength / 4,
+    // the float32 entries summed in double precision, as blobs.ts logprobSum does (a fresh copy: aligned)
+    logprobSum: logprobSum(new Float32Array(lp.buffer, 0, lp.byteLength / 4)),
+    text,
+    finish,
+  };
+}
+
+type StoredRow = StoredGroupBlob['rows'][number];
 
 /** A sim sample's extra facts (simWorker.ts header). */
 interface SimSample {
@@ -495,7 +549,10 @@ export class Bridge {
     }
     const from = ck?.policyVersion ?? 0;
     let reapplied = 0;
-    for (const e of log.iterate()) {
+    // An update built at version ≥ the checkpoint's is requested after that checkpoint was registered (at
+    // seq ck.seq): the step after a due checkpoint starts only once CheckpointSaved is logged, which follows
+    // the registration. So the scan starts there, not at the beginning of a long log.
+    for (const e of log.iterate(ck?.seq ?? 1)) {
       const ev = e.event;
       if (ev.type !== 'UpdateRequested' || ev.data.policyVersion < from) continue;
       const doneSeq = log.seqOf(eventId('UpdateCompleted', ev.data.step));
@@ -647,6 +704,24 @@ export class Bridge {
     return g;
   }
 
+  /** A group's rows as checked byte views of its stored blob (score and update jobs send bytes). */
+  private groupBytes(key: string, where: string, cache?: Map<string, RowBytes[]>): RowBytes[] {
+    const hit = cache?.get(key);
+    if (hit) return hit;
+    const value = this.deps.log.getBlob(key);
+    const rows = storedRowBytes(value);
+    if (!rows) {
+      try {
+        decodeGroupBlob(value, key);
+      } catch (err) {
+        fail(`${where}: ${(err as Error).message}`);
+      }
+      fail(`${where}: blob ${key}: malformed`);
+    }
+    cache?.set(key, rows);
+    return rows;
+  }
+
   private reward(row: PromptRow, text: string, where: string): number {
     try {
       if (!this.deps.tasks) throw new Error('no verifier given to the bridge (BridgeDeps.tasks)');
@@ -675,6 +750,25 @@ export class Bridge {
     const groupKey = (p: number) => (train ? groupId(d.step, p) : `g/${d.purpose}/${d.step}/${p}`);
 
     let generated = 0;
+    // Finished chunks are written together until ROLLOUT_FLUSH_MS have passed since the last write: two commits per
+    // write (blobs, then events), so a fast worker (the sim: ms per chunk) writes a request at once, while a
+    // slow one writes each chunk as it completes and a crash loses at most one chunk's work. Only the commit
+    // grouping depends on the timing: the logged events and their ids do not.
+    const held: { blobs: Array<readonly [string, unknown]>; events: DareEvent[]; chunks: Array<[number, number]> } = { blobs: [], events: [], chunks: [] };
+    let heldSince = performance.now();
+    const write = async () => {
+      if (held.events.length > 0) {
+        // blobs first: a RolloutCompleted in the log always has its rows
+        await log.putBlobs(held.blobs);
+        await this.deps.append(held.events);
+        // one line per chunk that reached the log: the resume tests check no chunk is generated twice
+        for (const [k, prompts] of held.chunks) this.deps.logger.info({ request: ev.id, chunk: k, prompts }, 'rollout chunk logged');
+      }
+      held.blobs = [];
+      held.events = [];
+      held.chunks = [];
+      heldSince = performance.now();
+    };
     for (let k = 0; k * ROLLOUT_CHUNK < n; k++) {
       const lo = k * ROLLOUT_CHUNK;
       const hi = Math.min(n, lo + ROLLOUT_CHUNK);
@@ -714,18 +808,21 @@ export class Bridge {
         if (groups.length !== jobPrompts.length) fail(`rollout ${ev.id}#${k}: ${groups.length} groups for ${jobPrompts.length} prompts`);
       }
       // samples per position, plain first then hinted
-      const byPos = new Map<number, Array<{ row: RolloutRow; sim: SimSample | null; hinted: boolean }>>();
+      const byPos = new Map<number, Array<{ row: NonNullable<ReturnType<typeof sampleRow>>; sim: SimSample | null; hinted: boolean }>>();
       entries.forEach((en, j) => {
         const g = groups[j];
         const samples = asArray(isMap(g) ? g.samples : undefined, `rollout ${ev.id}#${k}: groups[${j}].samples`);
         if (samples.length !== en.n) fail(`rollout ${ev.id}#${k}: groups[${j}] has ${samples.length} samples, asked for ${en.n}`);
         const list = byPos.get(en.pos) ?? [];
         samples.forEach((s, i) => {
-          let row: RolloutRow;
-          try {
-            row = decodeRow(s, `rollout ${ev.id}#${k} groups[${j}].samples[${i}]`);
-          } catch (err) {
-            fail((err as Error).message);
+          const row = sampleRow(s);
+          if (!row) {
+            try {
+              decodeRow(s, `rollout ${ev.id}#${k} groups[${j}].samples[${i}]`);
+            } catch (err) {
+              fail((err as Error).message);
+            }
+            fail(`rollout ${ev.id}#${k} groups[${j}].samples[${i}]: malformed sample`);
           }
           const sm = s as Record<string, unknown>;
           const sim = this.sim ? { correct: sm.correct === true, length: finite(sm.length, 'sim sample length'), logprob: finite(sm.logprob, 'sim sample logprob') } : null;
@@ -752,14 +849,14 @@ export class Bridge {
             logprob[i] = x.sim.logprob;
           } else {
             reward[i] = this.reward(rows.get(p)!, x.row.text, `${ev.id} prompt ${p}`);
-            length[i] = x.row.tokens.length;
-            logprob[i] = logprobSum(x.row.logprobs);
+            length[i] = x.row.tokens;
+            logprob[i] = x.row.logprobSum;
           }
           truncated[i] = x.row.finish === 'length' ? 1 : 0;
           hinted[i] = x.hinted ? 1 : 0;
         });
         const key = groupKey(p);
-        blobs.push([key, encodeGroupBlob(list.map((x) => x.row))]);
+        blobs.push([key, { rows: list.map((x) => x.row.stored) } satisfies StoredGroupBlob]);
         const oracleSuccess = this.sim ? this.sim.oracle.passRate(p, { temperature: d.temperature }) : null;
         events.push(
           makeEvent(
@@ -770,12 +867,12 @@ export class Bridge {
         );
         generated += m;
       }
-      // blobs first: a RolloutCompleted in the log always has its rows
-      await log.putBlobs(blobs);
-      await this.deps.append(events);
-      // one line per chunk that reached the log: the resume tests check no chunk is generated twice
-      this.deps.logger.info({ request: ev.id, chunk: k, prompts: events.length }, 'rollout chunk logged');
+      for (const b of blobs) held.blobs.push(b);
+      for (const e of events) held.events.push(e);
+      held.chunks.push([k, events.length]);
+      if (performance.now() - heldSince >= ROLLOUT_FLUSH_MS) await write();
     }
+    await write();
     if (generated > 0) this.deps.logger.info({ request: ev.id, prompts: n, samples: generated, policyVersion: this.version }, 'rollouts completed');
   }
 
@@ -802,7 +899,7 @@ export class Bridge {
     const rowOffsets = new Uint32Array(d.groups.length + 1);
     const rows: Array<{ promptTokens: Uint8Array; tokens: Uint8Array }> = [];
     d.groups.forEach((key, gi) => {
-      for (const r of this.group(key, ev.id).rows) rows.push({ promptTokens: bytesOf(r.promptTokens), tokens: bytesOf(r.tokens) });
+      for (const r of this.groupBytes(key, ev.id)) rows.push({ promptTokens: r.promptTokens, tokens: r.tokens });
       rowOffsets[gi + 1] = rows.length;
     });
     if (rows.length !== d.rows) fail(`${ev.id}: its groups hold ${rows.length} rows, the request says ${d.rows}`);
@@ -836,17 +933,17 @@ export class Bridge {
     const perRow = { rowIndex: d.rowIndex, rawReward: d.rawReward, shapedReward: d.shapedReward, advantage: d.advantage, clipLo: d.clipLo, clipHi: d.clipHi, weight: d.weight, bin: d.bin };
     for (const [f, a] of Object.entries(perRow)) if (a.length !== n) fail(`${ev.id}: ${f} has ${a.length} entries for ${n} rows`);
     const rows: Record<string, unknown>[] = new Array(n);
-    const groups = new Map<string, GroupBlob>();
+    const groups = new Map<string, RowBytes[]>();
     for (let r = 0; r < n; r++) {
       const key = d.groups[d.rowGroup[r]];
       if (key === undefined) fail(`${ev.id}: rowGroup[${r}] = ${d.rowGroup[r]} is outside the ${d.groups.length} groups`);
-      const g = this.group(key, ev.id, groups);
-      const row = g.rows[d.rowIndex[r]];
-      if (!row) fail(`${ev.id}: row ${r} refers to row ${d.rowIndex[r]} of ${key}, which has ${g.rows.length} rows`);
+      const g = this.groupBytes(key, ev.id, groups);
+      const row = g[d.rowIndex[r]];
+      if (!row) fail(`${ev.id}: row ${r} refers to row ${d.rowIndex[r]} of ${key}, which has ${g.length} rows`);
       rows[r] = {
-        promptTokens: bytesOf(row.promptTokens),
-        tokens: bytesOf(row.tokens),
-        oldLogprobs: bytesOf(row.logprobs),
+        promptTokens: row.promptTokens,
+        tokens: row.tokens,
+        oldLogprobs: row.logprobs,
         advantage: d.advantage[r],
         clipLo: d.clipLo[r],
         clipHi: d.clipHi[r],
@@ -1019,33 +1116,62 @@ function bytesOf(a: ArrayBufferView): Uint8Array {
  * Uses the same completion ids the bridge writes.
  */
 export function pendingRequests(log: BridgeLog): string[] {
-  const out: string[] = [];
-  for (const { event: e } of log.iterate(1)) {
+  const scan = new PendingScan(log);
+  for (const e of log.iterate(1)) scan.add(e);
+  return scan.result().map((r) => r.id);
+}
+
+/**
+ * pendingRequests as a fold, for a caller that passes over the log anyway (the runner's resume): feed it
+ * every event in order, then ask. A rollout request counts its completions as they pass (each is caused by
+ * it and names one of its prompts), so a complete request needs no look-ups; any other is checked prompt by
+ * prompt against the log's id index, as pendingRequests always did.
+ */
+export class PendingScan {
+  private readonly requests: Array<{ id: string; seq: number; done: () => boolean }> = [];
+  private readonly completions = new Map<string, number>();
+
+  constructor(private readonly log: Pick<BridgeLog, 'seqOf'>) {}
+
+  add({ seq, event: e }: Logged): void {
+    const log = this.log;
+    const logged = (id: string) => () => log.seqOf(id) !== undefined;
     switch (e.type) {
       case 'RolloutRequested': {
-        const train = e.data.purpose === 'train';
-        const missing = Array.from(e.data.prompts).some(
-          (p) => log.seqOf(train ? eventId('RolloutCompleted', e.data.step, p) : eventId('RolloutCompleted', e.data.purpose, e.data.step, p)) === undefined,
-        );
-        if (missing) out.push(e.id);
+        const { step, purpose, prompts } = e.data;
+        const train = purpose === 'train';
+        this.requests.push({
+          id: e.id,
+          seq,
+          done: () =>
+            this.completions.get(e.id) === prompts.length ||
+            !Array.from(prompts).some((p) => log.seqOf(train ? eventId('RolloutCompleted', step, p) : eventId('RolloutCompleted', purpose, step, p)) === undefined),
+        });
         break;
       }
+      case 'RolloutCompleted':
+        if (e.cause) this.completions.set(e.cause, (this.completions.get(e.cause) ?? 0) + 1);
+        break;
       case 'ScoreRequested':
-        if (log.seqOf(eventId('ScoreCompleted', e.data.step)) === undefined) out.push(e.id);
+        this.requests.push({ id: e.id, seq, done: logged(eventId('ScoreCompleted', e.data.step)) });
         break;
       case 'UpdateRequested':
-        if (log.seqOf(eventId('UpdateCompleted', e.data.step)) === undefined) out.push(e.id);
+        this.requests.push({ id: e.id, seq, done: logged(eventId('UpdateCompleted', e.data.step)) });
         break;
       case 'CheckpointRequested':
-        if (log.seqOf(eventId('CheckpointSaved', e.data.policyVersion)) === undefined) out.push(e.id);
+        this.requests.push({ id: e.id, seq, done: logged(eventId('CheckpointSaved', e.data.policyVersion)) });
         break;
       case 'EvalRequested':
-        if (log.seqOf(eventId('EvalCompleted', e.data.step)) === undefined) out.push(e.id);
+        this.requests.push({ id: e.id, seq, done: logged(eventId('EvalCompleted', e.data.step)) });
         break;
       case 'SignalRequested':
-        if (log.seqOf(eventId('SignalCompleted', e.data.step, e.data.kind)) === undefined) out.push(e.id);
+        this.requests.push({ id: e.id, seq, done: logged(eventId('SignalCompleted', e.data.step, e.data.kind)) });
         break;
     }
   }
-  return out;
+
+  /** The requests without a completion, in log order, with their sequence numbers. */
+  result(): Array<{ id: string; seq: number }> {
+    return this.requests.filter((r) => !r.done()).map(({ id, seq }) => ({ id, seq }));
+  }
 }

@@ -3,6 +3,8 @@ import type { Logged } from '../../events/catalogue.ts';
 import type { ActorDef } from '../actor.ts';
 import { bufferFromJSON, bufferToJSON, type BufferJSON } from '../shared/replayBuffer.ts';
 import { foldBuffer, initBufferFold, type BufferFold } from '../shared/bufferFold.ts';
+import { GrowOnlyList } from '../shared/growOnly.ts';
+import type { RolloutGroup } from '../shared/replayBuffer.ts';
 
 type BufferPhase = 'collecting' | 'holding';
 
@@ -18,12 +20,12 @@ export const bufferActor: ActorDef<BufferFold, BufferPhase> = {
   summary: (s) => ({
     groups: s.buffer.groups.length,
     rows: s.buffer.groups.reduce((n, g) => n + g.rewards.length, 0),
-    pendingFresh: s.pending.length,
+    pendingFresh: s.pending.size,
     semantics: s.buffer.config.semantics,
   }),
-  snapshot: (s) => ({ buffer: bufferToJSON(s.buffer), pending: s.pending }),
+  snapshot: (s) => ({ buffer: bufferToJSON(s.buffer), pending: s.pending.toArray() }),
   restore: (snap) => {
-    const x = snap as { buffer: BufferJSON; pending: BufferFold['pending'] };
-    return { buffer: bufferFromJSON(x.buffer), pending: x.pending, lastEvictions: [] };
+    const x = snap as { buffer: BufferJSON; pending: RolloutGroup[] };
+    return { buffer: bufferFromJSON(x.buffer), pending: GrowOnlyList.from(x.pending), lastEvictions: [] };
   },
 };

@@ -8,7 +8,8 @@ import { eventId, makeEvent, type DareEvent, type EventOf, type Logged } from '.
 import type { RunConfig } from '../../events/config.ts';
 import type { ActorDef, DecideContext } from '../actor.ts';
 import { foldBuffer, initBufferFold, type BufferFold } from '../shared/bufferFold.ts';
-import { bufferFromJSON, bufferToJSON, rowsForEstimation, type BufferJSON } from '../shared/replayBuffer.ts';
+import { bufferFromJSON, bufferToJSON, rowsForEstimation, type BufferJSON, type RolloutGroup } from '../shared/replayBuffer.ts';
+import { GrowOnlyList } from '../shared/growOnly.ts';
 import { constantColdStart, tfidfColdStart } from './coldStart.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { seedOf } from '../../events/prng.ts';
@@ -293,10 +294,10 @@ export const estimatorActor: ActorDef<EstimatorState, EstimatorPhase> = {
       sources: Object.fromEntries(Object.entries(counts).map(([k, v]) => [labelSourceName(Number(k)), v])),
     };
   },
-  snapshot: (s) => ({ ...s, buffer: { buffer: bufferToJSON(s.buffer.buffer), pending: s.buffer.pending } }),
+  snapshot: (s) => ({ ...s, buffer: { buffer: bufferToJSON(s.buffer.buffer), pending: s.buffer.pending.toArray() } }),
   restore: (snap) => {
-    const x = snap as EstimatorState & { buffer: { buffer: BufferJSON; pending: BufferFold['pending'] } };
-    return { ...x, buffer: { buffer: bufferFromJSON(x.buffer.buffer), pending: x.buffer.pending, lastEvictions: [] } };
+    const x = snap as EstimatorState & { buffer: { buffer: BufferJSON; pending: RolloutGroup[] } };
+    return { ...x, buffer: { buffer: bufferFromJSON(x.buffer.buffer), pending: GrowOnlyList.from(x.buffer.pending), lastEvictions: [] } };
   },
 };
 

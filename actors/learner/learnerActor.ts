@@ -26,6 +26,7 @@ import type { Stage, StagedState } from '../shared/staged.ts';
 import { createMemoryBank, observeMemoryBank, refillFromMemoryBank, vcrlFilter, vcrlKappa, type MemoryBank } from '../shared/vcrl.ts';
 import { shapeRewards, shapingParams } from './shaping.ts';
 import { Prng } from '../../events/prng.ts';
+import { GrowOnlyList, GrowOnlyMap } from '../shared/growOnly.ts';
 
 interface StepInFlight {
   step: number;
@@ -36,8 +37,8 @@ interface StepInFlight {
   requested: number[];
   /** refill rounds requested so far (dynamic sampling) */
   rounds: number;
-  /** fresh groups received so far, by prompt index */
-  fresh: Map<number, RolloutGroup & { truncated: Uint8Array }>;
+  /** fresh groups received so far, by prompt index (grow-only: O(1) per RolloutCompleted) */
+  fresh: GrowOnlyMap<number, RolloutGroup & { truncated: Uint8Array }>;
 }
 
 /** Dynamic sampling: methods that drop uninformative groups and roll out more prompts until B are kept. */
@@ -90,7 +91,7 @@ function evolve(s0: LearnerState, e: Logged): LearnerState {
     case 'BatchSelected':
       return {
         ...next,
-        current: { step: ev.data.step, epoch: ev.data.epoch, batch: ev.data, requestId: null, requested: Array.from(ev.data.prompts), rounds: 0, fresh: new Map() },
+        current: { step: ev.data.step, epoch: ev.data.epoch, batch: ev.data, requestId: null, requested: Array.from(ev.data.prompts), rounds: 0, fresh: GrowOnlyMap.empty() },
       };
     case 'RolloutRequested':
       if (!next.current || ev.data.step !== next.current.step) return next;
@@ -112,8 +113,7 @@ function evolve(s0: LearnerState, e: Logged): LearnerState {
     case 'RolloutCompleted': {
       const g = groupOf(e);
       if (!g || !next.current || ev.data.step !== next.current.step) return next;
-      const fresh = new Map(next.current.fresh);
-      fresh.set(ev.data.promptIndex, { ...g, truncated: ev.data.truncated });
+      const fresh = next.current.fresh.set(ev.data.promptIndex, { ...g, truncated: ev.data.truncated });
       return { ...next, current: { ...next.current, fresh } };
     }
     case 'UpdateRequested': {
@@ -195,9 +195,14 @@ export function updateRequest(s: LearnerState, ctx: DecideContext, cause: string
   const fresh: Array<RolloutGroup & { truncated?: Uint8Array }> = [];
   const freshTier: number[] = [];
   const kept = keptGroups(s, cfg);
+  // each prompt's first position in the batch (indexOf per kept group was O(B²) per step)
+  const posInBatch = new Map<number, number>();
+  cur.batch.prompts.forEach((q, i) => {
+    if (!posInBatch.has(q)) posInBatch.set(q, i);
+  });
   for (const q of kept) {
     const g = cur.fresh.get(q)!;
-    const i = cur.batch.prompts.indexOf(q);
+    const i = posInBatch.get(q) ?? -1;
     fresh.push(g);
     freshTier.push(i >= 0 ? cur.batch.tier[i] : TIER_CODES.none);
   }
@@ -398,15 +403,15 @@ export const learnerActor: ActorDef<LearnerState, LearnerPhase> = {
   }),
   snapshot: (s) => ({
     ...s,
-    buffer: { buffer: bufferToJSON(s.buffer.buffer), pending: s.buffer.pending },
+    buffer: { buffer: bufferToJSON(s.buffer.buffer), pending: s.buffer.pending.toArray() },
     current: s.current ? { ...s.current, fresh: [...s.current.fresh.entries()] } : null,
   }),
   restore: (snap) => {
     const x = snap as LearnerState & { buffer: { buffer: BufferJSON; pending: BufferFold['pending'] }; current: (StepInFlight & { fresh: unknown }) | null };
     return {
       ...x,
-      buffer: { buffer: bufferFromJSON(x.buffer.buffer), pending: x.buffer.pending, lastEvictions: [] },
-      current: x.current ? { ...x.current, fresh: new Map(x.current.fresh as unknown as Array<[number, RolloutGroup & { truncated: Uint8Array }]>) } : null,
+      buffer: { buffer: bufferFromJSON(x.buffer.buffer), pending: GrowOnlyList.from(x.buffer.pending as unknown as RolloutGroup[]), lastEvictions: [] },
+      current: x.current ? { ...x.current, fresh: GrowOnlyMap.from(x.current.fresh as unknown as Array<[number, RolloutGroup & { truncated: Uint8Array }]>) } : null,
     };
   },
 };

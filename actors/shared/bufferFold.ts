@@ -7,12 +7,13 @@
  */
 import type { Logged } from '../../events/catalogue.ts';
 import type { RunConfig } from '../../events/config.ts';
-import { evolve as bufferEvolve, initBuffer, type BufferConfig, type BufferState, type Eviction, type RolloutGroup } from './replayBuffer.ts';
+import { GrowOnlyList } from './growOnly.ts';
+import { addedAll, evolve as bufferEvolve, initBuffer, type BufferConfig, type BufferState, type Eviction, type RolloutGroup } from './replayBuffer.ts';
 
 export interface BufferFold {
   buffer: BufferState;
-  /** this step's fresh groups, appended at its UpdateRequested */
-  pending: RolloutGroup[];
+  /** this step's fresh groups, appended at its UpdateRequested (grow-only: O(1) per RolloutCompleted) */
+  pending: GrowOnlyList<RolloutGroup>;
   /** evictions of the last fold step (for timelines); not part of the decision state */
   lastEvictions: Eviction[];
 }
@@ -32,11 +33,24 @@ export function bufferConfigOf(cfg: RunConfig): BufferConfig {
 }
 
 export function initBufferFold(cfg: RunConfig): BufferFold {
-  return { buffer: initBuffer(bufferConfigOf(cfg)), pending: [], lastEvictions: [] };
+  return { buffer: initBuffer(bufferConfigOf(cfg)), pending: GrowOnlyList.empty(), lastEvictions: [] };
 }
 
-/** The group a RolloutCompleted describes. */
+/**
+ * The group a RolloutCompleted describes. Memoised per event object: the buffer, the estimator and the
+ * learner each fold the same event (one shared Logged per process, live and in replay), and the group is
+ * read-only to all of them.
+ */
+const groups = new WeakMap<Logged, RolloutGroup | undefined>();
+
 export function groupOf(e: Logged): RolloutGroup | undefined {
+  if (groups.has(e)) return groups.get(e);
+  const g = makeGroup(e);
+  groups.set(e, g);
+  return g;
+}
+
+function makeGroup(e: Logged): RolloutGroup | undefined {
   const ev = e.event;
   if (ev.type !== 'RolloutCompleted' || ev.data.purpose === 'reference') return undefined;
   const rewards = Float64Array.from(ev.data.reward);
@@ -63,7 +77,7 @@ export function foldBuffer(f: BufferFold, e: Logged): BufferFold {
   const ev = e.event;
   if (ev.type === 'RolloutCompleted') {
     const g = groupOf(e);
-    return g ? { ...f, pending: [...f.pending, g], lastEvictions: [] } : f;
+    return g ? { ...f, pending: f.pending.push(g), lastEvictions: [] } : f;
   }
   if (ev.type === 'UpdateRequested') {
     const evictions: Eviction[] = [];
@@ -73,12 +87,10 @@ export function foldBuffer(f: BufferFold, e: Logged): BufferFold {
       buffer = r.state;
       evictions.push(...r.evictions);
     }
-    for (const g of f.pending) {
-      const r = bufferEvolve(buffer, { kind: 'added', group: g });
-      buffer = r.state;
-      evictions.push(...r.evictions);
-    }
-    return { buffer, pending: [], lastEvictions: evictions };
+    const r = addedAll(buffer, f.pending.toArray());
+    buffer = r.state;
+    for (const x of r.evictions) evictions.push(x);
+    return { buffer, pending: GrowOnlyList.empty(), lastEvictions: evictions };
   }
   return f.lastEvictions.length ? { ...f, lastEvictions: [] } : f;
 }
