@@ -148,10 +148,15 @@ export async function startDashboard(feed: RunFeed, o: DashboardOptions): Promis
   // no slow-loris: a request must arrive whole within 10 s (the event stream is a response, not a request)
   server.requestTimeout = 10_000;
   server.headersTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host, () => resolve());
+    });
+  } catch (e) {
+    stream.close(); // its keep-alive timer would hold the process open
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   hosts = allowedHosts(o.host, port);
   const shown = o.host.includes(':') ? `[${o.host}]` : o.host;
