@@ -264,5 +264,9 @@ describe('dare serve: routes over a finished run', () => {
     const r = spawnSync(process.execPath, ['cli/dare.js', 'serve', dir, '--port', '0'], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/not a run directory/);
-  });
+    // a port in use: a user error, and the command ends (nothing left holding it open)
+    const busy = spawnSync(process.execPath, ['cli/dare.js', 'serve', runDir, '--port', String(port)], { encoding: 'utf8', timeout: 45_000 });
+    expect(busy.status, busy.stderr).toBe(1);
+    expect(busy.stderr).toMatch(/already in use/);
+  }, 60_000);
 });
