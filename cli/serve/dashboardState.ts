@@ -43,7 +43,7 @@ export interface RunStatus {
   live: boolean;
 }
 
-const RECENT_SHOWN = 10;
+const RECENT_SHOWN = 8;
 
 export class DashboardState {
   private config: RunConfig | null = null;

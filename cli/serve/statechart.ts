@@ -47,11 +47,19 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 const NODE_H = 26;
 const CHAR_W = 7.2;
 
-/** Node centres (px) on an ellipse (a row for two phases); `w`, `h` are the drawing's size. */
-function place(n: number): { w: number; h: number; at: Array<[number, number]> } {
+/** Node centres (px) on an ellipse (a row for up to three phases); `w`, `h` are the drawing's size. */
+function place(widths: number[]): { w: number; h: number; at: Array<[number, number]> } {
+  const n = widths.length;
   if (n <= 3) {
-    const w = 170 * n + 40;
-    return { w, h: 110, at: Array.from({ length: n }, (_, i) => [105 + 170 * i, 55] as [number, number]) };
+    // a row, with room between the boxes for the edge labels
+    const GAP = 150;
+    const at: Array<[number, number]> = [];
+    let x = 20;
+    for (const w of widths) {
+      at.push([x + w / 2, 60]);
+      x += w + GAP;
+    }
+    return { w: x - GAP + 20, h: 120, at };
   }
   const rx = 60 + 26 * n;
   const ry = 40 + 15 * n;
@@ -75,9 +83,9 @@ function boxExit(hw: number, hh: number, dx: number, dy: number): [number, numbe
 export function statechartOf(def: ActorDef<any, any>): Statechart {
   const phases = [...(def.phases as string[])];
   const edges = chartEdges(def);
-  const { w, h, at } = place(phases.length);
-  const pos = new Map(phases.map((p, i) => [p, at[i]]));
   const half = new Map(phases.map((p) => [p, [(p.length * CHAR_W + 20) / 2, NODE_H / 2] as [number, number]]));
+  const { w, h, at } = place(phases.map((p) => 2 * half.get(p)![0]));
+  const pos = new Map(phases.map((p, i) => [p, at[i]]));
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" class="statechart" data-actor="${esc(def.name)}" viewBox="0 0 ${Math.round(w)} ${Math.round(h)}" width="${Math.round(w)}" height="${Math.round(h)}" role="img" aria-label="${esc(def.name)} statechart">`);
   out.push(`<defs><marker id="arrow-${esc(def.name)}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>`);
