@@ -19,12 +19,12 @@ export interface BenchOptions {
  */
 export const SIZES = {
   quick: {
-    sim: { steps: 14, warmup: 4, batchSize: 512, groupSize: 8, prompts: 10_000 },
+    sim: { steps: 20, warmup: 8, batchSize: 512, groupSize: 8, prompts: 10_000 },
     tiny: { steps: 5, warmup: 2, warmStartSteps: 50 },
-    logEvents: 100_000,
+    logEvents: 50_000,
   },
   full: {
-    sim: { steps: 44, warmup: 4, batchSize: 512, groupSize: 8, prompts: 10_000 },
+    sim: { steps: 60, warmup: 10, batchSize: 512, groupSize: 8, prompts: 10_000 },
     tiny: { steps: 14, warmup: 2, warmStartSteps: 400 },
     logEvents: 1_000_000,
   },

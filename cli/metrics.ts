@@ -73,7 +73,8 @@ function blank(step: number, epoch: number): StepMetrics {
 export class MetricsFold {
   private readonly steps = new Map<number, StepMetrics & { _reward: number; _ok: number; _len: number; _t0: number; _tr: number; _tu: number }>();
   private readonly groupsSeen = new Map<string, number>();
-  private readonly groupRows = new Map<string, number>();
+  /** groups seen more than once (result() lists them in first-seen order; usually none) */
+  private readonly duplicated = new Set<string>();
   private readonly pendingRows = new Map<number, number>(); // step -> rows generated not yet trained
   private acc: Accounting = { generated: 0, trained: 0, buffered: 0, discarded: 0, inFlight: 0 };
   private evals: RunMetrics['evals'] = [];
@@ -140,7 +141,7 @@ export class MetricsFold {
         this.acc.generated += n;
         const seen = (this.groupsSeen.get(e.data.group) ?? 0) + 1;
         this.groupsSeen.set(e.data.group, seen);
-        this.groupRows.set(e.data.group, n);
+        if (seen > 1) this.duplicated.add(e.data.group);
         if (e.data.purpose === 'reference') {
           this.acc.discarded += n;
           break;
@@ -229,7 +230,8 @@ export class MetricsFold {
     return {
       steps: [...this.steps.values()].sort((a, b) => a.step - b.step).map(({ _reward, _ok, _len, _t0, _tr, _tu, ...m }) => m),
       accounting: { ...this.acc },
-      duplicateGroups: [...this.groupsSeen].filter(([, n]) => n > 1).map(([g]) => g),
+      // result() runs at every update: no pass over every group ever seen unless one was duplicated
+      duplicateGroups: this.duplicated.size ? [...this.groupsSeen.keys()].filter((g) => this.duplicated.has(g)) : [],
       evals: this.evals,
       policyVersion: this.policyVersion,
       weightsSha256: this.weights,
