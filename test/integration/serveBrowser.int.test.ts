@@ -85,6 +85,8 @@ describe.skipIf(!hasChromium())('dare serve in a browser, over a live run', () =
     });
     expect([...seen].every((s) => ['estimating', 'selecting', 'rollingOut', 'updating', 'evaluating', 'checkpointing'].includes(s))).toBe(true);
     expect(await page.locator('.machine[data-actor="session"] .recent li').count()).toBeGreaterThan(0);
+    // the arrow of the last transition is marked
+    expect(await page.locator('.machine[data-actor="session"] g.edge.last').count()).toBe(1);
 
     // plots are drawn and the table lists the run's prompts
     await until('the plots', async () => (await page.locator('.dare-chart').count()) > 0);
