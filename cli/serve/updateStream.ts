@@ -1,7 +1,7 @@
 /**
  * Server-Sent Events to every open dashboard: an `update` message (status, actors, plot series) when the
- * folded log has moved on, at most one per `minIntervalMs` however fast the run writes, and a comment line
- * now and then so proxies and the browser keep the connection open.
+ * folded log has moved on, at most one per `minIntervalMs` (longer for large messages: about 200 kB/s at
+ * most) however fast the run writes, and a comment line now and then so the connection stays open.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
@@ -19,6 +19,7 @@ export function updateStream(snapshot: () => { version: string; body: unknown },
   let sentVersion = '';
   let timer: NodeJS.Timeout | null = null;
   let lastPush = 0;
+  let interval = minIntervalMs;
 
   const send = (res: ServerResponse, data: string) => res.write(`event: update\ndata: ${data}\n\n`);
 
@@ -31,6 +32,8 @@ export function updateStream(snapshot: () => { version: string; body: unknown },
     sentVersion = s.version;
     const data = JSON.stringify(s.body);
     for (const res of clients) send(res, data);
+    // a long run's series grow: keep the stream near 200 kB/s whatever their size
+    interval = Math.min(5000, Math.max(minIntervalMs, (data.length / 200_000) * 1000));
   };
 
   const keepAlive = setInterval(() => {
@@ -55,7 +58,7 @@ export function updateStream(snapshot: () => { version: string; body: unknown },
     changed() {
       if (timer) return;
       // throttle: wall-clock pacing of a display, never a decision of the run
-      const wait = Math.max(0, minIntervalMs - (Date.now() - lastPush));
+      const wait = Math.max(0, interval - (Date.now() - lastPush));
       timer = setTimeout(push, wait);
     },
     clients: () => clients.size,
