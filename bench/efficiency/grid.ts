@@ -41,11 +41,26 @@ export const TINY_ARMS: Arm[] = [
   DARE_COLD_OFF_MODE,
 ];
 
+/** A tiny-worker task variant: its name in tables (the "distribution" column) and its `--set`s. */
+export interface TinyVariant {
+  id: string;
+  sets: string[];
+  note: string;
+}
+
+export const TINY_VARIANTS: TinyVariant[] = [
+  { id: 'arithmetic', sets: [], note: '800 training problems: a 60-step run sees most of them about once' },
+  {
+    id: 'arithmetic-200', sets: ['task.count=200'],
+    note: '200 training problems: each is seen about 5 times in 60 steps, so estimates can steer the selection',
+  },
+];
+
 export const SIM_DISTRIBUTIONS = ['uniform', 'skewed-hard', 'bimodal'] as const;
 
 export interface StudyPlan {
   sim: { arms: Arm[]; distributions: readonly string[]; seeds: number[]; steps: number; scenario: string };
-  tiny: { arms: Arm[]; seeds: number[]; steps: number; scenario: string };
+  tiny: { arms: Arm[]; seeds: number[]; steps: number; scenario: string; variants: TinyVariant[] };
   /** Accuracy targets and rollout budgets per worker. */
   simTarget: number;
   simBudget: number;
@@ -61,7 +76,7 @@ export interface StudyPlan {
 export function fullPlan(): StudyPlan {
   return {
     sim: { arms: simArms(), distributions: SIM_DISTRIBUTIONS, seeds: [1, 2, 3, 4, 5], steps: 40, scenario: 'scenarios/efficiency/sim.json' },
-    tiny: { arms: TINY_ARMS, seeds: [1, 2, 3], steps: 60, scenario: 'scenarios/efficiency/tiny.json' },
+    tiny: { arms: TINY_ARMS, seeds: [1, 2, 3], steps: 60, scenario: 'scenarios/efficiency/tiny.json', variants: TINY_VARIANTS },
     simTarget: 0.8,
     simBudget: 8192,
     tinyTarget: 0.46,
@@ -77,7 +92,7 @@ export function quickPlan(): StudyPlan {
   const arms = simArms().filter((a) => a.id === 'dare' || a.id === 'grpo');
   return {
     sim: { arms, distributions: ['uniform'], seeds: [1], steps: 30, scenario: 'scenarios/efficiency/sim.json' },
-    tiny: { arms: [], seeds: [], steps: 0, scenario: 'scenarios/efficiency/tiny.json' },
+    tiny: { arms: [], seeds: [], steps: 0, scenario: 'scenarios/efficiency/tiny.json', variants: [] },
     simTarget: 0.7,
     simBudget: 6144,
     tinyTarget: 0.46,

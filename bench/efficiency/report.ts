@@ -198,7 +198,7 @@ export function plotSvg(records: RunRecord[], worker: 'sim' | 'tiny', distributi
   const grpo = records.filter((r) => r.worker === worker && r.distribution === distribution && r.arm === 'grpo');
   const xCap = grpo.length ? 2 * Math.max(...grpo.map((r) => r.figures.curve.at(-1)?.rollouts ?? 0)) : Infinity;
   const series = curvesOf(records, worker, distribution, arms, xCap);
-  const what = worker === 'sim' ? `sim, ${distribution} difficulties: oracle expected accuracy` : 'tiny arithmetic worker: greedy eval accuracy';
+  const what = worker === 'sim' ? `sim, ${distribution} difficulties: oracle expected accuracy` : `tiny arithmetic worker, ${distribution}: greedy eval accuracy`;
   return lineChartSvg({
     title: `${what} (median of seeds)`,
     xLabel: 'rollouts generated',

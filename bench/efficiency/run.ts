@@ -3,7 +3,7 @@
  * several seeds) and DARE against GRPO on the tiny PyTorch worker, each a real `dare run` (its own LMDB
  * log; all runs share one nats-server), every figure read back from the run's log.
  *
- *   npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--report-only]
+ *   npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--report-only]
  *
  * Finished runs are remembered in DIR/runs.jsonl, so an interrupted study continues where it stopped.
  * Writes DIR/results.json, the plots and the tables (full study: docs/efficiency/ and the tables block of
@@ -28,6 +28,8 @@ interface Job {
   seed: number;
   scenario: string;
   steps: number;
+  /** `--set`s of the task variant (tiny). */
+  extraSets: string[];
 }
 
 function jobsOf(plan: StudyPlan, only?: string): Job[] {
@@ -36,11 +38,12 @@ function jobsOf(plan: StudyPlan, only?: string): Job[] {
     // seeds outermost: a partial study already has every arm at the first seeds
     for (const seed of plan.sim.seeds)
       for (const distribution of plan.sim.distributions)
-        for (const arm of plan.sim.arms) jobs.push({ worker: 'sim', arm, distribution, seed, scenario: plan.sim.scenario, steps: plan.sim.steps });
+        for (const arm of plan.sim.arms) jobs.push({ worker: 'sim', arm, distribution, seed, scenario: plan.sim.scenario, steps: plan.sim.steps, extraSets: [] });
   }
   if (only !== 'sim') {
-    for (const seed of plan.tiny.seeds)
-      for (const arm of plan.tiny.arms) jobs.push({ worker: 'tiny', arm, distribution: 'arithmetic', seed, scenario: plan.tiny.scenario, steps: plan.tiny.steps });
+    for (const v of plan.tiny.variants)
+      for (const seed of plan.tiny.seeds)
+        for (const arm of plan.tiny.arms) jobs.push({ worker: 'tiny', arm, distribution: v.id, seed, scenario: plan.tiny.scenario, steps: plan.tiny.steps, extraSets: v.sets });
   }
   return jobs;
 }
@@ -62,7 +65,7 @@ function runOne(j: Job, runDir: string, nats: { url: string; token: string }, st
   const args = [join(ROOT, 'cli/dare.js'), 'run', join(ROOT, j.scenario), '--run-dir', runDir, '--seed', String(j.seed), '--steps', String(j.steps), '--nats', nats.url];
   args.push('--set', `method=${j.arm.method}`);
   if (j.worker === 'sim') args.push('--set', `worker.simDistribution=${j.distribution}`);
-  for (const s of j.arm.sets) args.push('--set', s);
+  for (const s of [...j.extraSets, ...j.arm.sets]) args.push('--set', s);
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
@@ -111,6 +114,8 @@ interface Args {
   out: string;
   jobs: number;
   only?: string;
+  /** Run only these arms (comma-separated ids); the report still covers every run in the ledger. */
+  arms?: string[];
   reportOnly: boolean;
 }
 
@@ -123,8 +128,9 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--out') a.out = argv[++i];
     else if (x === '--jobs') a.jobs = Number(argv[++i]);
     else if (x === '--only') a.only = argv[++i];
+    else if (x === '--arms') a.arms = argv[++i].split(',');
     else if (x === '-h' || x === '--help') {
-      process.stdout.write('usage: npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--report-only]\n');
+      process.stdout.write('usage: npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--report-only]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${x} (see --help)`);
   }
@@ -141,7 +147,7 @@ export interface StudyResult {
     machine: string;
     loadAverage: number[];
     quick: boolean;
-    plan: { sim: { arms: Arm[]; distributions: readonly string[]; seeds: number[]; steps: number; scenario: string }; tiny: { arms: Arm[]; seeds: number[]; steps: number; scenario: string } };
+    plan: Pick<StudyPlan, 'sim' | 'tiny'>;
     simTarget: number;
     simBudget: number;
     tinyTarget: number;
@@ -195,7 +201,7 @@ export function writeReport(records: RunRecord[], plan: StudyPlan, outDir: strin
     writeFileSync(join(dest, file), plotSvg(records, worker, distribution, arms, target));
     const targets = worker === 'sim' ? plan.simTargets : plan.tinyTargets;
     tables.push(
-      `**${worker === 'sim' ? `Sim, ${distribution} difficulties` : 'Tiny arithmetic worker (CPU)'}** — target ${worker === 'sim' ? 'oracle expected' : 'greedy eval'} accuracy ${target}, budget ${budget} rollouts, ${rows[0]?.seeds ?? 0} seeds. Plot: [docs/efficiency/${file}](docs/efficiency/${file})\n\n` +
+      `**${worker === 'sim' ? `Sim, ${distribution} difficulties` : `Tiny arithmetic worker (CPU), ${plan.tiny.variants.find((v) => v.id === distribution)?.note ?? distribution}`}** — target ${worker === 'sim' ? 'oracle expected' : 'greedy eval'} accuracy ${target}, budget ${budget} rollouts, ${rows[0]?.seeds ?? 0} seeds. Plot: [docs/efficiency/${file}](docs/efficiency/${file})\n\n` +
         markdownTable(rows, lastRollouts) +
         (targets.length ? `\n\nRollouts to other targets (${worker}, ${distribution}):\n\n${sensitivityTable(records, worker, distribution, arms, targets)}` : '') +
         (worker === 'tiny' && plan.tinyGains.length
@@ -225,7 +231,7 @@ async function main(): Promise<void> {
   mkdirSync(a.out, { recursive: true });
   const ledger = join(a.out, 'runs.jsonl');
   const done = new Set(readRecords(ledger).map(jobKey));
-  const todo = a.reportOnly ? [] : jobsOf(plan, a.only).filter((j) => !done.has(jobKey(j)));
+  const todo = a.reportOnly ? [] : jobsOf(plan, a.only).filter((j) => !done.has(jobKey(j)) && (!a.arms || a.arms.includes(j.arm.id)));
   const say = (s: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
   if (todo.length) {
     say(`${todo.length} runs to do (${done.size} already in ${ledger}), ${a.jobs} at a time`);
