@@ -3,22 +3,36 @@
  * over a shared nats-server, must leave a results file whose summary and runs carry the named figures,
  * and a plot; a second invocation finds the runs done and only rewrites the report.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/tmp.ts';
 
 const { dir, cleanup } = tempDir('dare-efficiency-');
-let first: ReturnType<typeof spawnSync>;
-let second: ReturnType<typeof spawnSync>;
+interface Done {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+let first: Done;
+let second: Done;
 
+// asynchronous, so vitest's worker keeps answering while the study runs (spawnSync would block it a minute)
 const run = () =>
-  spawnSync(process.execPath, ['--import', 'tsx', 'bench/efficiency/run.ts', '--quick', '--out', dir], { encoding: 'utf8', timeout: 240_000 });
+  new Promise<Done>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/efficiency/run.ts', '--quick', '--out', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
 
-beforeAll(() => {
-  first = run();
-  second = run();
+beforeAll(async () => {
+  first = await run();
+  second = await run();
 }, 300_000);
 afterAll(cleanup);
 
