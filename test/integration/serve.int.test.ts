@@ -28,7 +28,9 @@ interface Reply {
 /** A request with the target sent byte for byte as given (fetch would normalise "/../"). */
 function http(method: string, target: string, headers: Record<string, string> = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path: target, headers }, (res) => {
+    // a fresh connection each time: the test blocks this process in spawnSync for seconds, after which a
+    // kept-alive socket may be closed by the server just as it is reused
+    const req = request({ host: '127.0.0.1', port, method, path: target, headers, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (d: string) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
@@ -152,7 +154,7 @@ describe('dare serve: routes over a finished run', () => {
 
   it('streams the current state as a Server-Sent Event', async () => {
     const first = await new Promise<string>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/api/stream' }, (res) => {
+      const req = request({ host: '127.0.0.1', port, path: '/api/stream', agent: false }, (res) => {
         expect(res.headers['content-type']).toMatch(/text\/event-stream/);
         let buf = '';
         res.setEncoding('utf8').on('data', (d: string) => {
@@ -246,7 +248,7 @@ describe('dare serve: routes over a finished run', () => {
         void log.close();
       }
       const r = await new Promise<number>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: s.server.port, method: 'POST', path: '/api/control/pause', headers: { Origin: `http://127.0.0.1:${s.server.port}` } }, (res) => {
+        const req = request({ host: '127.0.0.1', port: s.server.port, method: 'POST', path: '/api/control/pause', headers: { Origin: `http://127.0.0.1:${s.server.port}` }, agent: false }, (res) => {
           res.resume();
           resolve(res.statusCode!);
         });
