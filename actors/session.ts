@@ -164,6 +164,15 @@ const barrier = {
   pick: (s: SessionState, _e: Logged, from: SessionPhase): SessionPhase => (s.paused && stepComplete(s) && !s.done ? 'paused' : from),
 };
 
+/**
+ * The epoch's estimate comes in: the step starts, unless a pause arrived while the estimator worked — then
+ * the session holds the step back (decide starts it on resume) and reads `paused`.
+ */
+const heldBack = {
+  targets: ['selecting', 'paused'] as const,
+  pick: (s: SessionState): SessionPhase => (s.paused && !s.done ? 'paused' : 'selecting'),
+};
+
 export const sessionActor: ActorDef<SessionState, SessionPhase> = {
   name: 'session',
   description: 'the run lifecycle: epochs, steps, the end-of-step barrier, pause/resume/stop',
@@ -173,7 +182,7 @@ export const sessionActor: ActorDef<SessionState, SessionPhase> = {
     '*': { RunFailed: final('failed'), RunCompleted: final('done') },
     starting: { EvalRequested: 'evaluating', EpochStarted: 'estimating' },
     evaluating: { EpochStarted: 'estimating', StepStarted: 'selecting', EvalCompleted: barrier, ControlApplied: barrier },
-    estimating: { DifficultyEstimated: 'selecting', BatchSelected: 'rollingOut' },
+    estimating: { DifficultyEstimated: heldBack, BatchSelected: 'rollingOut' },
     selecting: { BatchSelected: 'rollingOut' },
     rollingOut: { UpdateRequested: 'updating' },
     updating: {

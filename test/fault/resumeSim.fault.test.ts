@@ -35,7 +35,8 @@ describe('kill -9 and resume (sim)', () => {
     const runB = join(dir, 'b', 'run');
 
     const a = runDare(['run', sc, '--run-dir', runA]);
-    expect(await a.exit).toBe(0);
+    const codeA = await a.exit;
+    expect(codeA, `the uninterrupted run failed:\n${a.stderr().slice(-4000)}`).toBe(0);
 
     const prng = new Prng({ seed: 42, step: 0, purpose: 'kill-moments' });
     const stderr: string[] = [];
@@ -60,7 +61,8 @@ describe('kill -9 and resume (sim)', () => {
     // finish the run
     if (!logHas(runB, 'RunCompleted')) {
       const last = runDare(['resume', runB]);
-      expect(await last.exit).toBe(0);
+      const code = await last.exit;
+      expect(code, `the final resume failed:\n${last.stderr().slice(-4000)}`).toBe(0);
       stderr.push(last.stderr());
     }
     expect(kills).toBeGreaterThanOrEqual(10);

@@ -8,7 +8,7 @@
  *  - done and failed are final.
  */
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
-import type { AnyStateMachine } from 'xstate';
+import { createActor, type AnyStateMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { machineOf, type LogEvent } from '../../actors/machine.ts';
 import { sessionActor, stepComplete, type SessionState } from '../../actors/session.ts';
@@ -90,5 +90,20 @@ describe('session statechart (model-based, xstate/graph)', () => {
         if (from === 'done' || from === 'failed') expect(to, `left a final phase: ${where}`).toBe(from);
       }
     }
+  });
+
+  it('a pause that arrives while the epoch is estimated reads `paused` once the estimate is in, until the step starts', () => {
+    const actor = createActor(machineOf(sessionActor) as unknown as AnyStateMachine, { input: { config: DEFAULTS } }).start();
+    const phaseAfter = (type: string, id?: string) => {
+      actor.send(EVENTS.find((e) => e.type === type && (id === undefined || e.logged.event.id === id))!);
+      return String(actor.getSnapshot().value);
+    };
+    expect(phaseAfter('PromptsRegistered')).toBe('starting');
+    expect(phaseAfter('EpochStarted')).toBe('estimating');
+    expect(phaseAfter('ControlApplied', 'ControlApplied/pause')).toBe('estimating');
+    expect(phaseAfter('DifficultyEstimated')).toBe('paused');
+    expect(phaseAfter('ControlApplied', 'ControlApplied/resume')).toBe('paused');
+    expect(phaseAfter('StepStarted')).toBe('selecting');
+    actor.stop();
   });
 });
