@@ -10,6 +10,10 @@
  * actors' folds and decisions, the bridge's own work (prompt rows, blobs, validation) and waiting between
  * them. The first `warmup` steps (JIT, the baseline evaluation, the estimator's first round) are excluded,
  * and so is the final evaluation and checkpoint (after the last UpdateCompleted).
+ *
+ * On a shared machine wall time includes waiting for a core, so the sim figure comes with a CPU-time twin:
+ * this process's CPU time (all threads; sampled every 20 ms and interpolated at the window's ends) minus the
+ * CPU time of the sim's jobs, per step. It leaves out the nats-server process.
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -26,9 +30,48 @@ export function quietLogger() {
   return pino({ level: process.env.DARE_BENCH_LOG_LEVEL ?? 'warn' }, pino.destination(2));
 }
 
+/** This process's CPU time (ms) over wall time (ms since the epoch), sampled while a run goes on. */
+export class CpuSampler {
+  private readonly samples: Array<[number, number]> = [];
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  start(everyMs = 20): this {
+    const take = () => {
+      const c = process.cpuUsage();
+      this.samples.push([performance.timeOrigin + performance.now(), (c.user + c.system) / 1000]);
+    };
+    take();
+    this.timer = setInterval(take, everyMs);
+    return this;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** CPU ms used up to wall time `t` (linear between samples). */
+  at(t: number): number {
+    const s = this.samples;
+    if (s.length === 0) return NaN;
+    if (t <= s[0][0]) return s[0][1];
+    for (let i = 1; i < s.length; i++) {
+      if (s[i][0] >= t) {
+        const [t0, c0] = s[i - 1];
+        const [t1, c1] = s[i];
+        return c0 + ((c1 - c0) * (t - t0)) / Math.max(1e-9, t1 - t0);
+      }
+    }
+    return s[s.length - 1][1];
+  }
+}
+
 export interface StepWindow {
   /** steps in the window */
   steps: number;
+  /** the window, ms since the epoch */
+  t0: number;
+  t1: number;
   /** wall time per step, ms */
   stepMs: number;
   /** worker compute per step, ms */
@@ -57,7 +100,14 @@ export function stepWindow(runDir: string, clock: WorkerClock, warmup: number): 
   for (const [a, b] of clock.spans) worker += Math.max(0, Math.min(b, t1) - Math.max(a, t0));
   const stepMs = (t1 - t0) / steps;
   const workerMs = worker / steps;
-  return { steps, stepMs, workerMs, controlMs: stepMs - workerMs };
+  return { steps, t0, t1, stepMs, workerMs, controlMs: stepMs - workerMs };
+}
+
+/** CPU ms per step of this process in the window, less the in-process worker's job CPU (sim only). */
+function cpuControlMs(w: StepWindow, cpu: CpuSampler, clock: WorkerClock): number {
+  let jobs = 0;
+  for (const [a, b, c] of clock.spans) if (a >= w.t0 && b <= w.t1) jobs += c * 1000;
+  return (cpu.at(w.t1) - cpu.at(w.t0) - jobs) / w.steps;
 }
 
 const round = (x: number, d = 2) => Number(x.toFixed(d));
@@ -88,10 +138,17 @@ export interface SimOrchestrationOptions {
 export async function simOrchestrationBench(dir: string, o: SimOrchestrationOptions): Promise<Record<string, number>> {
   const scenario = join(dir, 'orchestration-sim.json');
   writeFileSync(scenario, JSON.stringify(simScenario(o), null, 2));
-  const out: RunOutcome = await runScenario({ scenario, runDir: join(dir, 'orchestration-sim'), logger: quietLogger() });
+  const cpu = new CpuSampler().start();
+  let out: RunOutcome;
+  try {
+    out = await runScenario({ scenario, runDir: join(dir, 'orchestration-sim'), logger: quietLogger() });
+  } finally {
+    cpu.stop();
+  }
   const w = stepWindow(out.runDir, out.workerClock, o.warmup);
   return {
     'orchestration.msPerStep': round(w.controlMs),
+    'orchestration.sim.cpuMsPerStep': round(cpuControlMs(w, cpu, out.workerClock)),
     'orchestration.sim.stepMs': round(w.stepMs),
     'orchestration.sim.workerMsPerStep': round(w.workerMs),
     'orchestration.sim.steps': w.steps,

@@ -176,17 +176,20 @@ function finite(v: unknown, what: string): number {
 export interface WorkerClock {
   seconds: number;
   jobs: number;
-  spans: Array<[number, number]>;
+  /** [start, end, CPU seconds]; CPU only for the in-process worker: process.cpuUsage over the job, all threads */
+  spans: Array<[number, number, number]>;
+  cpuSeconds: number;
 }
 
 const MAX_SPANS = 100_000;
 
 function timedWorker(inner: WorkerHandle, clock: WorkerClock, inProcess: boolean): WorkerHandle {
   const now = () => performance.timeOrigin + performance.now();
-  const record = (t0: number, t1: number) => {
+  const record = (t0: number, t1: number, cpu: number) => {
     clock.seconds += (t1 - t0) / 1000;
+    clock.cpuSeconds += cpu;
     clock.jobs++;
-    clock.spans.push([t0, t1]);
+    clock.spans.push([t0, t1, cpu]);
     if (clock.spans.length > MAX_SPANS) clock.spans.splice(0, clock.spans.length - MAX_SPANS);
   };
   return {
@@ -196,12 +199,14 @@ function timedWorker(inner: WorkerHandle, clock: WorkerClock, inProcess: boolean
     close: () => inner.close(),
     request(job, args, opts) {
       const t0 = now();
+      const c0 = inProcess ? process.cpuUsage() : null;
       const p = inner.request(job, args, opts);
-      if (inProcess) {
-        record(t0, now());
+      if (c0) {
+        const c = process.cpuUsage(c0);
+        record(t0, now(), (c.user + c.system) / 1e6);
         return p;
       }
-      return p.finally(() => record(t0, now()));
+      return p.finally(() => record(t0, now(), 0));
     },
   };
 }
@@ -286,7 +291,7 @@ export class Bridge {
   /** shared jobs this bridge has served (for tests and logs) */
   served = 0;
   /** time in worker jobs (benchmarks only) */
-  readonly workerClock: WorkerClock = { seconds: 0, jobs: 0, spans: [] };
+  readonly workerClock: WorkerClock = { seconds: 0, jobs: 0, spans: [], cpuSeconds: 0 };
 
   private constructor(deps: BridgeDeps) {
     this.deps = deps;

@@ -25,7 +25,7 @@ function expectFigures(f: Record<string, number>, names: string[]): void {
 describe('control-plane bench figures', () => {
   it('orchestration.msPerStep from a short sim run', async () => {
     const f = await simOrchestrationBench(dir, { steps: 4, warmup: 1, batchSize: 32, groupSize: 4, prompts: 300 });
-    expectFigures(f, ['orchestration.msPerStep', 'orchestration.sim.stepMs', 'orchestration.sim.workerMsPerStep', 'orchestration.sim.steps']);
+    expectFigures(f, ['orchestration.msPerStep', 'orchestration.sim.cpuMsPerStep', 'orchestration.sim.stepMs', 'orchestration.sim.workerMsPerStep', 'orchestration.sim.steps']);
     expect(f['orchestration.sim.steps']).toBe(3);
     expect(f['orchestration.sim.workerMsPerStep']).toBeGreaterThan(0);
     expect(f['orchestration.sim.stepMs']).toBeGreaterThanOrEqual(f['orchestration.sim.workerMsPerStep']);
