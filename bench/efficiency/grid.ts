@@ -39,6 +39,10 @@ export const TINY_ARMS: Arm[] = [
   { id: 'dare', method: 'dare', sets: [] },
   { id: 'grpo', method: 'grpo', sets: [] },
   DARE_COLD_OFF_MODE,
+  {
+    id: 'dare-no-hard-bonus', method: 'dare', sets: ['learner.lambdaHard=0'],
+    note: 'DARE without the length bonus on wrong rows of hard prompts (it turns all-wrong groups into full-scale advantages for longer answers)',
+  },
 ];
 
 /** A tiny-worker task variant: its name in tables (the "distribution" column) and its `--set`s. */

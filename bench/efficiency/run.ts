@@ -3,7 +3,7 @@
  * several seeds) and DARE against GRPO on the tiny PyTorch worker, each a real `dare run` (its own LMDB
  * log; all runs share one nats-server), every figure read back from the run's log.
  *
- *   npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--report-only]
+ *   npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--report-only]
  *
  * Finished runs are remembered in DIR/runs.jsonl, so an interrupted study continues where it stopped.
  * Writes DIR/results.json, the plots and the tables (full study: docs/efficiency/ and the tables block of
@@ -116,6 +116,8 @@ interface Args {
   only?: string;
   /** Run only these arms (comma-separated ids); the report still covers every run in the ledger. */
   arms?: string[];
+  /** Run only these distributions / task variants (comma-separated). */
+  dists?: string[];
   reportOnly: boolean;
 }
 
@@ -129,8 +131,9 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--jobs') a.jobs = Number(argv[++i]);
     else if (x === '--only') a.only = argv[++i];
     else if (x === '--arms') a.arms = argv[++i].split(',');
+    else if (x === '--dists') a.dists = argv[++i].split(',');
     else if (x === '-h' || x === '--help') {
-      process.stdout.write('usage: npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--report-only]\n');
+      process.stdout.write('usage: npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--report-only]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${x} (see --help)`);
   }
@@ -231,7 +234,7 @@ async function main(): Promise<void> {
   mkdirSync(a.out, { recursive: true });
   const ledger = join(a.out, 'runs.jsonl');
   const done = new Set(readRecords(ledger).map(jobKey));
-  const todo = a.reportOnly ? [] : jobsOf(plan, a.only).filter((j) => !done.has(jobKey(j)) && (!a.arms || a.arms.includes(j.arm.id)));
+  const todo = a.reportOnly ? [] : jobsOf(plan, a.only).filter((j) => !done.has(jobKey(j)) && (!a.arms || a.arms.includes(j.arm.id)) && (!a.dists || a.dists.includes(j.distribution)));
   const say = (s: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
   if (todo.length) {
     say(`${todo.length} runs to do (${done.size} already in ${ledger}), ${a.jobs} at a time`);
