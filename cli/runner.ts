@@ -140,7 +140,9 @@ export interface ResumeArgs {
 
 export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | { runDir: string; finished: true }> {
   const runDir = resolve(args.runDir);
-  if (!existsSync(join(runDir, 'log', 'data.mdb'))) throw new UserError(`${args.runDir}: not a run directory (no log/data.mdb)`);
+  const hasLog = existsSync(join(runDir, 'log', 'data.mdb'));
+  // `dare run` writes config.json before it creates the log: a run killed in between starts afresh from it
+  if (!hasLog && !existsSync(join(runDir, 'config.json'))) throw new UserError(`${args.runDir}: not a run directory (no log/data.mdb)`);
   const saved = readJson(join(runDir, 'config.json'), 'config.json') as RunConfig & { scenario?: string };
   const { scenario = 'unknown', ...rest } = saved;
   let config: RunConfig;
@@ -149,8 +151,8 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | { runDir
   } catch (e) {
     throw new UserError(`${join(runDir, 'config.json')}: ${(e as Error).message}`);
   }
-  let started = true;
-  {
+  let started = hasLog;
+  if (hasLog) {
     const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
     try {
       if (log.seqOf('RunCompleted') !== undefined) return { runDir, finished: true };

@@ -15,6 +15,7 @@ import { verifyLog } from '../../cli/replay.ts';
 import { resumeRun, runScenario, type RunOutcome } from '../../cli/runner.ts';
 import { decodeTrusted, encodeEvent } from '../../events/codec.ts';
 import { EventLog, seqKey } from '../../store/eventLog.ts';
+import { expectSameRun } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const { dir, cleanup } = tempDir('dare-simrun-');
@@ -142,6 +143,17 @@ describe('a DARE run on the sim', () => {
     expect(after.lastSeq()).toBe(last);
     await after.close();
   });
+
+  it('a run killed after writing config.json but before creating its log resumes from config.json', async () => {
+    // what `dare run` leaves when killed in its first moments: the run directory with config.json only
+    const early = join(dir, 'early', 'run'); // the same directory name: the run id is part of every event
+    mkdirSync(join(early, 'checkpoints'), { recursive: true });
+    cpSync(join(dir, 'run', 'config.json'), join(early, 'config.json'));
+    const r = await resumeRun({ runDir: early, logger, nats: { url: inject('natsUrl'), token: inject('natsToken') } });
+    expect('summary' in r && r.summary.completed).toBe(true);
+    expectSameRun(join(dir, 'run'), early);
+    await expect(resumeRun({ runDir: join(dir, 'nothing-here'), logger })).rejects.toThrow(/not a run directory/);
+  }, 120_000);
 
   it('a counterfactual replay changes decisions only when a setting changes', () => {
     const log = EventLog.open(join(dir, 'run', 'log'), { readOnly: true });
