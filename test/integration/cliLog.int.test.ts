@@ -65,12 +65,12 @@ describe('dare log', () => {
   });
 
   it('every command has --help', () => {
-    for (const cmd of ['run', 'resume', 'replay', 'drift', 'inspect', 'log', 'estimate', 'report', 'serve', 'bench', 'machines']) {
+    for (const cmd of ['run', 'resume', 'replay', 'drift', 'inspect', 'log', 'estimate', 'report', 'serve', 'bench', 'machines', 'control', 'bridge']) {
       const r = dare(cmd, '--help');
       expect(r.status, cmd).toBe(0);
       expect(r.stdout, cmd).toMatch(new RegExp(`Usage: dare ${cmd}`));
     }
-  });
+  }, 240_000); // 13 processes one after another: minutes on a loaded 2-core machine
 });
 
 describe('scenario files', () => {
