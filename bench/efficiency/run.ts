@@ -213,7 +213,16 @@ export function writeReport(records: RunRecord[], plan: StudyPlan, outDir: strin
           : ''),
     );
   }
-  const md = tables.join('\n\n') + '\n';
+  const legend =
+    'Columns: median across seeds with (min–max); "not reached" = the run ended below the target. × vs GRPO = GRPO\'s median ' +
+    'rollouts-to-target ÷ the method\'s. Final accuracy = after the last update (same number of updates for every method: ' +
+    'progress per update). Easy-prompt length = mean length of the training rollouts of prompts with success ≥ 0.7 (the sim\'s ' +
+    'true pass rate, else the group\'s) in the last quarter of the run. Rollouts/step include refills and reference rollouts. ' +
+    'Zero-var. groups = fresh groups whose rows all got the same reward. True d of picks = mean true failure rate of the trained ' +
+    'prompts (sim). Estimator MAE = mean |estimate − realized failure rate| of the trained prompts (in brackets: against the ' +
+    'sim\'s true rate). Cold-start picks = share of trained prompts whose estimate was the cold start. Tiers e/m/h = prompts ' +
+    'selected per tier over the run ("off": no tier codes — tiers off, or dare-reference\'s 2·round(n·d) rule).';
+  const md = legend + '\n\n' + tables.join('\n\n') + '\n';
   writeFileSync(join(dest, 'tables.md'), md);
   if (docsDir) {
     // only the generated block of the "Learning efficiency" section; the prose around it is written by hand
