@@ -1,0 +1,279 @@
+/**
+ * A MessagePack reader for events read back from our own log (trusted bytes: validated on append). It
+ * decodes standard MessagePack — nil, booleans, integers, floats, str, bin, arrays, maps with string keys —
+ * into plain objects, the way msgpackr does with `mapsAsObjects`, and turns the `bin` fields of an event's
+ * `data` into typed arrays of their dtype as it meets them (one ArrayBuffer per event), instead of a second
+ * walk over the decoded object. Extension types are refused. Map keys are cached by their bytes.
+ */
+
+export type BinaryFieldMap = ReadonlyMap<string, ReadonlyMap<string, ArrayConstructorLike>>;
+export interface ArrayConstructorLike {
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): ArrayBufferView;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+const KEYS = new Map<number, string>();
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+export class MsgpackReader {
+  private src: Uint8Array = new Uint8Array(0);
+  private view: DataView = new DataView(new ArrayBuffer(0));
+  private pos = 0;
+  /** pending typed-array fields of the current event's data: [object, key, start, length, constructor] */
+  private bins: Array<[Record<string, unknown>, string, number, number, ArrayConstructorLike]> = [];
+
+  constructor(private readonly binaryFields: BinaryFieldMap) {}
+
+  /** Decode one event (a map with `type` before `data`, as our writer orders it; other orders still decode, with bin fields left as bytes). */
+  readEvent(bytes: Uint8Array): unknown {
+    this.src = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.pos = 0;
+    const b = this.src[this.pos++];
+    let n: number;
+    if ((b & 0xf0) === 0x80) n = b & 0x0f;
+    else if (b === 0xde) n = this.u16();
+    else if (b === 0xdf) n = this.u32();
+    else {
+      this.pos--;
+      return this.finish(this.value());
+    }
+    const out: Record<string, unknown> = {};
+    let fields: ReadonlyMap<string, ArrayConstructorLike> | undefined;
+    let dataFirst = false;
+    for (let i = 0; i < n; i++) {
+      const k = this.key();
+      if (k === 'data' && fields !== undefined) out[k] = this.dataMap(fields);
+      else {
+        const v = this.value();
+        setKey(out, k, v);
+        if (k === 'type' && typeof v === 'string') fields = this.binaryFields.get(v);
+        else if (k === 'data' && fields === undefined) dataFirst = true;
+      }
+    }
+    // another writer put `data` before `type`: its bin fields were read as bytes; give them their dtype now
+    if (dataFirst && fields !== undefined && typeof out.data === 'object' && out.data !== null) retype(out.data as Record<string, unknown>, fields);
+    return this.finish(out);
+  }
+
+  private finish<T>(x: T): T {
+    if (this.pos !== this.src.length) throw new Error(`MessagePack: ${this.src.length - this.pos} bytes after the value`);
+    const bins = this.bins;
+    if (bins.length === 0) return x;
+    let total = 0;
+    for (const b of bins) total += (b[3] + 7) & ~7;
+    const buffer = new ArrayBuffer(total);
+    const store = new Uint8Array(buffer);
+    const src = this.src;
+    let off = 0;
+    for (const [obj, key, start, len, C] of bins) {
+      if (len <= 64) for (let i = 0; i < len; i++) store[off + i] = src[start + i];
+      else store.set(src.subarray(start, start + len), off);
+      obj[key] = new C(buffer, off, len / C.BYTES_PER_ELEMENT);
+      off += (len + 7) & ~7;
+    }
+    bins.length = 0;
+    return x;
+  }
+
+  private dataMap(fields: ReadonlyMap<string, ArrayConstructorLike>): unknown {
+    const b = this.src[this.pos];
+    let n: number;
+    if ((b & 0xf0) === 0x80) {
+      n = b & 0x0f;
+      this.pos++;
+    } else if (b === 0xde) {
+      this.pos++;
+      n = this.u16();
+    } else if (b === 0xdf) {
+      this.pos++;
+      n = this.u32();
+    } else return this.value();
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const k = this.key();
+      const C = fields.get(k);
+      const t = this.src[this.pos];
+      if (C !== undefined && t >= 0xc4 && t <= 0xc6) {
+        this.pos++;
+        const len = t === 0xc4 ? this.src[this.pos++] : t === 0xc5 ? this.u16() : this.u32();
+        if (len % C.BYTES_PER_ELEMENT !== 0) throw new Error(`data.${k}: ${len} bytes is not a multiple of ${C.BYTES_PER_ELEMENT}`);
+        out[k] = null; // placeholder keeps the key order; filled by finish()
+        this.bins.push([out, k, this.pos, len, C]);
+        this.pos += len;
+      } else setKey(out, k, this.value());
+    }
+    return out;
+  }
+
+  private u16(): number {
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  private u32(): number {
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  private key(): string {
+    const b = this.src[this.pos];
+    if ((b & 0xe0) === 0xa0) {
+      const n = b & 0x1f;
+      if (n <= 16) {
+        // hash the bytes; the cache holds short keys (schema field names)
+        let h = n;
+        const s = this.pos + 1;
+        for (let i = 0; i < n; i++) h = (Math.imul(h, 31) + this.src[s + i]) | 0;
+        const hit = KEYS.get(h);
+        if (hit !== undefined && hit.length === n && this.sameAscii(hit, s)) {
+          this.pos = s + n;
+          return hit;
+        }
+        const k = this.value() as string;
+        if (KEYS.size < 4096 && k.length === n) KEYS.set(h, k);
+        return k;
+      }
+    }
+    const k = this.value();
+    if (typeof k !== 'string') throw new Error('MessagePack: a map key that is not a string');
+    return k;
+  }
+
+  private sameAscii(k: string, at: number): boolean {
+    for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) !== this.src[at + i]) return false;
+    return true;
+  }
+
+  private str(n: number): string {
+    const s = this.pos;
+    this.pos += n;
+    if (n < 24) {
+      // short strings: build from char codes while they are ASCII
+      const src = this.src;
+      for (let i = 0; i < n; i++) if (src[s + i] >= 0x80) return utf8.decode(src.subarray(s, s + n));
+      return String.fromCharCode.apply(null, src.subarray(s, s + n) as unknown as number[]);
+    }
+    return utf8.decode(this.src.subarray(s, s + n));
+  }
+
+  private value(): unknown {
+    const b = this.src[this.pos++];
+    if (b < 0x80) return b;
+    if (b < 0x90) return this.map(b & 0x0f);
+    if (b < 0xa0) return this.array(b & 0x0f);
+    if (b < 0xc0) return this.str(b & 0x1f);
+    if (b >= 0xe0) return b - 0x100;
+    switch (b) {
+      case 0xc0:
+        return null;
+      case 0xc2:
+        return false;
+      case 0xc3:
+        return true;
+      case 0xc4:
+        return this.bin(this.src[this.pos++]);
+      case 0xc5:
+        return this.bin(this.u16());
+      case 0xc6:
+        return this.bin(this.u32());
+      case 0xca: {
+        const v = this.view.getFloat32(this.pos);
+        this.pos += 4;
+        return v;
+      }
+      case 0xcb: {
+        const v = this.view.getFloat64(this.pos);
+        this.pos += 8;
+        return v;
+      }
+      case 0xcc:
+        return this.src[this.pos++];
+      case 0xcd:
+        return this.u16();
+      case 0xce:
+        return this.u32();
+      case 0xcf: {
+        const hi = this.u32();
+        return hi * 4294967296 + this.u32();
+      }
+      case 0xd0: {
+        const v = this.view.getInt8(this.pos);
+        this.pos += 1;
+        return v;
+      }
+      case 0xd1: {
+        const v = this.view.getInt16(this.pos);
+        this.pos += 2;
+        return v;
+      }
+      case 0xd2: {
+        const v = this.view.getInt32(this.pos);
+        this.pos += 4;
+        return v;
+      }
+      case 0xd3: {
+        const hi = this.view.getInt32(this.pos);
+        const lo = this.view.getUint32(this.pos + 4);
+        this.pos += 8;
+        return hi * 4294967296 + lo;
+      }
+      case 0xd9:
+        return this.str(this.src[this.pos++]);
+      case 0xda:
+        return this.str(this.u16());
+      case 0xdb:
+        return this.str(this.u32());
+      case 0xdc:
+        return this.array(this.u16());
+      case 0xdd:
+        return this.array(this.u32());
+      case 0xde:
+        return this.map(this.u16());
+      case 0xdf:
+        return this.map(this.u32());
+      default:
+        throw new Error(`MessagePack: type byte 0x${b.toString(16)} (extensions are not part of the log format)`);
+    }
+  }
+
+  /** bin outside an event's binary fields: a copy (the source buffer is reused by lmdb-js) */
+  private bin(n: number): Uint8Array {
+    const s = this.pos;
+    this.pos += n;
+    return Uint8Array.prototype.slice.call(this.src, s, s + n); // a copy even when src is a Buffer (Buffer#slice is a view)
+  }
+
+  private array(n: number): unknown[] {
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.value();
+    return out;
+  }
+
+  private map(n: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const k = this.key();
+      setKey(out, k, this.value());
+    }
+    return out;
+  }
+}
+
+/** `__proto__` as a key is data, never the object's prototype. */
+function setKey(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
+function retype(data: Record<string, unknown>, fields: ReadonlyMap<string, ArrayConstructorLike>): void {
+  for (const [k, C] of fields) {
+    const v = data[k];
+    if (!(v instanceof Uint8Array)) continue;
+    if (v.byteLength % C.BYTES_PER_ELEMENT !== 0) throw new Error(`data.${k}: ${v.byteLength} bytes is not a multiple of ${C.BYTES_PER_ELEMENT}`);
+    const copy = new Uint8Array(v); // own, aligned ArrayBuffer
+    data[k] = new C(copy.buffer, 0, copy.byteLength / C.BYTES_PER_ELEMENT);
+  }
+}
