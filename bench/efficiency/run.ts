@@ -189,7 +189,9 @@ export function writeReport(records: RunRecord[], plan: StudyPlan, outDir: strin
   };
   const dest = docsDir ?? outDir;
   mkdirSync(dest, { recursive: true });
-  writeFileSync(join(dest, 'results.json'), JSON.stringify(result, null, 1) + '\n');
+  // summary indented for reading, one line per run (its curve is long) to keep the file small
+  const runs = result.runs.map((r) => '  ' + JSON.stringify(r)).join(',\n');
+  writeFileSync(join(dest, 'results.json'), `{"meta": ${JSON.stringify(result.meta, null, 1)},\n"summary": ${JSON.stringify(result.summary, null, 1)},\n"runs": [\n${runs}\n]}\n`);
 
   const tables: string[] = [];
   const cells = [...new Set(summary.map((s) => `${s.worker}|${s.distribution}`))];
