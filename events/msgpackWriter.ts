@@ -15,10 +15,18 @@ const KEY_CACHE = new Map<string, Uint8Array>();
 const KEY_CACHE_MAX = 4096;
 
 export class MsgpackWriter {
-  private buf: Buffer = Buffer.allocUnsafe(SLAB);
-  private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  private readonly slab: number;
+  private buf: Buffer;
+  private view: DataView;
   private start = 0;
   private pos = 0;
+
+  /** @param slab bytes per slab (small ones in tests make every value cross a slab boundary) */
+  constructor(slab = SLAB) {
+    this.slab = slab;
+    this.buf = Buffer.allocUnsafe(slab);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+  }
 
   /**
    * Encode one value; the returned Buffer is a view into a slab the writer never reuses (slabs are
@@ -29,7 +37,7 @@ export class MsgpackWriter {
     this.value(value);
     const out = this.buf.subarray(this.start, this.pos);
     // keep 8-byte alignment between values (cheap, and keeps later Float64 views of slices aligned)
-    this.pos = (this.pos + 7) & ~7;
+    this.pos = Math.min(this.buf.length, (this.pos + 7) & ~7);
     return out;
   }
 
@@ -37,7 +45,7 @@ export class MsgpackWriter {
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const used = this.pos - this.start;
-    const next = Buffer.allocUnsafe(Math.max(SLAB, (used + n) * 2));
+    const next = Buffer.allocUnsafe(Math.max(this.slab, (used + n) * 2));
     this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
@@ -198,9 +206,10 @@ export class MsgpackWriter {
   private key(k: string): void {
     let bytes = KEY_CACHE.get(k);
     if (bytes === undefined) {
-      const at = this.pos;
+      // relative to the value's start: str() may move the value to a fresh slab
+      const at = this.pos - this.start;
       this.str(k);
-      if (KEY_CACHE.size < KEY_CACHE_MAX && k.length <= 64) KEY_CACHE.set(k, Uint8Array.prototype.slice.call(this.buf, at, this.pos));
+      if (KEY_CACHE.size < KEY_CACHE_MAX && k.length <= 64) KEY_CACHE.set(k, Uint8Array.prototype.slice.call(this.buf, this.start + at, this.pos));
       return;
     }
     const n = bytes.length;
