@@ -225,8 +225,11 @@ function selectFor(s: SamplerState, step: number, epoch: number, cfg: RunConfig)
     const pool = stagePool(s.stages, st, difficulty);
     const logits = new Float64Array(difficulty.length).fill(-Infinity);
     for (const q of pool) logits[q] = 0;
-    const B = Math.min(cfg.run.batchSize, pool.length);
-    return { prompts: gumbelTopK(logits, B, key).indices.slice(0, B), filled: 0, key };
+    // a stage's range that holds fewer than B prompts (the last stage cannot advance) is topped up uniformly
+    // from the other prompts, counted in BatchSelected.filled: a step never selects an empty batch
+    const B = Math.min(cfg.run.batchSize, difficulty.length);
+    const draw = gumbelTopK(logits, B, key);
+    return { prompts: draw.indices, filled: draw.filled, key };
   }
   if (cfg.sampler.method === 'adarft') {
     const key = { seed: cfg.run.seed, step, purpose: 'select' };

@@ -2,7 +2,7 @@
  * Every method preset the actors carry out runs end to end on the sim (a few steps) and replay-verifies;
  * the presets whose strategies are not wired yet are refused by name rather than run as something else.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -154,7 +154,36 @@ describe('method presets on the sim', () => {
       for (const u of hard) expect(u.data.entropyCoeff).toBe(0);
       const batches = evs.filter((e): e is Extract<typeof e, { type: 'BatchSelected' }> => e.type === 'BatchSelected');
       const lastBatch = batches[batches.length - 1];
-      for (const d of lastBatch.data.difficulty) expect(d).toBeGreaterThanOrEqual(0.8);
+      // the hard range's prompts come first; a short range is topped up uniformly (counted in `filled`)
+      const inRange = lastBatch.data.prompts.length - lastBatch.data.filled;
+      expect(inRange).toBeGreaterThan(0);
+      for (const d of lastBatch.data.difficulty.slice(0, inRange)) expect(d).toBeGreaterThanOrEqual(0.8);
+      expect(verifyLog(log).mismatch).toBeNull();
+    } finally {
+      await log.close();
+    }
+  }, 60_000);
+
+  it('staged: a last stage whose range holds no prompt fills its batches uniformly instead of waiting forever', async () => {
+    const runDir = join(dir, 'staged-empty');
+    const scEmpty = join(dir, 'staged-empty.json');
+    // previous-fr labels are multiples of 1/G: no prompt's estimate lies in [0.9999, 1)
+    const stage = {
+      name: 'nothing', filter: { dMin: 0.9999, dMax: 1, includeMin: true, includeMax: false },
+      maxResponseTokens: 0, maskTruncated: false, entropyCoeff: 0, transition: { kind: 'steps', n: 1000000 },
+    };
+    writeFileSync(scEmpty, JSON.stringify({ ...JSON.parse(readFileSync(sc, 'utf8')), method: 'staged', learner: { stages: [stage] } }));
+    const out = await runScenario({ scenario: scEmpty, runDir, sets: ['run.steps=4'], logger: pino({ level: 'silent' }), nats: nats() });
+    expect(out.summary.completed).toBe(true);
+    const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+    try {
+      const batches = [...log.iterate(1)].map((e) => e.event).filter((e): e is Extract<typeof e, { type: 'BatchSelected' }> => e.type === 'BatchSelected');
+      expect(batches.length).toBe(4);
+      const B = JSON.parse(readFileSync(sc, 'utf8')).run.batchSize;
+      for (const b of batches) {
+        expect(b.data.prompts.length).toBe(B);
+        expect(b.data.filled).toBe(B);
+      }
       expect(verifyLog(log).mismatch).toBeNull();
     } finally {
       await log.close();
