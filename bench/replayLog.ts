@@ -34,8 +34,8 @@ export function benchCacheDir(): string {
 
 /** The cached run of at least `events` events (generated when missing: minutes for 1M events). */
 export async function cachedSimRun(events: number, say: (m: string) => void = () => undefined, cacheDir = benchCacheDir()): Promise<CachedRun> {
-  // steps enough for `events` (a B = 512 step logs ~350–530 events); the run is killed before it ends
-  const scenario = { ...simScenario({ steps: Math.ceil(events / 300) + 100, batchSize: 512, groupSize: 8, prompts: 10_000, checkpointEvery: 100, evalEvery: 100 }), description: 'replay/resume benchmark log' };
+  // steps enough for `events` (a B = 512 step with σ = 0.5 logs ~262 events); the run is killed before it ends
+  const scenario = { ...simScenario({ steps: Math.ceil(events / 200) + 100, batchSize: 512, groupSize: 8, prompts: 10_000, checkpointEvery: 100, evalEvery: 100 }), description: 'replay/resume benchmark log' };
   const key = createHash('sha256').update(JSON.stringify({ scenario, events, SCHEMA_VERSION })).digest('hex').slice(0, 12);
   const base = join(cacheDir, `sim-${events}-${key}`);
   const runDir = join(base, 'run');
@@ -68,7 +68,9 @@ export async function cachedSimRun(events: number, say: (m: string) => void = ()
   }
   await exit;
   last = lastSeqOf(runDir);
-  if (last < events) throw new Error(`bench: the log generator exited (${exited}) with ${last} of ${events} events in ${runDir}`);
+  if (last < events) {
+    throw new Error(`bench: the log generator ${exited === 0 ? 'finished its run' : `exited (${exited})`} with ${last} of ${events} events in ${runDir}`);
+  }
   writeFileSync(ready, JSON.stringify({ events: last, seconds: (Date.now() - t0) / 1000 }) + '\n');
   return { runDir, events: last, generatedSeconds: (Date.now() - t0) / 1000 };
 }
