@@ -60,14 +60,14 @@ export async function cachedSimRun(events: number, say: (m: string) => void = ()
   let last = 0;
   while (exited === null) {
     await new Promise((r) => setTimeout(r, 200));
-    last = lastSeqOf(runDir);
+    last = await lastSeqOf(runDir);
     if (last >= events) {
       child.kill('SIGKILL');
       break;
     }
   }
   await exit;
-  last = lastSeqOf(runDir);
+  last = await lastSeqOf(runDir);
   if (last < events) {
     throw new Error(`bench: the log generator ${exited === 0 ? 'finished its run' : `exited (${exited})`} with ${last} of ${events} events in ${runDir}`);
   }
@@ -75,17 +75,20 @@ export async function cachedSimRun(events: number, say: (m: string) => void = ()
   return { runDir, events: last, generatedSeconds: (Date.now() - t0) / 1000 };
 }
 
-function lastSeqOf(runDir: string): number {
+/** The run's last seq (0 while its log is being created); each reader is closed before the next poll. */
+async function lastSeqOf(runDir: string): Promise<number> {
   if (!existsSync(join(runDir, 'log', 'data.mdb'))) return 0;
+  let log: EventLog;
   try {
-    const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
-    try {
-      return log.lastSeq();
-    } finally {
-      void log.close();
-    }
+    log = EventLog.open(join(runDir, 'log'), { readOnly: true });
   } catch {
     return 0; // still being created
+  }
+  try {
+    return log.lastSeq();
+  } finally {
+    // awaited: readers opened every 200 ms and closed in the background ran out after ~10 minutes
+    await log.close();
   }
 }
 
