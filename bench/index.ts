@@ -8,8 +8,13 @@ import { simOrchestrationBench, tinyShareBench } from './orchestration.ts';
 import { cachedSimRun, logBytesBench, replayBench } from './replayLog.ts';
 import { resumeBench } from './resume.ts';
 
+export const BENCH_GROUPS = ['log', 'algorithms', 'sim', 'tiny', 'replay'] as const;
+export type BenchGroup = (typeof BENCH_GROUPS)[number];
+
 export interface BenchOptions {
   quick: boolean;
+  /** the groups to run (default: all) */
+  only?: readonly BenchGroup[];
   log?: (msg: string) => void;
 }
 
@@ -36,21 +41,32 @@ export async function runBenchmarks(opts: BenchOptions): Promise<Record<string, 
   const dir = mkdtempSync(join(process.env.DARE_BENCH_DIR ?? tmpdir(), 'dare-bench-'));
   try {
     const figures: Record<string, number> = {};
-    say(`bench: log (${opts.quick ? 'quick' : 'full'})`);
-    Object.assign(figures, await logBench(dir, { events: opts.quick ? 100_000 : 500_000, batch: 1000 }));
-    say('bench: estimator and sampler (1M prompts)');
-    Object.assign(figures, algorithmBench({ prompts: 1_000_000, rowsPerPrompt: 8, select: 1024, repeats: opts.quick ? 3 : 7 }));
-    say(`bench: control plane on the sim (B ${size.sim.batchSize}, G ${size.sim.groupSize}, ${size.sim.steps} steps)`);
-    Object.assign(figures, await simOrchestrationBench(dir, size.sim));
-    say(`bench: control plane on the tiny worker (quickstart, ${size.tiny.steps} steps)`);
-    Object.assign(figures, await tinyShareBench(dir, size.tiny));
-    const cached = await cachedSimRun(size.logEvents, say);
-    say(`bench: replay --verify of ${cached.events} events`);
-    Object.assign(figures, replayBench(cached.runDir));
-    say('bench: resume');
-    Object.assign(figures, await resumeBench(cached.runDir, dir));
-    say('bench: log bytes per rollout');
-    Object.assign(figures, logBytesBench(cached.runDir));
+    const run = (g: BenchGroup) => !opts.only || opts.only.includes(g);
+    if (run('log')) {
+      say(`bench: log (${opts.quick ? 'quick' : 'full'})`);
+      Object.assign(figures, await logBench(dir, { events: opts.quick ? 100_000 : 500_000, batch: 1000 }));
+    }
+    if (run('algorithms')) {
+      say('bench: estimator and sampler (1M prompts)');
+      Object.assign(figures, algorithmBench({ prompts: 1_000_000, rowsPerPrompt: 8, select: 1024, repeats: opts.quick ? 3 : 7 }));
+    }
+    if (run('sim')) {
+      say(`bench: control plane on the sim (B ${size.sim.batchSize}, G ${size.sim.groupSize}, ${size.sim.steps} steps)`);
+      Object.assign(figures, await simOrchestrationBench(dir, size.sim));
+    }
+    if (run('tiny')) {
+      say(`bench: control plane on the tiny worker (quickstart, ${size.tiny.steps} steps)`);
+      Object.assign(figures, await tinyShareBench(dir, size.tiny));
+    }
+    if (run('replay')) {
+      const cached = await cachedSimRun(size.logEvents, say);
+      say(`bench: replay --verify of ${cached.events} events`);
+      Object.assign(figures, replayBench(cached.runDir));
+      say('bench: resume');
+      Object.assign(figures, await resumeBench(cached.runDir, dir));
+      say('bench: log bytes per rollout');
+      Object.assign(figures, logBytesBench(cached.runDir));
+    }
     return figures;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -212,12 +212,16 @@ export function buildProgram(): Command {
 
   program
     .command('bench')
-    .description('benchmarks of the log, the estimator and the sampler (figures for BENCHMARKS.md)')
+    .description('benchmarks of the log, the estimator and sampler, and the control plane (figures for BENCHMARKS.md)')
     .option('--quick', 'a shorter run printing the same figures')
     .option('--json', 'one JSON object of named figures')
-    .action(async (o: { quick?: boolean; json?: boolean }) => {
-      const { runBenchmarks } = await import('../bench/index.ts');
-      const figures = await runBenchmarks({ quick: !!o.quick, log: (m) => process.stderr.write(`${m}\n`) });
+    .option('--only <groups>', 'comma-separated: log, algorithms, sim, tiny, replay (replay, resume and bytes per rollout)')
+    .action(async (o: { quick?: boolean; json?: boolean; only?: string }) => {
+      const { runBenchmarks, BENCH_GROUPS } = await import('../bench/index.ts');
+      const only = o.only?.split(',').map((g) => g.trim()).filter(Boolean);
+      const unknown = only?.filter((g) => !(BENCH_GROUPS as readonly string[]).includes(g)) ?? [];
+      if (unknown.length > 0) throw new UserError(`--only: unknown group ${unknown.join(', ')} (groups: ${BENCH_GROUPS.join(', ')})`);
+      const figures = await runBenchmarks({ quick: !!o.quick, only: only as never, log: (m) => process.stderr.write(`${m}\n`) });
       if (o.json) process.stdout.write(JSON.stringify(figures) + '\n');
       else for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k.padEnd(32)} ${v}\n`);
     });

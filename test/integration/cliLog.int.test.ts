@@ -62,6 +62,9 @@ describe('dare log', () => {
     expect(badFrom.status).toBe(1);
     const unknown = dare('frobnicate');
     expect(unknown.status).toBe(1);
+    const badGroup = dare('bench', '--only', 'log,nope');
+    expect(badGroup.status).toBe(1);
+    expect(badGroup.stderr.trim()).toBe('dare: --only: unknown group nope (groups: log, algorithms, sim, tiny, replay)');
   });
 
   it('every command has --help', () => {
