@@ -151,17 +151,7 @@ function added(state: BufferState, group: RolloutGroup): EvolveResult {
   if (state.groups.some((e) => e.groupId === group.groupId)) {
     throw new RangeError(`buffer: group ${group.groupId} is already in the buffer (duplicate added fact)`);
   }
-  const entry: BufferEntry = {
-    promptIndex: group.promptIndex,
-    groupId: group.groupId,
-    step: group.step,
-    behaviourLogprobSum: group.behaviourLogprobSum,
-    rewards: group.rewards,
-    lengths: group.lengths,
-    blobKey: group.blobKey,
-    realizedSuccess: group.realizedSuccess,
-    seq: state.nextSeq,
-  };
+  const entry = entryOf(group, state.nextSeq);
   let groups = state.groups.concat(entry);
   const evictions: Eviction[] = [];
   const c = state.config;
@@ -219,17 +209,7 @@ export function addedAll(state: BufferState, groups: readonly RolloutGroup[]): E
     checkGroup(group);
     if (ids.has(group.groupId)) throw new RangeError(`buffer: group ${group.groupId} is already in the buffer (duplicate added fact)`);
     ids.add(group.groupId);
-    const entry: BufferEntry = {
-      promptIndex: group.promptIndex,
-      groupId: group.groupId,
-      step: group.step,
-      behaviourLogprobSum: group.behaviourLogprobSum,
-      rewards: group.rewards,
-      lengths: group.lengths,
-      blobKey: group.blobKey,
-      realizedSuccess: group.realizedSuccess,
-      seq: nextSeq++,
-    };
+    const entry = entryOf(group, nextSeq++);
     all.push(entry);
     alive.push(true);
     live++;
@@ -414,4 +394,19 @@ export function bufferFromJSON(json: BufferJSON): BufferState {
   }
   if (!(isCount(json.nextSeq) && json.nextSeq > lastSeq)) throw new RangeError(`buffer snapshot: nextSeq ${json.nextSeq} must exceed every group seq`);
   return { config: { ...json.config }, nextSeq: json.nextSeq, groups };
+}
+
+/** The buffer's entry for an added group, at insertion order `seq`. */
+function entryOf(group: RolloutGroup, seq: number): BufferEntry {
+  return {
+    promptIndex: group.promptIndex,
+    groupId: group.groupId,
+    step: group.step,
+    behaviourLogprobSum: group.behaviourLogprobSum,
+    rewards: group.rewards,
+    lengths: group.lengths,
+    blobKey: group.blobKey,
+    realizedSuccess: group.realizedSuccess,
+    seq,
+  };
 }

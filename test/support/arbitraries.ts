@@ -93,3 +93,25 @@ export function sameEvent(a: unknown, b: unknown): boolean {
   if (ka.length !== kb.length) return false;
   return ka.every((k) => sameEvent((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
+
+/**
+ * Any JSON-like value with bin (Uint8Array): what an event holds once its typed arrays are byte views.
+ * `__proto__` keys are left out (msgpackr renames them; our reader keeps them — tested on its own).
+ */
+export const msgpackValue = fc.letrec((tie) => ({
+  v: fc.oneof(
+    { depthSize: 'small' },
+    fc.string(),
+    fc.string({ unit: 'binary' }),
+    fc.string({ minLength: 20, maxLength: 70000 }),
+    fc.integer(),
+    fc.integer({ min: -40000, max: 70000 }),
+    fc.double(),
+    fc.maxSafeInteger(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.uint8Array({ maxLength: 300 }),
+    fc.array(tie('v'), { maxLength: 20 }),
+    fc.dictionary(fc.string().filter((k) => k !== '__proto__'), tie('v'), { maxKeys: 20 }),
+  ),
+})).v;

@@ -4,28 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../events/catalogue.ts';
 import { encodeEvent } from '../../events/codec.ts';
 import { MsgpackWriter } from '../../events/msgpackWriter.ts';
-import { eventArbitrary } from '../support/arbitraries.ts';
+import { eventArbitrary, msgpackValue } from '../support/arbitraries.ts';
 
 // the configuration the codec used before it had its own writer: logs written then must read the same
 const msgpackr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
-const value = fc.letrec((tie) => ({
-  v: fc.oneof(
-    { depthSize: 'small' },
-    fc.string(),
-    fc.string({ unit: 'binary' }),
-    fc.string({ minLength: 30, maxLength: 70000 }),
-    fc.integer(),
-    fc.integer({ min: -40000, max: 70000 }),
-    fc.double(),
-    fc.maxSafeInteger(),
-    fc.boolean(),
-    fc.constant(null),
-    fc.uint8Array({ maxLength: 300 }),
-    fc.array(tie('v'), { maxLength: 20 }),
-    fc.dictionary(fc.string(), tie('v'), { maxKeys: 20 }),
-  ),
-})).v;
+const value = msgpackValue;
 
 describe('MessagePack writer', () => {
   it('writes exactly the bytes msgpackr writes, for any JSON-like value with bin', () => {
