@@ -20,6 +20,7 @@
  * followed by a save, so a restart before the first learner checkpoint loads the warm-started weights
  * instead of bare init weights.
  */
+import { heldBytes } from './heldBytes.ts';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -126,7 +127,7 @@ async function faultPause(point: 'update' | 'checkpoint'): Promise<void> {
 export const ROLLOUT_CHUNK = 64;
 /** Time (ms) after which finished rollout chunks are written (see rollout()). */
 const ROLLOUT_FLUSH_MS = 250;
-/** Bytes of recently written rows the bridge keeps for score and update jobs (see Bridge.rowCache). */
+/** Memory (heldBytes) of recently written rows the bridge keeps for score and update jobs (see Bridge.rowCache). */
 const ROW_CACHE_BYTES = 64 * 1024 * 1024;
 /** Rows per score job. */
 export const SCORE_CHUNK = 4096;
@@ -741,8 +742,7 @@ export class Bridge {
   private cacheRows(blobs: ReadonlyArray<readonly [string, StoredGroupBlob]>): void {
     for (const [key, blob] of blobs) {
       const rows: RowBytes[] = blob.rows.map((r) => ({ promptTokens: r.promptTokens, tokens: r.tokens, logprobs: r.logprobs, finish: r.finish }));
-      let bytes = 0;
-      for (const r of rows) bytes += r.promptTokens.byteLength + r.tokens.byteLength + r.logprobs.byteLength;
+      const bytes = heldBytes(rows); // objects included: a sim row's three views weigh more than their bytes
       if (this.rowCache.has(key) || bytes > ROW_CACHE_BYTES) continue;
       this.rowCache.set(key, rows);
       this.rowCacheSizes.set(key, bytes);

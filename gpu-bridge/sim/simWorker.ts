@@ -25,14 +25,16 @@
  * Determinism: every draw comes from events/prng.ts keyed by the request seed; sample j of prompt q in a
  * rollout with seed S uses stream {seed: S, step: q, purpose: "sim/rollout"} at positions 2j (correctness)
  * and 2j+1 (length), so it does not depend on the rest of the batch. Same init + same jobs ⇒ identical
- * bytes. Replies are cached by request id (the last `cacheSize` ids and every id since the last save), so
- * a repeated id returns the first reply and an update is never applied twice.
+ * bytes. Replies are cached by request id, so a repeated id returns the first reply and an update is never
+ * applied twice: replies of state-changing jobs since the last save (and the last `cacheSize` of them), and
+ * of read-only jobs the last `cacheSize` within `cacheBytes` (docs/worker-protocol.md, Idempotency).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { floatAt, keyWords } from '../../events/prng.ts';
 import { binToF32, binToI32, decodeBody, f32ToBin, i32ToBin, packBody } from '../frames.ts';
 import { WorkerJobError, type JobResult, type RequestOptions, type WorkerHandle, type WorkerInfo } from '../workerClient.ts';
+import { heldBytes } from '../heldBytes.ts';
 import { PromptBank, type PromptBankConfig } from './promptBank.ts';
 import { newOptimState, optimStep, type OptimConfig, type OptimState } from './optimizer.ts';
 import { SimOracle, type SimStateView } from './oracle.ts';
@@ -129,7 +131,17 @@ export interface SimWorkerOptions {
   wire?: boolean;
   /** Reply cache size beyond the ids since the last save (default 1024, the protocol's minimum). */
   cacheSize?: number;
+  /**
+   * Byte budget of cached read-only replies (rollout, score, eval, ...; never fewer than 64 of them kept).
+   * The sim lives in the bridge's process, so its default is 64 MiB, not the protocol's 1 GiB for a
+   * worker process: a long run's rollout replies otherwise grow the process without bound.
+   */
+  cacheBytes?: number;
 }
+
+/** Jobs that change the worker's state: their replies are kept since the last save whatever their number. */
+const STATE_JOBS = new Set(['init', 'update', 'sft', 'save', 'load']);
+
 
 export class SimWorker implements WorkerHandle, SimStateView {
   readonly oracle: SimOracle;
@@ -148,9 +160,11 @@ export class SimWorker implements WorkerHandle, SimStateView {
   private version = 0;
   private idIndex: Map<string, number> | null = null;
 
-  private readonly cache = new Map<string, { reply: Cached; seq: number }>();
+  private readonly cache = new Map<string, { reply: Cached; seq: number; readOnly: boolean; bytes: number }>();
   private replySeq = 0;
   private lastSaveSeq = 0;
+  private readOnlyCount = 0;
+  private readOnlyBytes = 0;
 
   constructor(opts: SimWorkerOptions = {}) {
     this.opts = opts;
@@ -210,6 +224,11 @@ export class SimWorker implements WorkerHandle, SimStateView {
     if (p.phi !== undefined) this.w[C + 1] = p.phi;
   }
 
+  /** The reply cache's size: entries, read-only ones and their payload bytes. */
+  replyCache(): { entries: number; readOnly: number; readOnlyBytes: number } {
+    return { entries: this.cache.size, readOnly: this.readOnlyCount, readOnlyBytes: this.readOnlyBytes };
+  }
+
   // ---- WorkerHandle ----------------------------------------------------------------------------------
 
   request(job: string, args: Record<string, unknown>, opts: RequestOptions = {}): Promise<JobResult> {
@@ -236,14 +255,35 @@ export class SimWorker implements WorkerHandle, SimStateView {
     } catch (e) {
       reply = e instanceof JobFail ? { ok: false, code: e.code, message: e.message } : { ok: false, code: 'internal', message: (e as Error).message };
     }
-    this.cache.set(id, { reply, seq: ++this.replySeq });
-    if (job === 'save' && reply.ok) this.lastSaveSeq = this.replySeq;
-    const cap = Math.max(1024, this.opts.cacheSize ?? 1024);
-    for (const [k, v] of this.cache) {
-      if (this.cache.size <= cap || v.seq >= this.lastSaveSeq) break;
-      this.cache.delete(k);
+    const readOnly = !STATE_JOBS.has(job);
+    const bytes = readOnly && reply.ok ? heldBytes(reply.result) : 0;
+    this.cache.set(id, { reply, seq: ++this.replySeq, readOnly, bytes });
+    if (readOnly) {
+      this.readOnlyCount++;
+      this.readOnlyBytes += bytes;
     }
+    if (job === 'save' && reply.ok) this.lastSaveSeq = this.replySeq;
+    this.evict();
     return reply;
+  }
+
+  /** Oldest first: read-only replies beyond the count or byte budget, state replies older than the last save beyond the count. */
+  private evict(): void {
+    const cap = Math.max(1024, this.opts.cacheSize ?? 1024);
+    const budget = this.opts.cacheBytes ?? 64 * 1024 ** 2;
+    let stateCount = this.cache.size - this.readOnlyCount;
+    for (const [k, v] of this.cache) {
+      const roOver = this.readOnlyCount > cap || (this.readOnlyBytes > budget && this.readOnlyCount > 64);
+      const stateOver = stateCount > cap;
+      if (!roOver && !stateOver) break;
+      if (v.readOnly ? roOver : stateOver && v.seq < this.lastSaveSeq) {
+        this.cache.delete(k);
+        if (v.readOnly) {
+          this.readOnlyCount--;
+          this.readOnlyBytes -= v.bytes;
+        } else stateCount--;
+      }
+    }
   }
 
   private run(job: string, a: Record<string, unknown>): JobResult {

@@ -86,15 +86,22 @@ describe('sim save/load', () => {
     expect((await err({ path: garbage })).message).toContain('params must have 5 entries, got 2');
   });
 
-  it('keeps every reply since the last save in its cache, beyond the 1024 most recent', async () => {
+  it('keeps every state-changing reply since the last save, read-only ones among the 1024 most recent', async () => {
     const sim = new SimWorker();
     await sim.request('init', INIT);
     const score = (id: string) => sim.request('eval', { prompts: [{ promptId: 'q1' }], maxTokens: 10 }, { id });
     const before = await score('before-save');
     await sim.request('save', { path: join(dir, 'ckpt-c.json') }, { id: 'save' });
-    const kept = await score('after-save-0');
+    const ro = await sim.request('rollout', { prompts: PROMPTS, temperature: 1, maxTokens: 500, seed: 7 }, { id: 'ro' });
+    const rows = (ro.groups as { samples: Record<string, unknown>[] }[]).flatMap((g) =>
+      g.samples.map((x) => ({ ...x, oldLogprobs: x.logprobs, advantage: x.correct ? 1 : -1, clipLo: 0.8, clipHi: 1.28, weight: 1, bin: -1, truncated: x.finish === 'length' })),
+    );
+    const update = { rows, aggregation: 'token-mean', entropyCoeff: 0, klCoeff: 0, temperature: 1 };
+    const applied = await sim.request('update', update, { id: 'after-save-update' });
+    const firstEval = await score('after-save-0');
     for (let i = 1; i < 1100; i++) await score(`after-save-${i}`);
-    expect(await score('after-save-0')).toBe(kept); // the cached object itself
-    expect(await score('before-save')).not.toBe(before); // evicted: older than the save and not among the last 1024
+    expect(await sim.request('update', update, { id: 'after-save-update' })).toBe(applied); // the cached reply: not applied twice
+    expect(await score('after-save-0')).not.toBe(firstEval); // a read-only reply beyond the 1024 most recent: evicted
+    expect(await score('before-save')).not.toBe(before);
   });
 });

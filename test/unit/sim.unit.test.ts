@@ -410,3 +410,27 @@ describe('prompt bank', () => {
     expect(binToI32(samplesOf(ro)[0].promptTokens)[0]).toBe(999999);
   });
 });
+
+describe('sim reply cache (docs/worker-protocol.md, Idempotency)', () => {
+  it('keeps read-only replies within the byte budget (never fewer than 64) and an update reply since the last save', async () => {
+    const sim = new SimWorker({ cacheBytes: 50_000 });
+    await sim.request('init', { seed: 1, kind: 'sim', sim: { numPrompts: 50, numCategories: 2, distribution: 'uniform' }, optim: { lr: 0.05 } }, { id: 'init' });
+    const prompts = Array.from({ length: 8 }, (_, i) => ({ promptId: `q${i}`, text: '', n: 8 }));
+    const ro = await sim.request('rollout', { prompts, temperature: 1, maxTokens: 64, seed: 1 }, { id: 'ro-0' });
+    const rows = (ro.groups as { samples: Sample[] }[]).flatMap((g) =>
+      g.samples.map((x) => ({ promptTokens: x.promptTokens, tokens: x.tokens, oldLogprobs: x.logprobs, advantage: x.correct ? 1 : -1, clipLo: 0.8, clipHi: 1.28, weight: 1, bin: -1, truncated: x.finish === 'length' })),
+    );
+    const update = { rows, aggregation: 'token-mean', entropyCoeff: 0, klCoeff: 0, temperature: 1 };
+    await sim.request('update', update, { id: 'up-1' });
+    const acc = sim.oracle.expectedAccuracy();
+    for (let i = 1; i < 300; i++) await sim.request('rollout', { prompts, temperature: 1, maxTokens: 64, seed: 1 + i }, { id: `ro-${i}` });
+    const c = sim.replyCache();
+    expect(c.readOnly).toBeGreaterThanOrEqual(64);
+    expect(c.readOnly).toBeLessThan(300);
+    expect(c.readOnlyBytes <= 50_000 || c.readOnly === 64).toBe(true);
+    // the update is answered from the cache, not applied a second time
+    await sim.request('update', update, { id: 'up-1' });
+    expect(sim.oracle.expectedAccuracy()).toBe(acc);
+    expect(c.entries - c.readOnly).toBe(2); // init and the update
+  });
+});
