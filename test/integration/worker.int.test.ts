@@ -209,6 +209,8 @@ describe('ProcessWorker', () => {
     const w = ProcessWorker.spawn(spec(newLogPath(), { logger: (m) => lines.push(m) }));
     await w.request('init', {});
     await w.request('log', { line: 'hello from the worker' });
+    // stderr is its own pipe: the reply on stdout may be read before the line
+    for (let i = 0; i < 200 && !lines.includes('hello from the worker'); i++) await new Promise((r) => setTimeout(r, 10));
     expect(lines).toContain('hello from the worker');
     await w.request('log', { line: 'about to crash' });
     const err = await w.request('crash', { marker: join(dir, 'crash-direct') }).catch((e: Error) => e);
