@@ -104,7 +104,7 @@ function restoreBinaries(x: unknown): unknown {
 const DTYPE_SIZE: Record<DType, number> = { u1: 1, u2: 2, u4: 4, i4: 4, f4: 4, f8: 8 };
 
 const reader = new MsgpackReader(
-  new Map(Object.entries(BINARY_FIELDS).map(([type, fields]) => [type, new Map(fields.map(([k, dtype]) => [k, DTYPES[dtype]]))])),
+  new Map(Object.entries(BINARY_FIELDS).map(([type, fields]) => [type, new Map(fields)])),
 );
 
 /**

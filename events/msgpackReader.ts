@@ -6,11 +6,11 @@
  * walk over the decoded object. Extension types are refused. Map keys are cached by their bytes.
  */
 
-export type BinaryFieldMap = ReadonlyMap<string, ReadonlyMap<string, ArrayConstructorLike>>;
-export interface ArrayConstructorLike {
-  new (buffer: ArrayBuffer, byteOffset: number, length: number): ArrayBufferView;
-  readonly BYTES_PER_ELEMENT: number;
-}
+import { DTYPES, fromBytes, type DType } from './bin.ts';
+
+/** Per event type, its data's binary fields and their dtypes. */
+export type BinaryFieldMap = ReadonlyMap<string, ReadonlyMap<string, DType>>;
+type ArrayConstructorLike = (typeof DTYPES)[DType];
 
 const KEYS = new Map<number, string>();
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -39,7 +39,7 @@ export class MsgpackReader {
       return this.finish(this.value());
     }
     const out: Record<string, unknown> = {};
-    let fields: ReadonlyMap<string, ArrayConstructorLike> | undefined;
+    let fields: ReadonlyMap<string, DType> | undefined;
     let dataFirst = false;
     for (let i = 0; i < n; i++) {
       const k = this.key();
@@ -76,7 +76,7 @@ export class MsgpackReader {
     return x;
   }
 
-  private dataMap(fields: ReadonlyMap<string, ArrayConstructorLike>): unknown {
+  private dataMap(fields: ReadonlyMap<string, DType>): unknown {
     const b = this.src[this.pos];
     let n: number;
     if ((b & 0xf0) === 0x80) {
@@ -92,9 +92,10 @@ export class MsgpackReader {
     const out: Record<string, unknown> = {};
     for (let i = 0; i < n; i++) {
       const k = this.key();
-      const C = fields.get(k);
+      const dtype = fields.get(k);
       const t = this.src[this.pos];
-      if (C !== undefined && t >= 0xc4 && t <= 0xc6) {
+      if (dtype !== undefined && t >= 0xc4 && t <= 0xc6) {
+        const C = DTYPES[dtype];
         this.pos++;
         const len = t === 0xc4 ? this.src[this.pos++] : t === 0xc5 ? this.u16() : this.u32();
         if (len % C.BYTES_PER_ELEMENT !== 0) throw new Error(`data.${k}: ${len} bytes is not a multiple of ${C.BYTES_PER_ELEMENT}`);
@@ -268,12 +269,9 @@ function setKey(o: Record<string, unknown>, k: string, v: unknown): void {
   else o[k] = v;
 }
 
-function retype(data: Record<string, unknown>, fields: ReadonlyMap<string, ArrayConstructorLike>): void {
-  for (const [k, C] of fields) {
+function retype(data: Record<string, unknown>, fields: ReadonlyMap<string, DType>): void {
+  for (const [k, dtype] of fields) {
     const v = data[k];
-    if (!(v instanceof Uint8Array)) continue;
-    if (v.byteLength % C.BYTES_PER_ELEMENT !== 0) throw new Error(`data.${k}: ${v.byteLength} bytes is not a multiple of ${C.BYTES_PER_ELEMENT}`);
-    const copy = new Uint8Array(v); // own, aligned ArrayBuffer
-    data[k] = new C(copy.buffer, 0, copy.byteLength / C.BYTES_PER_ELEMENT);
+    if (v instanceof Uint8Array) data[k] = fromBytes(dtype, v, `data.${k}`);
   }
 }

@@ -144,20 +144,14 @@ function parseArgs(argv: string[]): Args {
 }
 
 export interface StudyResult {
-  meta: {
+  /** the plan's targets and budgets at the top level, its grids under `plan` */
+  meta: Omit<StudyPlan, 'sim' | 'tiny'> & {
     command: string;
     date: string;
     machine: string;
     loadAverage: number[];
     quick: boolean;
     plan: Pick<StudyPlan, 'sim' | 'tiny'>;
-    simTarget: number;
-    simBudget: number;
-    tinyTarget: number;
-    tinyBudget: number;
-    simTargets: number[];
-    tinyTargets: number[];
-    tinyGains: number[];
   };
   summary: ArmSummary[];
   runs: Array<Omit<RunRecord, 'figures'> & { figures: Omit<RunRecord['figures'], 'curve'> & { curve: Array<[number, number, number]> } }>;
@@ -167,6 +161,7 @@ export interface StudyResult {
 export function writeReport(records: RunRecord[], plan: StudyPlan, outDir: string, quick: boolean, docsDir: string | null): StudyResult {
   const arms = [...plan.sim.arms, ...plan.tiny.arms.filter((a) => !plan.sim.arms.some((b) => b.id === a.id))];
   const summary = summarize(records, plan, arms);
+  const { sim, tiny, ...targets } = plan;
   const result: StudyResult = {
     meta: {
       command: `npx tsx bench/efficiency/run.ts${quick ? ' --quick' : ''}`,
@@ -174,14 +169,8 @@ export function writeReport(records: RunRecord[], plan: StudyPlan, outDir: strin
       machine: `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
       loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
       quick,
-      plan: { sim: plan.sim, tiny: plan.tiny },
-      simTarget: plan.simTarget,
-      simBudget: plan.simBudget,
-      tinyTarget: plan.tinyTarget,
-      tinyBudget: plan.tinyBudget,
-      simTargets: plan.simTargets,
-      tinyTargets: plan.tinyTargets,
-      tinyGains: plan.tinyGains,
+      plan: { sim, tiny },
+      ...targets,
     },
     summary,
     // curves as [step, rollouts, accuracy] triples keep the file small
