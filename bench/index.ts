@@ -44,7 +44,7 @@ export async function runBenchmarks(opts: BenchOptions): Promise<Record<string, 
     const run = (g: BenchGroup) => !opts.only || opts.only.includes(g);
     if (run('log')) {
       say(`bench: log (${opts.quick ? 'quick' : 'full'})`);
-      Object.assign(figures, await logBench(dir, { events: opts.quick ? 100_000 : 500_000, batch: 1000 }));
+      Object.assign(figures, await logBench(dir, { events: opts.quick ? 100_000 : 500_000, batch: 1000, rounds: opts.quick ? 5 : 9 }));
     }
     if (run('algorithms')) {
       say('bench: estimator and sampler (1M prompts)');

@@ -10,7 +10,7 @@ import { mermaidOf, machineOf, snapshotAt, step as machineStep } from '../actors
 import { foldBuffer, initBufferFold, type BufferFold } from '../actors/shared/bufferFold.ts';
 import { connectNats } from '../events/bus.ts';
 import type { DareEvent, Logged } from '../events/catalogue.ts';
-import { pack, unpack } from '../events/codec.ts';
+import { pack, samePayload, unpack } from '../events/codec.ts';
 import { resolveConfig, type RunConfig } from '../events/config.ts';
 import { subjectsFor } from '../events/subjects.ts';
 import type { EventLog } from '../store/eventLog.ts';
@@ -126,8 +126,7 @@ export function counterfactual(log: EventLog, sets: string[]): CounterfactualRes
       }
       if (altEv) {
         if (altEv.type === 'DifficultyEstimated') lastAlt = altEv.data.difficulty;
-        const same = JSON.stringify(toJsonSafe(altEv.data)) === JSON.stringify(toJsonSafe(e.data));
-        if (!same) changed++;
+        if (!samePayload(altEv, e)) changed++;
         // the counterfactual actors fold their own decision in place of the logged one
         process1({ seq: l.seq, event: { ...altEv, ts: e.ts } as DareEvent });
       } else {

@@ -5,9 +5,11 @@
  */
 import { Packr } from 'msgpackr';
 import { DTYPES, fromBytes, isBinSchema, toBytes, type DType } from './bin.ts';
-import { EVENT_TYPES, PAYLOADS, type DareEvent, type EventType } from './catalogue.ts';
+import { EVENT_SCHEMAS, EVENT_TYPES, PAYLOADS, type DareEvent, type EventType } from './catalogue.ts';
 import { MsgpackReader } from './msgpackReader.ts';
-import { MsgpackWriter } from './msgpackWriter.ts';
+import { constantBytes, mapHeaderBytes, MsgpackWriter } from './msgpackWriter.ts';
+import { compileEventReader } from './schemaReader.ts';
+import { compileWriter, type SchemaWriter } from './schemaWriter.ts';
 import { ValidationError, validateEvent } from './validate.ts';
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
@@ -25,39 +27,36 @@ export const BINARY_FIELDS: Readonly<Record<EventType, ReadonlyArray<readonly [s
   return out;
 })();
 
-/**
- * Small typed arrays (≤ 64 bytes) live on V8's heap, and touching their `.buffer` makes V8 move them to a
- * fresh ArrayBuffer — the most expensive step of encoding a small event. They are copied element-wise into
- * this scratch buffer instead (msgpackr copies the bytes out during pack, so it is reused per event).
- */
-const SCRATCH = new ArrayBuffer(64 * 1024);
-const SMALL = 64;
-
-function withBytes(ev: DareEvent): unknown {
-  const fields = BINARY_FIELDS[ev.type];
-  if (fields.length === 0) return ev;
-  const data: Record<string, unknown> = { ...(ev.data as Record<string, unknown>) };
-  let off = 0;
-  for (const [k, dtype] of fields) {
-    const a = data[k] as ArrayBufferView & ArrayLike<number>;
-    if (a.byteLength <= SMALL && off + a.byteLength <= SCRATCH.byteLength) {
-      const C = DTYPES[dtype];
-      new C(SCRATCH, off, a.length).set(a as never);
-      data[k] = new Uint8Array(SCRATCH, off, a.byteLength);
-      off = (off + a.byteLength + 7) & ~7;
-    } else data[k] = toBytes(a);
-  }
-  return { ...ev, data };
-}
-
 const writer = new MsgpackWriter();
 
+/** The factory's envelope order (catalogue.ts makeEvent): logs written before compiled writers have it too. */
+const ENVELOPE_ORDER = ['id', 'type', 'v', 'run', 'ts', 'cause', 'data'] as const;
+
+/** Per event type, its compiled writer (schemaWriter.ts): envelope in factory order, data in schema order. */
+const WRITERS = new Map<string, SchemaWriter<DareEvent>>(
+  EVENT_TYPES.map((t) => [t, compileWriter<DareEvent>(EVENT_SCHEMAS[t], ENVELOPE_ORDER)]),
+);
+
 /**
- * Encode an event (assumed valid) to MessagePack bytes: the bytes msgpackr writes, written by our own
- * writer (msgpackWriter.ts) because encoding is the largest share of an append.
+ * Encode an event to MessagePack bytes in canonical form: the envelope in the factory's order, `data` in
+ * its schema's order, typed arrays as `bin` of their little-endian bytes. The same event built in another
+ * key order encodes to the same bytes (replay compares bytes). An event of unknown type is written
+ * generically (the receiver's validator rejects it).
  */
 export function encodeEvent(ev: DareEvent): Buffer {
-  return writer.encode(withBytes(ev));
+  const write = WRITERS.get((ev as { type?: unknown }).type as string);
+  return write ? writer.encodeWith(write, ev) : writer.encode(ev);
+}
+
+/**
+ * Whether two events carry the same type and payload, compared as canonical bytes: the order their keys
+ * were built in and where their typed arrays live do not matter (the envelope is left out).
+ */
+export function samePayload(a: DareEvent, b: DareEvent): boolean {
+  if (a.type !== b.type) return false;
+  const blank = { id: '', run: '', ts: 0, cause: null };
+  const x = encodeEvent({ ...a, ...blank } as DareEvent);
+  return x.equals(encodeEvent({ ...b, ...blank } as DareEvent)); // x stays intact: slabs are never reused
 }
 
 /**
@@ -105,6 +104,11 @@ const DTYPE_SIZE: Record<DType, number> = { u1: 1, u2: 2, u4: 4, i4: 4, f4: 4, f
 
 const reader = new MsgpackReader(
   new Map(Object.entries(BINARY_FIELDS).map(([type, fields]) => [type, new Map(fields)])),
+  {
+    head: Uint8Array.from([...mapHeaderBytes(ENVELOPE_ORDER.length), ...constantBytes('id')]),
+    typeKey: constantBytes('type'),
+    readers: new Map(EVENT_TYPES.map((t) => [t, compileEventReader(t, ENVELOPE_ORDER, PAYLOADS[t])])),
+  },
 );
 
 /**

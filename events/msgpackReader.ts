@@ -7,6 +7,7 @@
  */
 
 import { DTYPES, fromBytes, type DType } from './bin.ts';
+import { MISMATCH, type EventReader, type FieldSource } from './schemaReader.ts';
 
 /** Per event type, its data's binary fields and their dtypes. */
 export type BinaryFieldMap = ReadonlyMap<string, ReadonlyMap<string, DType>>;
@@ -15,20 +16,44 @@ type ArrayConstructorLike = (typeof DTYPES)[DType];
 const KEYS = new Map<number, string>();
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-export class MsgpackReader {
+/** The compiled fast path (schemaReader.ts): the bytes that open a canonical event, and a reader per type. */
+export interface CanonicalLayout {
+  /** map header and the `id` key */
+  head: Uint8Array;
+  /** the `type` key */
+  typeKey: Uint8Array;
+  readers: ReadonlyMap<string, EventReader>;
+}
+
+export class MsgpackReader implements FieldSource {
   private src: Uint8Array = new Uint8Array(0);
   private view: DataView = new DataView(new ArrayBuffer(0));
   private pos = 0;
   /** pending typed-array fields of the current event's data: [object, key, start, length, constructor] */
   private bins: Array<[Record<string, unknown>, string, number, number, ArrayConstructorLike]> = [];
 
-  constructor(private readonly binaryFields: BinaryFieldMap) {}
+  constructor(
+    private readonly binaryFields: BinaryFieldMap,
+    private readonly canonical?: CanonicalLayout,
+  ) {}
 
-  /** Decode one event (a map with `type` before `data`, as our writer orders it; other orders still decode, with bin fields left as bytes). */
+  /**
+   * Decode one event: canonical bytes (our writer's) through the compiled reader of their type, anything
+   * else generically (a map with `type` before `data` gets its typed arrays while decoding; other orders
+   * still decode, their bin fields retyped at the end).
+   */
   readEvent(bytes: Uint8Array): unknown {
     this.src = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = 0;
+    if (this.canonical) {
+      const ev = this.readCanonical(this.canonical);
+      if (ev !== MISMATCH) {
+        if (this.pos !== bytes.length) throw new Error(`MessagePack: ${bytes.length - this.pos} bytes after the value`);
+        return ev;
+      }
+      this.pos = 0;
+    }
     const b = this.src[this.pos++];
     let n: number;
     if ((b & 0xf0) === 0x80) n = b & 0x0f;
@@ -54,6 +79,91 @@ export class MsgpackReader {
     // another writer put `data` before `type`: its bin fields were read as bytes; give them their dtype now
     if (dataFirst && fields !== undefined && typeof out.data === 'object' && out.data !== null) retype(out.data as Record<string, unknown>, fields);
     return this.finish(out);
+  }
+
+  private readCanonical(layout: CanonicalLayout): unknown {
+    if (!this.expect(layout.head)) return MISMATCH;
+    const id = this.value();
+    if (!this.expect(layout.typeKey)) return MISMATCH;
+    const read = layout.readers.get(this.value() as string);
+    return read === undefined ? MISMATCH : read(this, id);
+  }
+
+  expect(bytes: Uint8Array): boolean {
+    const n = bytes.length;
+    const src = this.src;
+    const p = this.pos;
+    if (p + n > src.length) return false;
+    for (let i = 0; i < n; i++) if (src[p + i] !== bytes[i]) return false;
+    this.pos = p + n;
+    return true;
+  }
+
+  typedOf(dtype: DType): unknown {
+    const src = this.src;
+    const t = src[this.pos];
+    let len: number;
+    let at: number;
+    if (t === 0xc4) {
+      len = src[this.pos + 1];
+      at = this.pos + 2;
+    } else if (t === 0xc5) {
+      len = this.view.getUint16(this.pos + 1);
+      at = this.pos + 3;
+    } else if (t === 0xc6) {
+      len = this.view.getUint32(this.pos + 1);
+      at = this.pos + 5;
+    } else return MISMATCH;
+    const C = DTYPES[dtype];
+    const size = C.BYTES_PER_ELEMENT;
+    if (len % size !== 0 || at + len > src.length) return MISMATCH;
+    this.pos = at + len;
+    if (len > 64) return fromBytes(dtype, src.subarray(at, at + len));
+    // Small: a typed array on V8's heap (no ArrayBuffer of its own: 4–5× cheaper to make), filled element
+    // by element. Exact for integers and for every float but NaN, whose payload bits a trip through a JS
+    // number may change: a NaN in the bytes sends the array down the byte-copy path.
+    const n = len / size;
+    const v = this.view;
+    switch (dtype) {
+      case 'u1': {
+        const a = new Uint8Array(n);
+        for (let i = 0; i < n; i++) a[i] = src[at + i];
+        return a;
+      }
+      case 'u2': {
+        const a = new Uint16Array(n);
+        for (let i = 0; i < n; i++) a[i] = v.getUint16(at + 2 * i, true);
+        return a;
+      }
+      case 'u4': {
+        const a = new Uint32Array(n);
+        for (let i = 0; i < n; i++) a[i] = v.getUint32(at + 4 * i, true);
+        return a;
+      }
+      case 'i4': {
+        const a = new Int32Array(n);
+        for (let i = 0; i < n; i++) a[i] = v.getInt32(at + 4 * i, true);
+        return a;
+      }
+      case 'f4': {
+        const a = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          const x = v.getFloat32(at + 4 * i, true);
+          if (x !== x) return fromBytes(dtype, src.subarray(at, at + len));
+          a[i] = x;
+        }
+        return a;
+      }
+      default: {
+        const a = new Float64Array(n);
+        for (let i = 0; i < n; i++) {
+          const x = v.getFloat64(at + 8 * i, true);
+          if (x !== x) return fromBytes(dtype, src.subarray(at, at + len));
+          a[i] = x;
+        }
+        return a;
+      }
+    }
   }
 
   private finish<T>(x: T): T {
@@ -151,16 +261,13 @@ export class MsgpackReader {
   private str(n: number): string {
     const s = this.pos;
     this.pos += n;
-    if (n < 24) {
-      // short strings: build from char codes while they are ASCII
-      const src = this.src;
-      for (let i = 0; i < n; i++) if (src[s + i] >= 0x80) return utf8.decode(src.subarray(s, s + n));
-      return String.fromCharCode.apply(null, src.subarray(s, s + n) as unknown as number[]);
-    }
-    return utf8.decode(this.src.subarray(s, s + n));
+    const src = this.src;
+    // a Buffer (what lmdb-js and NATS hand out) decodes a range natively without a subarray object
+    if (src instanceof Buffer) return (src as unknown as { utf8Slice(a: number, b: number): string }).utf8Slice(s, s + n);
+    return utf8.decode(src.subarray(s, s + n));
   }
 
-  private value(): unknown {
+  value(): unknown {
     const b = this.src[this.pos++];
     if (b < 0x80) return b;
     if (b < 0x90) return this.map(b & 0x0f);

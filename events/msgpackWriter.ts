@@ -1,10 +1,11 @@
 /**
- * A MessagePack writer for events: plain maps, arrays, strings, numbers, booleans, null and `bin`
- * (Uint8Array) only — exactly what an event holds once its typed arrays are byte views (codec.ts).
- * It writes what msgpackr writes for those values with `useRecords: false, variableMapSize: true`
- * (minimal headers; integers in int32/uint32 range as ints, other numbers as float64), byte for byte
- * (codec.unit.test.ts checks this on arbitrary events), at about a third of the cost: it skips
- * msgpackr's checks for Dates, Maps, extensions and records, and caches the bytes of map keys.
+ * A MessagePack writer for events: plain maps, arrays, strings, numbers, booleans, null, `bin` (Uint8Array)
+ * and typed arrays (written as `bin` of their little-endian bytes, the codec's rule; msgpackr would write an
+ * extension). For the other values it writes what msgpackr writes with `useRecords: false, variableMapSize:
+ * true` (minimal headers; integers in int32/uint32 range as ints, other numbers as float64), byte for byte
+ * (msgpackWriter.unit.test.ts checks this), at about a third of the cost: it skips msgpackr's checks for
+ * Dates, Maps, extensions and records, and caches the bytes of map keys. Events go through compiled
+ * per-type writers (schemaWriter.ts) built on the public primitives below.
  * One difference on purpose: a map entry whose value is `undefined` is left out (standard MessagePack
  * has no undefined; msgpackr would write its own extension).
  */
@@ -33,8 +34,13 @@ export class MsgpackWriter {
    * replaced, not recycled), so callers may keep it.
    */
   encode(value: unknown): Buffer {
+    return this.encodeWith(writeValue, value);
+  }
+
+  /** Encode `value` with a write function (a compiled schema writer, events/schemaWriter.ts); same slab rules as encode. */
+  encodeWith<T>(write: (w: MsgpackWriter, value: T) => void, value: T): Buffer {
     this.start = this.pos;
-    this.value(value);
+    write(this, value);
     const out = this.buf.subarray(this.start, this.pos);
     // keep 8-byte alignment between values (cheap, and keeps later Float64 views of slices aligned)
     this.pos = Math.min(this.buf.length, (this.pos + 7) & ~7);
@@ -53,7 +59,8 @@ export class MsgpackWriter {
     this.pos = used;
   }
 
-  private value(v: unknown): void {
+  /** Any JSON-like value with `bin` (Uint8Array). */
+  value(v: unknown): void {
     switch (typeof v) {
       case 'string':
         return this.str(v);
@@ -69,8 +76,10 @@ export class MsgpackWriter {
           this.buf[this.pos++] = 0xc0;
         } else if (Array.isArray(v)) this.array(v);
         else if (v instanceof Uint8Array) this.bin(v);
-        else if (ArrayBuffer.isView(v) || v instanceof Map || v instanceof Date) {
-          throw new TypeError(`MessagePack writer: ${v.constructor.name} is not an event value (typed arrays must be byte views)`);
+        else if (ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array)) {
+          this.typed(v as Float64Array); // bin of its little-endian bytes: the codec's one rule for typed arrays
+        } else if (ArrayBuffer.isView(v) || v instanceof Map || v instanceof Date) {
+          throw new TypeError(`MessagePack writer: ${v.constructor.name} is not an event value`);
         } else this.map(v as Record<string, unknown>);
         return;
       case 'undefined':
@@ -83,7 +92,7 @@ export class MsgpackWriter {
     }
   }
 
-  private num(v: number): void {
+  num(v: number): void {
     this.ensure(9);
     const b = this.buf;
     if (v >>> 0 === v) {
@@ -121,7 +130,7 @@ export class MsgpackWriter {
     }
   }
 
-  private str(s: string): void {
+  str(s: string): void {
     const n = s.length;
     this.ensure(n * 3 + 5);
     const b = this.buf;
@@ -170,7 +179,119 @@ export class MsgpackWriter {
     }
   }
 
-  private bin(v: Uint8Array): void {
+  nil(): void {
+    this.ensure(1);
+    this.buf[this.pos++] = 0xc0;
+  }
+
+  bool(v: boolean): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v ? 0xc3 : 0xc2;
+  }
+
+  /** Bytes already in MessagePack form (a compiled writer's constant map headers and keys). */
+  raw(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.ensure(n);
+    const b = this.buf;
+    for (let i = 0; i < n; i++) b[this.pos + i] = bytes[i];
+    this.pos += n;
+  }
+
+  mapHeader(n: number): void {
+    this.ensure(5);
+    if (n < 0x10) this.buf[this.pos++] = 0x80 | n;
+    else this.header(n, n < 0x10000 ? 3 : 5, 0, 0, 0xde, 0xdf);
+  }
+
+  arrayHeader(n: number): void {
+    this.ensure(5);
+    if (n < 0x10) this.buf[this.pos++] = 0x90 | n;
+    else this.header(n, n < 0x10000 ? 3 : 5, 0, 0, 0xdc, 0xdd);
+  }
+
+  /**
+   * A typed array as `bin` of its little-endian bytes. Small arrays (≤ 64 bytes) live on V8's heap, and
+   * touching their `.buffer` makes V8 move them to a fresh ArrayBuffer — the most expensive step of encoding
+   * a small event — so their elements are written one by one instead (one monomorphic loop per dtype).
+   */
+  typed(a: Exclude<ArrayBufferView, DataView | BigInt64Array | BigUint64Array>): void {
+    if (a instanceof Uint8Array) this.typedU1(a);
+    else if (a instanceof Float32Array) this.typedF4(a);
+    else if (a instanceof Float64Array) this.typedF8(a);
+    else if (a instanceof Uint32Array) this.typedU4(a);
+    else if (a instanceof Int32Array) this.typedI4(a);
+    else if (a instanceof Uint16Array) this.typedU2(a);
+    else this.bin(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)); // other element types: their bytes as they are
+  }
+
+  /** Start a small bin of `n` bytes; returns where its bytes go, or -1 when it is not small (written already). */
+  private small(a: ArrayBufferView): number {
+    const n = a.byteLength;
+    if (n > 64) {
+      this.bin(new Uint8Array(a.buffer, a.byteOffset, n));
+      return -1;
+    }
+    this.ensure(n + 2);
+    this.buf[this.pos] = 0xc4;
+    this.buf[this.pos + 1] = n;
+    const p = this.pos + 2;
+    this.pos = p + n;
+    return p;
+  }
+
+  typedU1(a: Uint8Array): void {
+    const p = this.small(a);
+    if (p < 0) return;
+    const b = this.buf;
+    for (let i = 0; i < a.length; i++) b[p + i] = a[i];
+  }
+
+  typedU2(a: Uint16Array): void {
+    const p = this.small(a);
+    if (p < 0) return;
+    const v = this.view;
+    for (let i = 0; i < a.length; i++) v.setUint16(p + 2 * i, a[i], true);
+  }
+
+  typedU4(a: Uint32Array): void {
+    const p = this.small(a);
+    if (p < 0) return;
+    const v = this.view;
+    for (let i = 0; i < a.length; i++) v.setUint32(p + 4 * i, a[i], true);
+  }
+
+  typedI4(a: Int32Array): void {
+    const p = this.small(a);
+    if (p < 0) return;
+    const v = this.view;
+    for (let i = 0; i < a.length; i++) v.setInt32(p + 4 * i, a[i], true);
+  }
+
+  /** Floats go element by element too, except a NaN: its payload bits may not survive a JS number, so its bytes are copied. */
+  typedF4(a: Float32Array): void {
+    const p = this.small(a);
+    if (p < 0) return;
+    const v = this.view;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (x !== x) return this.buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), p);
+      v.setFloat32(p + 4 * i, x, true);
+    }
+  }
+
+  typedF8(a: Float64Array): void {
+    const p = this.small(a);
+    if (p < 0) return;
+    const v = this.view;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      if (x !== x) return this.buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), p);
+      v.setFloat64(p + 8 * i, x, true);
+    }
+  }
+
+  bin(v: Uint8Array): void {
     const n = v.byteLength;
     this.ensure(n + 5);
     this.header(n, n < 0x100 ? 2 : n < 0x10000 ? 3 : 5, 0, 0xc4, 0xc5, 0xc6);
@@ -183,18 +304,14 @@ export class MsgpackWriter {
 
   private array(a: unknown[]): void {
     const n = a.length;
-    this.ensure(5);
-    if (n < 0x10) this.buf[this.pos++] = 0x90 | n;
-    else this.header(n, n < 0x10000 ? 3 : 5, 0, 0, 0xdc, 0xdd);
+    this.arrayHeader(n);
     for (let i = 0; i < n; i++) this.value(a[i]);
   }
 
   private map(o: Record<string, unknown>): void {
     let n = 0;
     for (const k in o) if (o[k] !== undefined) n++;
-    this.ensure(5);
-    if (n < 0x10) this.buf[this.pos++] = 0x80 | n;
-    else this.header(n, n < 0x10000 ? 3 : 5, 0, 0, 0xde, 0xdf);
+    this.mapHeader(n);
     for (const k in o) {
       const v = o[k];
       if (v === undefined) continue;
@@ -219,4 +336,20 @@ export class MsgpackWriter {
     for (let i = 0; i < n; i++) b[this.pos + i] = bytes[i];
     this.pos += n;
   }
+}
+
+function writeValue(w: MsgpackWriter, v: unknown): void {
+  w.value(v);
+}
+
+/** The MessagePack bytes of a constant (a map header, a key, a literal value), for compiled writers. */
+export function constantBytes(v: unknown): Uint8Array {
+  return Uint8Array.prototype.slice.call(new MsgpackWriter(1024).encode(v));
+}
+
+/** The bytes of a map header for `n` entries. */
+export function mapHeaderBytes(n: number): Uint8Array {
+  if (n < 0x10) return Uint8Array.of(0x80 | n);
+  if (n < 0x10000) return Uint8Array.of(0xde, n >> 8, n & 0xff);
+  return Uint8Array.of(0xdf, n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
 }

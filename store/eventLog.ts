@@ -83,10 +83,18 @@ function putSyncChecked(db: Database<Buffer, any>, key: unknown, value: Buffer, 
 /** 8-byte big-endian key of a sequence number (< 2^53; two 32-bit halves avoid BigInt on the hot path). */
 export function seqKey(seq: number): Buffer {
   const k = Buffer.allocUnsafe(8);
-  k.writeUInt32BE(Math.floor(seq / 4294967296), 0);
-  k.writeUInt32BE(seq >>> 0, 4);
+  writeSeqKey(k, seq);
   return k;
 }
+
+/** Write the key of `seq` into an existing 8-byte buffer. */
+function writeSeqKey(k: Buffer, seq: number): void {
+  k.writeUInt32BE(Math.floor(seq / 4294967296), 0);
+  k.writeUInt32BE(seq >>> 0, 4);
+}
+
+const NO_OVERWRITE = { noOverwrite: true } as const;
+const APPEND = { append: true } as const;
 
 export function keySeq(k: Uint8Array): number {
   const v = new DataView(k.buffer, k.byteOffset, 8);
@@ -104,6 +112,7 @@ export class EventLog {
   private readonly snapshots: Database<Buffer, string>;
   private readonly meta: Database<Buffer, string>;
   private last: number;
+  private readonly keyBuf = Buffer.alloc(8);
   /** appends are serialised: sequence numbers are assigned in call order */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -207,6 +216,8 @@ export class EventLog {
     const encoded = evs.map((e) => encodeEvent(e));
     const results: AppendResult[] = new Array(evs.length);
     const batchIds = new Map<string, number>();
+    // lmdb-js copies keys and values into the transaction: one key buffer serves every put
+    const key = this.keyBuf;
     let next = this.last;
     const ok = this.env.transactionSync(() => {
       for (let i = 0; i < evs.length; i++) {
@@ -216,16 +227,16 @@ export class EventLog {
           results[i] = { seq: inBatch, duplicate: true };
           continue;
         }
-        const key = seqKey(next + 1);
+        writeSeqKey(key, next + 1);
         // the id index's no-overwrite put doubles as the duplicate check (one B-tree descent, not two)
-        if (!putSyncChecked(this.ids, id, key, { noOverwrite: true })) {
+        if (!putSyncChecked(this.ids, id, key, NO_OVERWRITE)) {
           const prior = this.ids.getBinary(id);
           if (!prior) throw new StoreError(`append: event id ${id}: index write failed`);
           results[i] = { seq: keySeq(prior), duplicate: true };
           continue;
         }
         const seq = ++next;
-        if (!putSyncChecked(this.events, key, encoded[i], { append: true })) {
+        if (!putSyncChecked(this.events, key, encoded[i], APPEND)) {
           throw new StoreError(`append: sequence ${seq} out of order or already present (event ${id})`);
         }
         batchIds.set(id, seq);
@@ -246,11 +257,19 @@ export class EventLog {
     return out;
   }
 
-  /** Stream events with from ≤ seq < to. */
+  /**
+   * Stream events with from ≤ seq < to, up to the end of the log. Sequence numbers are contiguous from 1,
+   * so this reads key by key with one reused key buffer: a third of the cost of a cursor's getRange, whose
+   * entries each allocate a key, a value view and an entry object. The value is a view lmdb-js reuses;
+   * the decoder copies everything out of it.
+   */
   *iterate(from = 1, to = Number.MAX_SAFE_INTEGER): Generator<Logged> {
-    if (to <= from) return;
-    for (const { key, value } of this.events.getRange({ start: seqKey(from), end: seqKey(Math.min(to, 2 ** 53 - 1)) })) {
-      yield { seq: keySeq(key as Buffer), event: decodeTrusted(value as Buffer) };
+    const key = Buffer.alloc(8);
+    for (let seq = Math.max(1, from); seq < to; seq++) {
+      writeSeqKey(key, seq);
+      const value = this.events.getBinaryFast(key);
+      if (value === undefined) return;
+      yield { seq, event: decodeTrusted(value) };
     }
   }
 
