@@ -46,6 +46,7 @@ export class MsgpackReader implements FieldSource {
     this.src = bytes;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = 0;
+    this.bins.length = 0; // a decode that threw may have left some
     if (this.canonical) {
       const ev = this.readCanonical(this.canonical);
       if (ev !== MISMATCH) {

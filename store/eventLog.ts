@@ -14,7 +14,7 @@ import { mkdirSync, existsSync, openSync, readSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { SCHEMA_VERSION, type DareEvent, type Logged } from '../events/catalogue.ts';
-import { BINARY_FIELDS, decodeTrusted, encodeEvent, pack, packState, unpack, unpackState } from '../events/codec.ts';
+import { BINARY_FIELDS, decodeTrusted, encodeEvent, pack, packPlain, packState, unpack, unpackState } from '../events/codec.ts';
 import { validateEvent, ValidationError } from '../events/validate.ts';
 
 export class StoreError extends Error {
@@ -288,10 +288,10 @@ export class EventLog {
 
   // ---- blobs ---------------------------------------------------------------------------------------
 
-  /** Store a blob (any MessagePack-able value; typed arrays must already be Buffers of their bytes). */
+  /** Store a blob: a plain value (events/codec.ts packPlain: typed arrays are stored as `bin` of their bytes). */
   async putBlob(key: string, value: unknown): Promise<void> {
     this.assertWritable();
-    const ok = await this.blobs.put(key, pack(value));
+    const ok = await this.blobs.put(key, packPlain(value));
     if (ok !== true) throw new StoreError(`putBlob ${key}: write failed`);
     await this.env.flushed;
   }
@@ -299,7 +299,7 @@ export class EventLog {
   /** Store many blobs in one durable transaction. */
   async putBlobs(entries: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
     this.assertWritable();
-    const encoded = entries.map(([k, v]) => [k, pack(v)] as const);
+    const encoded = entries.map(([k, v]) => [k, packPlain(v)] as const);
     this.env.transactionSync(() => {
       for (const [k, v] of encoded) {
         if (!putSyncChecked(this.blobs, k, v)) throw new StoreError(`putBlobs ${k}: write failed`);

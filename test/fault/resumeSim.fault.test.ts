@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Prng } from '../../events/prng.ts';
 import { EventLog } from '../../store/eventLog.ts';
-import { expectSameRun, logHas, runDare, type DareProcess } from '../support/runs.ts';
+import { expectSameRun, logHas, runDare, runStarted, type DareProcess } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const { dir, cleanup } = tempDir('dare-resume-sim-');
@@ -43,7 +43,7 @@ describe('kill -9 and resume (sim)', () => {
     let kills = 0;
     const moments: string[] = [];
     for (let round = 0; round < 30 && !logHas(runB, 'RunCompleted'); round++) {
-      const p: DareProcess = runDare(round === 0 ? ['run', sc, '--run-dir', runB] : ['resume', runB], FAULT_ENV);
+      const p: DareProcess = runDare(runStarted(runB) ? ['resume', runB] : ['run', sc, '--run-dir', runB], FAULT_ENV);
       // which moment to aim at: an update in flight, a checkpoint being written, or a random time
       const aim = kills === 2 ? 'update' : kills === 4 ? 'checkpoint' : 'random';
       const killed = await p.killWhen(async () => {
@@ -60,7 +60,7 @@ describe('kill -9 and resume (sim)', () => {
     }
     // finish the run
     if (!logHas(runB, 'RunCompleted')) {
-      const last = runDare(['resume', runB]);
+      const last = runDare(runStarted(runB) ? ['resume', runB] : ['run', sc, '--run-dir', runB]);
       const code = await last.exit;
       expect(code, `the final resume failed:\n${last.stderr().slice(-4000)}`).toBe(0);
       stderr.push(last.stderr());
@@ -107,4 +107,3 @@ function checkpointBeingWritten(runDir: string): boolean {
     return last?.type === 'CheckpointRequested';
   });
 }
-

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../../store/eventLog.ts';
-import { expectSameRun, hasTorch, logHas, runDare } from '../support/runs.ts';
+import { expectSameRun, hasTorch, logHas, runDare, runStarted } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const { dir, cleanup } = tempDir('dare-resume-tiny-');
@@ -39,12 +39,12 @@ describe.skipIf(!hasTorch())('kill -9 and resume (tiny PyTorch worker, CPU)', ()
       (log) => log.seqOf('CheckpointSaved/6') !== undefined,
     ];
     for (let round = 0; round < 6 && kills < aims.length && !logHas(runB, 'RunCompleted'); round++) {
-      const p = runDare(round === 0 ? ['run', sc, '--run-dir', runB] : ['resume', runB]);
+      const p = runDare(runStarted(runB) ? ['resume', runB] : ['run', sc, '--run-dir', runB]);
       const aim = aims[kills];
       if (await p.killWhen(() => logHas(runB, aim), 120_000)) kills++;
     }
     if (!logHas(runB, 'RunCompleted')) {
-      const last = runDare(['resume', runB]);
+      const last = runDare(runStarted(runB) ? ['resume', runB] : ['run', sc, '--run-dir', runB]);
       expect(await last.exit, last.stderr().slice(-2000)).toBe(0);
     }
     expect(kills).toBe(3);

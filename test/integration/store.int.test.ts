@@ -109,6 +109,12 @@ describe('EventLog', () => {
     expect(blob.text).toBe('hello');
     expect(log.getBlob('g/1/4')).toEqual({ n: 2 });
     expect(log.hasBlob('g/9')).toBe(false);
+    // a typed array in a blob is stored as bin of its bytes; a value MessagePack cannot hold is refused, nothing written
+    const logprobs = new Float32Array([-0.5, -1.25]);
+    await log.putBlobs([['g/1/5', { logprobs }]]);
+    expect(Buffer.from((log.getBlob('g/1/5') as { logprobs: Uint8Array }).logprobs).equals(Buffer.from(logprobs.buffer))).toBe(true);
+    await expect(log.putBlobs([['g/1/6', { n: 1 }], ['g/1/7', { m: new Map() }]])).rejects.toThrow(/Map/);
+    expect(log.hasBlob('g/1/6')).toBe(false);
 
     await log.putPrompts([{ id: 'a', question: '1+1=' }, { id: 'b', question: '2+2=' }]);
     expect(log.promptCount()).toBe(2);

@@ -125,3 +125,11 @@ export function expectSameRun(runA: string, runB: string): { resumes: number } {
     void lb.close();
   }
 }
+
+/**
+ * Whether a killed `dare run` got far enough to be resumed (it wrote config.json). On a loaded machine a
+ * kill can land before that; a user then starts the run again, and so do the kill tests.
+ */
+export function runStarted(runDir: string): boolean {
+  return existsSync(join(runDir, 'config.json'));
+}

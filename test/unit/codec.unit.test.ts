@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EVENT_TYPES, makeEvent } from '../../events/catalogue.ts';
 import { BINARY_FIELDS, decodeEvent, decodeTrusted, encodeEvent } from '../../events/codec.ts';
 import { ValidationError, validateEvent } from '../../events/validate.ts';
-import { eventArbitrary, sameEvent } from '../support/arbitraries.ts';
+import { anyEvent, eventArbitrary, sameEvent } from '../support/arbitraries.ts';
 import { Unpackr } from 'msgpackr';
 
 describe('event codec', () => {
@@ -58,6 +58,28 @@ describe('event codec', () => {
           return false; // random bytes are never a valid event
         } catch (e) {
           return e instanceof ValidationError;
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('damaged events (bytes flipped, cut, inserted) decode to a valid event or a ValidationError, nothing else', () => {
+    fc.assert(
+      fc.property(anyEvent, fc.array(fc.tuple(fc.nat(), fc.nat(255), fc.constantFrom('set', 'cut', 'insert')), { minLength: 1, maxLength: 4 }), (ev, edits) => {
+        let bytes = Buffer.from(encodeEvent(ev));
+        for (const [at, byte, op] of edits) {
+          const i = at % (bytes.length + 1);
+          if (op === 'set' && i < bytes.length) bytes[i] = byte;
+          else if (op === 'cut') bytes = bytes.subarray(0, i);
+          else bytes = Buffer.concat([bytes.subarray(0, i), Buffer.of(byte), bytes.subarray(i)]);
+        }
+        try {
+          const back = decodeEvent(bytes);
+          expect(() => validateEvent(back)).not.toThrow(); // what decodes is a valid event, and encodes again
+          expect(sameEvent(decodeEvent(encodeEvent(back)), back)).toBe(true);
+        } catch (e) {
+          if (!(e instanceof ValidationError)) throw e;
         }
       }),
       { numRuns: 3000 },
