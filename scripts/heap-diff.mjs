@@ -19,6 +19,10 @@ function agg(f) {
   }
   return { out, total };
 }
+if (process.argv.length < 4) {
+  console.error('usage: node scripts/heap-diff.mjs A.heapsnapshot B.heapsnapshot');
+  process.exit(2);
+}
 const a = agg(process.argv[2]), b = agg(process.argv[3]);
 console.log('total', (a.total / 1e6).toFixed(1), '->', (b.total / 1e6).toFixed(1), 'MB');
 const keys = new Set([...a.out.keys(), ...b.out.keys()]);
