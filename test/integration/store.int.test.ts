@@ -68,6 +68,12 @@ describe('EventLog', () => {
     expect(log.read(2, 3).map((e) => e.seq)).toEqual([2]);
     expect(log.read(3)).toEqual([]);
     expect(log.tail(1).map((e) => e.seq)).toEqual([2]);
+    // ranges: from below 1 starts at 1, an empty or inverted range yields nothing, `to` past the end stops there
+    expect([...log.iterate(0)].map((e) => e.seq)).toEqual([1, 2]);
+    expect([...log.iterate(2, 2)]).toEqual([]);
+    expect([...log.iterate(2, 1)]).toEqual([]);
+    expect([...log.iterate(1, 100)].map((e) => e.seq)).toEqual([1, 2]);
+    expect([...log.iterateRaw(2)].map((e) => e.seq)).toEqual([2]);
   });
 
   it('rejects an invalid event: nothing of the batch is written', async () => {
