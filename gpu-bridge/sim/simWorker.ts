@@ -661,10 +661,27 @@ export class SimWorker implements WorkerHandle, SimStateView {
     const b = this.bank.difficultiesAt(this.version);
     const [k0, k1] = keyWords({ seed, step: 0, purpose: 'sim/generate' });
     const texts = prompts.map((p, i) => {
-      const q = this.promptIndex(str(map(p, `args.prompts[${i}]`).promptId, `args.prompts[${i}].promptId`));
+      const row = map(p, `args.prompts[${i}]`);
+      const q = this.promptIndex(str(row.promptId, `args.prompts[${i}].promptId`));
       const pr = sigmoid(correctnessLogit(this.w, k, b[q], this.bank.category[q], tau));
+      // Asked with an instruction (the LLM-judge estimator's "probability this can be solved"), the sim
+      // answers with a number: its own pass rate, off by up to ±JUDGE_NOISE (uniform), two decimals, so
+      // the judge preset gets labels that carry information without being the oracle.
+      if (typeof row.system === 'string' && row.system !== '') return judgeReply(pr, floatAt(k0, k1, i));
       return floatAt(k0, k1, i) < pr ? 'correct' : 'wrong';
     });
     return { texts };
   }
+}
+
+/** Half-width of the sim judge's uniform error on its own pass rate (success-rate units). */
+export const JUDGE_NOISE = 0.15;
+
+/**
+ * The sim's reply to a judge instruction: success-rate estimate `pass + JUDGE_NOISE·(2u − 1)`, clipped to
+ * [0, 1], with two decimals (`u` uniform in [0, 1)).
+ */
+export function judgeReply(pass: number, u: number): string {
+  const est = Math.min(1, Math.max(0, pass + JUDGE_NOISE * (2 * u - 1)));
+  return est.toFixed(2);
 }

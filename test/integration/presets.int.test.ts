@@ -206,6 +206,13 @@ describe('method presets on the sim', () => {
       expect(answered.map((a) => a.data.texts.length)).toEqual([400, 400]);
       const est = evs.filter((e): e is Extract<typeof e, { type: 'DifficultyEstimated' }> => e.type === 'DifficultyEstimated');
       for (const d of est) expect(d.data.source.every((c) => c === 6)).toBe(true); // judge
+      // the sim answers a judge instruction with a number (its pass rate ± 0.15; sim.unit.test.ts): every reply
+      // is parsed, the labels are spread out (not all 0.5), and each is 1 − its reply (REF's parse)
+      for (const d of est) expect(d.data.diagnostics.unparsed ?? 0).toBe(0);
+      const labels = [...est[0].data.difficulty].slice(0, 400);
+      expect(new Set(labels.map((x) => x.toFixed(2))).size).toBeGreaterThan(20);
+      const fromReplies = answered[0].data.texts.map((t) => 1 - Number(t));
+      expect(labels.every((d, q) => Math.abs(d - fromReplies[q]) < 1e-6)).toBe(true);
       expect(verifyLog(log).mismatch).toBeNull();
     } finally {
       await log.close();

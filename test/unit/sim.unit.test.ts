@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Prng } from '../../events/prng.ts';
 import { binToF32, binToI32, f32ToBin, i32ToBin, packBody } from '../../gpu-bridge/frames.ts';
 import { WorkerJobError, type JobResult } from '../../gpu-bridge/workerClient.ts';
-import { SimWorker, type SimConfig } from '../../gpu-bridge/sim/simWorker.ts';
+import { judgeReply, SimWorker, type SimConfig } from '../../gpu-bridge/sim/simWorker.ts';
 import { PromptBank } from '../../gpu-bridge/sim/promptBank.ts';
 
 const sigma = (x: number) => 1 / (1 + Math.exp(-x));
@@ -332,6 +332,23 @@ describe('oracle, eval and entropy on the hand bank', () => {
     const freq = s.filter((x) => x.correct).length / s.length;
     expect(Math.abs(freq - p)).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / s.length));
     expect(s.every((x) => x.text === (x.correct ? 'correct' : 'wrong'))).toBe(true);
+  });
+});
+
+describe('the sim as its own judge', () => {
+  it('answers a judge instruction with its pass rate, off by at most ±0.15, as two decimals (hand values)', async () => {
+    expect(judgeReply(0.7, 0.5)).toBe('0.70'); // 0.7 + 0.15·(2·0.5 − 1) = 0.7
+    expect(judgeReply(0.7, 0)).toBe('0.55'); // 0.7 − 0.15
+    expect(judgeReply(0.95, 0.9)).toBe('1.00'); // 0.95 + 0.15·0.8 = 1.07, clipped
+    expect(judgeReply(0.05, 0.1)).toBe('0.00'); // 0.05 − 0.12 = −0.07, clipped
+    const sim = await handSim();
+    const ask = (system?: string) => sim.request('generate', { prompts: [{ promptId: 'q0', text: 'x', ...(system ? { system } : {}) }, { promptId: 'q1', text: 'y', ...(system ? { system } : {}) }], temperature: 1, maxTokens: 8, seed: 3 });
+    const judged = (await ask('How likely can you solve this? Answer with a probability.')).texts as string[];
+    // q0 passes with σ(1) = 0.7311, q1 with σ(−1) = 0.2689 (hand bank above)
+    expect(Math.abs(Number(judged[0]) - 0.7310585786300049)).toBeLessThanOrEqual(0.15 + 0.005);
+    expect(Math.abs(Number(judged[1]) - 0.2689414213699951)).toBeLessThanOrEqual(0.15 + 0.005);
+    const plain = (await ask()).texts as string[];
+    expect(plain.every((t) => t === 'correct' || t === 'wrong')).toBe(true);
   });
 });
 
