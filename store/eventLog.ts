@@ -260,8 +260,9 @@ export class EventLog {
   /**
    * Stream events with from ≤ seq < to, up to the end of the log. Sequence numbers are contiguous from 1,
    * so this reads key by key with one reused key buffer: a third of the cost of a cursor's getRange, whose
-   * entries each allocate a key, a value view and an entry object. The value is a view lmdb-js reuses;
-   * the decoder copies everything out of it.
+   * entries each allocate a key, a value view and an entry object. The value is lmdb-js's reused buffer,
+   * whose own `length` property is the value's size (its byteLength is the buffer's): the decoder bounds
+   * every read by `length` and copies everything out of it.
    */
   *iterate(from = 1, to = Number.MAX_SAFE_INTEGER): Generator<Logged> {
     const key = Buffer.alloc(8);
@@ -273,11 +274,17 @@ export class EventLog {
     }
   }
 
-  /** Raw encoded bytes of events with from ≤ seq < to (for range reads over the bus). */
+  /** Raw encoded bytes (a copy) of events with from ≤ seq < to, up to the end of the log (range reads over the bus). */
   *iterateRaw(from = 1, to = Number.MAX_SAFE_INTEGER): Generator<{ seq: number; bytes: Buffer }> {
-    if (to <= from) return;
-    for (const { key, value } of this.events.getRange({ start: seqKey(from), end: seqKey(Math.min(to, 2 ** 53 - 1)) })) {
-      yield { seq: keySeq(key as Buffer), bytes: Buffer.from(value as Buffer) };
+    const key = Buffer.alloc(8);
+    for (let seq = Math.max(1, from); seq < to; seq++) {
+      writeSeqKey(key, seq);
+      const value = this.events.getBinaryFast(key);
+      if (value === undefined) return;
+      // lmdb-js's reused buffer carries the value's size as an own `length` (its byteLength is the whole
+      // buffer's): copy exactly `length` bytes
+      const copy = Uint8Array.prototype.slice.call(value, 0, value.length);
+      yield { seq, bytes: Buffer.from(copy.buffer, 0, copy.length) };
     }
   }
 

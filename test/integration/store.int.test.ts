@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeEvent } from '../../events/catalogue.ts';
+import { encodeEvent } from '../../events/codec.ts';
 import { EventLog, lmdbFormatVersion, StoreError } from '../../store/eventLog.ts';
 import { ValidationError } from '../../events/validate.ts';
 import { sameEvent } from '../support/arbitraries.ts';
@@ -74,6 +75,21 @@ describe('EventLog', () => {
     expect([...log.iterate(2, 1)]).toEqual([]);
     expect([...log.iterate(1, 100)].map((e) => e.seq)).toEqual([1, 2]);
     expect([...log.iterateRaw(2)].map((e) => e.seq)).toEqual([2]);
+    // an event larger than lmdb-js's reused read buffer, between two small ones, reads back whole both ways
+    const n = 20_000;
+    const big = makeEvent('DifficultyEstimated', {
+      epoch: 2, step: 8, method: 'snis', difficulty: new Float32Array(n).map((_, i) => (i % 101) / 100),
+      source: new Uint8Array(n).fill(3), ess: new Float32Array(n).fill(1.5), key: null, diagnostics: {},
+    }, { run: 'r', id: 'DifficultyEstimated/2', cause: null, ts: 5 });
+    const small = makeEvent('StepStarted', { step: 9, epoch: 2 }, { run: 'r', id: 'StepStarted/9', ts: 6 });
+    await log.append([big, small]);
+    const [b3, s4] = [...log.iterate(3)];
+    expect(sameEvent(b3.event, big)).toBe(true);
+    expect(sameEvent(s4.event, small)).toBe(true);
+    const raw = [...log.iterateRaw(2)];
+    expect(raw.map((r) => r.seq)).toEqual([2, 3, 4]);
+    expect(raw.map((r) => r.bytes.length)).toEqual([encodeEvent(evs[1]).length, encodeEvent(big).length, encodeEvent(small).length]);
+    expect(raw[1].bytes.equals(encodeEvent(big))).toBe(true);
   });
 
   it('rejects an invalid event: nothing of the batch is written', async () => {
