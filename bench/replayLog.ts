@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { open } from 'lmdb';
+import { open, type Database, type RootDatabase } from 'lmdb';
 import { verifyLog } from '../cli/replay.ts';
 import { SCHEMA_VERSION } from '../events/catalogue.ts';
 import { EventLog } from '../store/eventLog.ts';
@@ -57,17 +57,31 @@ export async function cachedSimRun(events: number, say: (m: string) => void = ()
   });
   let exited: number | null = null;
   const exit = new Promise<void>((r) => child.once('exit', (code) => ((exited = code ?? 137), r())));
+  const watch = new LastSeqWatch(join(runDir, 'log'));
   let last = 0;
-  while (exited === null) {
-    await new Promise((r) => setTimeout(r, 200));
-    last = await lastSeqOf(runDir);
-    if (last >= events) {
-      child.kill('SIGKILL');
-      break;
+  let moved = Date.now();
+  try {
+    while (exited === null) {
+      await new Promise((r) => setTimeout(r, 200));
+      const now = watch.lastSeq();
+      if (now > last) moved = Date.now();
+      last = now;
+      if (last >= events) {
+        child.kill('SIGKILL');
+        break;
+      }
+      // a generator that stops logging is an error here, not a bench that waits forever
+      if (Date.now() - moved > 120_000) {
+        child.kill('SIGKILL');
+        await exit;
+        throw new Error(`bench: the log generator logged nothing for 120 s (at ${last} of ${events} events in ${runDir})`);
+      }
     }
+    await exit;
+    last = watch.lastSeq();
+  } finally {
+    await watch.close();
   }
-  await exit;
-  last = await lastSeqOf(runDir);
   if (last < events) {
     throw new Error(`bench: the log generator ${exited === 0 ? 'finished its run' : `exited (${exited})`} with ${last} of ${events} events in ${runDir}`);
   }
@@ -75,20 +89,37 @@ export async function cachedSimRun(events: number, say: (m: string) => void = ()
   return { runDir, events: last, generatedSeconds: (Date.now() - t0) / 1000 };
 }
 
-/** The run's last seq (0 while its log is being created); each reader is closed before the next poll. */
-async function lastSeqOf(runDir: string): Promise<number> {
-  if (!existsSync(join(runDir, 'log', 'data.mdb'))) return 0;
-  let log: EventLog;
-  try {
-    log = EventLog.open(join(runDir, 'log'), { readOnly: true });
-  } catch {
-    return 0; // still being created
+/**
+ * The generating run's last seq, watched from outside: ONE read-only environment, opened once the writer
+ * has created the log and kept for the whole generation (lmdb-js renews its read transaction every event
+ * loop turn, so each poll sees the newest commit). Opening a reader per poll mapped 64 GiB each time and
+ * lost the log after ~10 minutes of polls.
+ */
+class LastSeqWatch {
+  private env: RootDatabase | null = null;
+  private events: Database<Buffer, Buffer> | null = null;
+
+  constructor(private readonly dir: string) {}
+
+  /** 0 while the writer has not created the log yet. */
+  lastSeq(): number {
+    if (!this.events) {
+      if (!existsSync(join(this.dir, 'data.mdb'))) return 0;
+      try {
+        this.env ??= open({ path: this.dir, readOnly: true, maxDbs: 8, encoding: 'binary' });
+        // null until the writer has created the named database
+        this.events = this.env.openDB<Buffer, Buffer>('events', { encoding: 'binary', keyEncoding: 'binary' }) ?? null;
+      } catch {
+        return 0; // the writer is still creating the environment (only before the first successful open)
+      }
+      if (!this.events) return 0;
+    }
+    for (const k of this.events.getKeys({ reverse: true, limit: 1 })) return Number((k as Buffer).readBigUInt64BE(0));
+    return 0;
   }
-  try {
-    return log.lastSeq();
-  } finally {
-    // awaited: readers opened every 200 ms and closed in the background ran out after ~10 minutes
-    await log.close();
+
+  async close(): Promise<void> {
+    await this.env?.close();
   }
 }
 
