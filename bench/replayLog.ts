@@ -14,9 +14,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { open, type Database, type RootDatabase } from 'lmdb';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { open } from 'lmdb';
+import { connectNats } from '../events/bus.ts';
 import { verifyLog } from '../cli/replay.ts';
 import { SCHEMA_VERSION } from '../events/catalogue.ts';
+import { unpack } from '../events/codec.ts';
+import { subjectsFor } from '../events/subjects.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { REPO_ROOT, simScenario } from './orchestration.ts';
 
@@ -57,15 +61,15 @@ export async function cachedSimRun(events: number, say: (m: string) => void = ()
   });
   let exited: number | null = null;
   const exit = new Promise<void>((r) => child.once('exit', (code) => ((exited = code ?? 137), r())));
-  const watch = new LastSeqWatch(join(runDir, 'log'));
+  const watch = new LastSeqWatch(runDir);
   let last = 0;
   let moved = Date.now();
   try {
     while (exited === null) {
       await new Promise((r) => setTimeout(r, 200));
-      const now = watch.lastSeq();
-      if (now > last) moved = Date.now();
-      last = now;
+      await watch.poll();
+      if (watch.last > last) moved = Date.now();
+      last = watch.last;
       if (last >= events) {
         child.kill('SIGKILL');
         break;
@@ -78,9 +82,15 @@ export async function cachedSimRun(events: number, say: (m: string) => void = ()
       }
     }
     await exit;
-    last = watch.lastSeq();
   } finally {
     await watch.close();
+  }
+  // the writer is gone: one reader, opened once, says what the log holds
+  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+  try {
+    last = log.lastSeq();
+  } finally {
+    await log.close();
   }
   if (last < events) {
     throw new Error(`bench: the log generator ${exited === 0 ? 'finished its run' : `exited (${exited})`} with ${last} of ${events} events in ${runDir}`);
@@ -90,36 +100,40 @@ export async function cachedSimRun(events: number, say: (m: string) => void = ()
 }
 
 /**
- * The generating run's last seq, watched from outside: ONE read-only environment, opened once the writer
- * has created the log and kept for the whole generation (lmdb-js renews its read transaction every event
- * loop turn, so each poll sees the newest commit). Opening a reader per poll mapped 64 GiB each time and
- * lost the log after ~10 minutes of polls.
+ * The generating run's last committed seq, followed from outside on its log subject (the store publishes
+ * each committed batch there as `{items: [[seq, bytes], ...]}`; the events are not decoded), over the run's
+ * private nats-server named in its nats.json. Readers of the LMDB file from this process lost sight of the
+ * log after 4–10 minutes of a 1M-event generation, a reader opened per 200 ms poll (its open failed) and
+ * one long-lived reader alike (its reads came back empty from ~400k events on; cause not found).
  */
 class LastSeqWatch {
-  private env: RootDatabase | null = null;
-  private events: Database<Buffer, Buffer> | null = null;
+  last = 0;
+  private nc: NatsConnection | null = null;
 
-  constructor(private readonly dir: string) {}
+  constructor(private readonly runDir: string) {}
 
-  /** 0 while the writer has not created the log yet. */
-  lastSeq(): number {
-    if (!this.events) {
-      if (!existsSync(join(this.dir, 'data.mdb'))) return 0;
-      try {
-        this.env ??= open({ path: this.dir, readOnly: true, maxDbs: 8, encoding: 'binary' });
-        // null until the writer has created the named database
-        this.events = this.env.openDB<Buffer, Buffer>('events', { encoding: 'binary', keyEncoding: 'binary' }) ?? null;
-      } catch {
-        return 0; // the writer is still creating the environment (only before the first successful open)
-      }
-      if (!this.events) return 0;
+  async poll(): Promise<void> {
+    if (this.nc) return;
+    const file = join(this.runDir, 'nats.json');
+    if (!existsSync(file)) return;
+    let target: { url: string; token: string; run: string };
+    try {
+      target = JSON.parse(readFileSync(file, 'utf8')) as typeof target;
+    } catch {
+      return; // being written
     }
-    for (const k of this.events.getKeys({ reverse: true, limit: 1 })) return Number((k as Buffer).readBigUInt64BE(0));
-    return 0;
+    this.nc = await connectNats({ url: target.url, token: target.token, name: 'bench-log-generator' });
+    this.nc.subscribe(subjectsFor(target.run).log, {
+      callback: (err, msg) => {
+        if (err) return;
+        const body = unpack(msg.data) as { items?: Array<[number, unknown]> };
+        for (const [seq] of body.items ?? []) if (seq > this.last) this.last = seq;
+      },
+    });
   }
 
   async close(): Promise<void> {
-    await this.env?.close();
+    await this.nc?.close().catch(() => undefined);
   }
 }
 
