@@ -87,6 +87,15 @@ export function completionIdOfGroup(group: string): string | undefined {
   return group.startsWith('g/') ? `RolloutCompleted${group.slice(1)}` : undefined;
 }
 
+const COMPLETED = 'RolloutCompleted';
+
+/** id === completionIdOfGroup(group), without building that string (once per RolloutCompleted) */
+function isOwnCompletionId(id: string, group: string): boolean {
+  if (group.charCodeAt(0) !== 103 /* g */ || id.length !== COMPLETED.length + group.length - 1 || !id.startsWith(COMPLETED)) return false;
+  for (let i = 1; i < group.length; i++) if (id.charCodeAt(COMPLETED.length + i - 1) !== group.charCodeAt(i)) return false;
+  return true;
+}
+
 /** MetricsPrior from the log itself (two id look-ups and a read at most, per question). */
 export function logPrior(log: { seqOf(id: string): number | undefined; read(from: number, to?: number): Logged[] }, seq: number): MetricsPrior {
   const at = (id: string | undefined): Logged | undefined => {
@@ -294,7 +303,7 @@ export class MetricsFold {
     const first = this.groupsSeen.get(group) ?? this.prior?.groupSeq(group);
     if (first === undefined) {
       this.groupsSeen.set(group, seq);
-      if (id !== completionIdOfGroup(group)) this.irregular.set(group, seq);
+      if (!isOwnCompletionId(id, group)) this.irregular.set(group, seq);
       return;
     }
     if (!this.duplicated.has(group)) this.duplicated.set(group, first);
