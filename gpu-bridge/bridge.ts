@@ -1115,7 +1115,8 @@ export class Bridge {
    */
   async catchUpReplica(): Promise<number> {
     const last = this.deps.log.lastSeq();
-    for (const e of this.deps.log.iterate(1, last + 1)) {
+    // as in restore(): no update at or above the loaded checkpoint's version lies before its registration
+    for (const e of this.deps.log.iterate(this.restoreFrom?.seq ?? 1, last + 1)) {
       const ev = e.event;
       if (ev.type === 'UpdateRequested' && ev.data.policyVersion === this.version) await this.applyUpdate(ev);
     }
