@@ -35,8 +35,8 @@ const scenario = {
 beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'sim.json'), JSON.stringify(scenario));
-  await runScenario({ scenario: join(dir, 'sim.json'), runDir: join(dir, 'run'), logger, nats: { url: inject('natsUrl'), token: inject('natsToken') } });
-  const log = EventLog.open(join(dir, 'run', 'log'), { readOnly: true });
+  await runScenario({ scenario: join(dir, 'sim.json'), runDir: join(dir, 'monitor-snapshot-run'), logger, nats: { url: inject('natsUrl'), token: inject('natsToken') } });
+  const log = EventLog.open(join(dir, 'monitor-snapshot-run', 'log'), { readOnly: true });
   try {
     events = log.read(1);
   } finally {
@@ -88,7 +88,7 @@ function expectSameFolds(log: EventLog, n: number, full: { metrics: MetricsFold;
 
 describe('monitor folds from a snapshot', () => {
   it('the live monitor wrote the folds after exactly its snapshot seq', async () => {
-    const log = EventLog.open(join(dir, 'run', 'log'), { readOnly: true });
+    const log = EventLog.open(join(dir, 'monitor-snapshot-run', 'log'), { readOnly: true });
     try {
       const snap = log.getSnapshot(MONITOR_SNAPSHOT)!;
       expect(snap.seq).toBeGreaterThan(0);
