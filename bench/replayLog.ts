@@ -14,9 +14,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { open } from 'lmdb';
+import { connectNats } from '../events/bus.ts';
 import { verifyLog } from '../cli/replay.ts';
 import { SCHEMA_VERSION } from '../events/catalogue.ts';
+import { unpack } from '../events/codec.ts';
+import { subjectsFor } from '../events/subjects.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { REPO_ROOT, simScenario } from './orchestration.ts';
 
@@ -57,17 +61,37 @@ export async function cachedSimRun(events: number, say: (m: string) => void = ()
   });
   let exited: number | null = null;
   const exit = new Promise<void>((r) => child.once('exit', (code) => ((exited = code ?? 137), r())));
+  const watch = new LastSeqWatch(runDir);
   let last = 0;
-  while (exited === null) {
-    await new Promise((r) => setTimeout(r, 200));
-    last = await lastSeqOf(runDir);
-    if (last >= events) {
-      child.kill('SIGKILL');
-      break;
+  let moved = Date.now();
+  try {
+    while (exited === null) {
+      await new Promise((r) => setTimeout(r, 200));
+      await watch.poll();
+      if (watch.last > last) moved = Date.now();
+      last = watch.last;
+      if (last >= events) {
+        child.kill('SIGKILL');
+        break;
+      }
+      // a generator that stops logging is an error here, not a bench that waits forever
+      if (Date.now() - moved > 120_000) {
+        child.kill('SIGKILL');
+        await exit;
+        throw new Error(`bench: the log generator logged nothing for 120 s (at ${last} of ${events} events in ${runDir})`);
+      }
     }
+    await exit;
+  } finally {
+    await watch.close();
   }
-  await exit;
-  last = await lastSeqOf(runDir);
+  // the writer is gone: one reader, opened once, says what the log holds
+  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+  try {
+    last = log.lastSeq();
+  } finally {
+    await log.close();
+  }
   if (last < events) {
     throw new Error(`bench: the log generator ${exited === 0 ? 'finished its run' : `exited (${exited})`} with ${last} of ${events} events in ${runDir}`);
   }
@@ -75,20 +99,41 @@ export async function cachedSimRun(events: number, say: (m: string) => void = ()
   return { runDir, events: last, generatedSeconds: (Date.now() - t0) / 1000 };
 }
 
-/** The run's last seq (0 while its log is being created); each reader is closed before the next poll. */
-async function lastSeqOf(runDir: string): Promise<number> {
-  if (!existsSync(join(runDir, 'log', 'data.mdb'))) return 0;
-  let log: EventLog;
-  try {
-    log = EventLog.open(join(runDir, 'log'), { readOnly: true });
-  } catch {
-    return 0; // still being created
+/**
+ * The generating run's last committed seq, followed from outside on its log subject (the store publishes
+ * each committed batch there as `{items: [[seq, bytes], ...]}`; the events are not decoded), over the run's
+ * private nats-server named in its nats.json. Readers of the LMDB file from this process lost sight of the
+ * log after 4–10 minutes of a 1M-event generation, a reader opened per 200 ms poll (its open failed) and
+ * one long-lived reader alike (its reads came back empty from ~400k events on; cause not found).
+ */
+class LastSeqWatch {
+  last = 0;
+  private nc: NatsConnection | null = null;
+
+  constructor(private readonly runDir: string) {}
+
+  async poll(): Promise<void> {
+    if (this.nc) return;
+    const file = join(this.runDir, 'nats.json');
+    if (!existsSync(file)) return;
+    let target: { url: string; token: string; run: string };
+    try {
+      target = JSON.parse(readFileSync(file, 'utf8')) as typeof target;
+    } catch {
+      return; // being written
+    }
+    this.nc = await connectNats({ url: target.url, token: target.token, name: 'bench-log-generator' });
+    this.nc.subscribe(subjectsFor(target.run).log, {
+      callback: (err, msg) => {
+        if (err) return;
+        const body = unpack(msg.data) as { items?: Array<[number, unknown]> };
+        for (const [seq] of body.items ?? []) if (seq > this.last) this.last = seq;
+      },
+    });
   }
-  try {
-    return log.lastSeq();
-  } finally {
-    // awaited: readers opened every 200 ms and closed in the background ran out after ~10 minutes
-    await log.close();
+
+  async close(): Promise<void> {
+    await this.nc?.close().catch(() => undefined);
   }
 }
 

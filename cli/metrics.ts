@@ -69,12 +69,92 @@ function blank(step: number, epoch: number): StepMetrics {
   };
 }
 
+/** What a fold restored from a snapshot at seq `s` needs to know about the events up to `s`. */
+export interface MetricsPrior {
+  /** seq ≤ s of the first RolloutCompleted of `group` logged under the group's own completion id, if any */
+  groupSeq(group: string): number | undefined;
+  /** `ts` (ms) of the RolloutRequested / ScoreRequested / UpdateRequested with this id logged at seq ≤ s */
+  requestTs(id: string): number | undefined;
+}
+
+/**
+ * The completion id our bridge gives the RolloutCompleted of a group (`g/<step>/<p>` ↔
+ * `RolloutCompleted/<step>/<p>`, `g/<purpose>/<step>/<p>` ↔ `RolloutCompleted/<purpose>/<step>/<p>`;
+ * gpu-bridge/bridge.ts `completionId`/`groupKey`): two events of one group under this id would be one id,
+ * which the store de-duplicates, so a restored fold finds an earlier such event by id.
+ */
+export function completionIdOfGroup(group: string): string | undefined {
+  return group.startsWith('g/') ? `RolloutCompleted${group.slice(1)}` : undefined;
+}
+
+const COMPLETED = 'RolloutCompleted';
+
+/** id === completionIdOfGroup(group), without building that string (once per RolloutCompleted) */
+function isOwnCompletionId(id: string, group: string): boolean {
+  if (group.charCodeAt(0) !== 103 /* g */ || id.length !== COMPLETED.length + group.length - 1 || !id.startsWith(COMPLETED)) return false;
+  for (let i = 1; i < group.length; i++) if (id.charCodeAt(COMPLETED.length + i - 1) !== group.charCodeAt(i)) return false;
+  return true;
+}
+
+/** MetricsPrior from the log itself (two id look-ups and a read at most, per question). */
+export function logPrior(log: { seqOf(id: string): number | undefined; read(from: number, to?: number): Logged[] }, seq: number): MetricsPrior {
+  const at = (id: string | undefined): Logged | undefined => {
+    const s = id === undefined ? undefined : log.seqOf(id);
+    return s === undefined || s > seq ? undefined : log.read(s, s + 1)[0];
+  };
+  return {
+    groupSeq(group) {
+      const l = at(completionIdOfGroup(group));
+      return l?.event.type === 'RolloutCompleted' && l.event.data.group === group ? l.seq : undefined;
+    },
+    requestTs(id) {
+      const t = at(id)?.event;
+      return t?.type === 'RolloutRequested' || t?.type === 'ScoreRequested' || t?.type === 'UpdateRequested' ? t.ts : undefined;
+    },
+  };
+}
+
+const METRICS_STATE_VERSION = 1;
+
+/** Every field of a step's row, the fold's running sums included (all numbers, a few nullable). */
+const STEP_FIELDS = [
+  ...(Object.keys(blank(0, 0)) as Array<keyof StepMetrics>), '_reward', '_ok', '_len', '_t0', '_tr', '_tu',
+] as const;
+
+export interface MetricsFoldState {
+  v: number;
+  steps: { n: number; cols: Record<string, Float64Array>; nulls: Record<string, Uint8Array> };
+  duplicated: Array<[string, number]>;
+  irregular: Array<[string, number]>;
+  pendingRows: Array<[number, number]>;
+  acc: Accounting;
+  evals: RunMetrics['evals'];
+  policyVersion: number;
+  weights: string | null;
+  completed: boolean;
+  failed: string | null;
+  events: number;
+  lastEval: number | null;
+  lastOracle: number | null;
+  lastEss: number | null;
+  firstTs: number;
+  lastTs: number;
+  secRollout: number;
+  secScore: number;
+  secUpdate: number;
+}
+
 /** Fold a log into metrics. Times come from the informational `ts` fields (never used in decisions). */
 export class MetricsFold {
   private readonly steps = new Map<number, StepMetrics & { _reward: number; _ok: number; _len: number; _t0: number; _tr: number; _tu: number }>();
+  /** group -> seq of its first RolloutCompleted (since the start, or since the snapshot it was restored from) */
   private readonly groupsSeen = new Map<string, number>();
-  /** groups seen more than once (result() lists them in first-seen order; usually none) */
-  private readonly duplicated = new Set<string>();
+  /** groups seen more than once -> seq first seen (result() lists them in first-seen order; usually none) */
+  private readonly duplicated = new Map<string, number>();
+  /** groups first completed under an event id that is not their own completion id (none from our bridge) */
+  private readonly irregular = new Map<string, number>();
+  /** a fold restored from a snapshot asks the log about what came before it */
+  private prior: MetricsPrior | null = null;
   private readonly pendingRows = new Map<number, number>(); // step -> rows generated not yet trained
   private acc: Accounting = { generated: 0, trained: 0, buffered: 0, discarded: 0, inFlight: 0 };
   private evals: RunMetrics['evals'] = [];
@@ -102,7 +182,8 @@ export class MetricsFold {
     return m;
   }
 
-  add({ event: e }: Logged): void {
+  add(l: Logged): void {
+    const e = l.event;
     this.events++;
     if (!this.firstTs) this.firstTs = e.ts;
     this.lastTs = e.ts;
@@ -139,9 +220,7 @@ export class MetricsFold {
       case 'RolloutCompleted': {
         const n = e.data.reward.length;
         this.acc.generated += n;
-        const seen = (this.groupsSeen.get(e.data.group) ?? 0) + 1;
-        this.groupsSeen.set(e.data.group, seen);
-        if (seen > 1) this.duplicated.add(e.data.group);
+        this.seeGroup(l.seq, e.id, e.data.group);
         if (e.data.purpose === 'reference') {
           this.acc.discarded += n;
           break;
@@ -158,7 +237,7 @@ export class MetricsFold {
         m.rewardMean = m._reward / m.rollouts;
         m.successRate = m._ok / m.rollouts;
         m.meanLength = m._len / m.rollouts;
-        const t0 = e.cause ? this.requestTs.get(e.cause) : undefined;
+        const t0 = e.cause ? this.requestTsOf(e.cause) : undefined;
         if (t0 !== undefined) m._tr = Math.max(m._tr, e.ts - t0);
         break;
       }
@@ -182,7 +261,7 @@ export class MetricsFold {
         const m = this.cur(e.data.step);
         Object.assign(m, { policyVersion: e.data.policyVersion, loss: e.data.loss, clipFrac: e.data.clipFrac, kl: e.data.kl, entropy: e.data.entropy, gradNorm: e.data.gradNorm });
         this.policyVersion = e.data.policyVersion;
-        const t0 = e.cause ? this.requestTs.get(e.cause) : undefined;
+        const t0 = e.cause ? this.requestTsOf(e.cause) : undefined;
         if (t0 !== undefined) {
           m._tu = e.ts - t0;
           this.secUpdate += m._tu / 1000;
@@ -194,7 +273,7 @@ export class MetricsFold {
         break;
       }
       case 'ScoreCompleted': {
-        const t0 = e.cause ? this.requestTs.get(e.cause) : undefined;
+        const t0 = e.cause ? this.requestTsOf(e.cause) : undefined;
         if (t0 !== undefined) this.secScore += (e.ts - t0) / 1000;
         break;
       }
@@ -220,6 +299,114 @@ export class MetricsFold {
     }
   }
 
+  private seeGroup(seq: number, id: string, group: string): void {
+    const first = this.groupsSeen.get(group) ?? this.prior?.groupSeq(group);
+    if (first === undefined) {
+      this.groupsSeen.set(group, seq);
+      if (!isOwnCompletionId(id, group)) this.irregular.set(group, seq);
+      return;
+    }
+    if (!this.duplicated.has(group)) this.duplicated.set(group, first);
+    this.groupsSeen.set(group, first);
+  }
+
+  private requestTsOf(id: string): number | undefined {
+    let ts = this.requestTs.get(id);
+    if (ts === undefined && this.prior) {
+      ts = this.prior.requestTs(id);
+      if (ts !== undefined) this.requestTs.set(id, ts);
+    }
+    return ts;
+  }
+
+  /**
+   * The fold's state after the events added so far, as plain data for a snapshot (events/codec.ts
+   * packState). Its size grows with the steps and evaluations (the per-step table as one f8 column per
+   * field: ~0.25 KB per step), not with the events: the groups seen and the request times are not in it —
+   * a fold restored from it looks those up in the log (`logPrior`) — except groups first completed under an
+   * irregular id and duplicated groups, both normally none.
+   */
+  snapshot(): MetricsFoldState {
+    const rows = [...this.steps.values()];
+    const cols: Record<string, Float64Array> = {};
+    const nulls: Record<string, Uint8Array> = {};
+    for (const k of STEP_FIELDS) {
+      const col = new Float64Array(rows.length);
+      let mask: Uint8Array | null = null;
+      for (let i = 0; i < rows.length; i++) {
+        const v = rows[i][k];
+        if (v === null) (mask ??= new Uint8Array(rows.length))[i] = 1;
+        else col[i] = v;
+      }
+      cols[k] = col;
+      if (mask) nulls[k] = mask;
+    }
+    return {
+      v: METRICS_STATE_VERSION,
+      steps: { n: rows.length, cols, nulls },
+      duplicated: [...this.duplicated],
+      irregular: [...this.irregular],
+      pendingRows: [...this.pendingRows],
+      acc: { ...this.acc },
+      evals: this.evals,
+      policyVersion: this.policyVersion,
+      weights: this.weights,
+      completed: this.completed,
+      failed: this.failed,
+      events: this.events,
+      lastEval: this.lastEval,
+      lastOracle: this.lastOracle,
+      lastEss: this.lastEss,
+      firstTs: this.firstTs,
+      lastTs: this.lastTs,
+      secRollout: this.secRollout,
+      secScore: this.secScore,
+      secUpdate: this.secUpdate,
+    };
+  }
+
+  /**
+   * The fold as it was when `snapshot()` was taken at log position `seq`, to go on with the events after
+   * it. `prior` answers, from the log, what the snapshot leaves out (`logPrior(log, seq)`). Throws on a
+   * state of another version or shape (the caller then folds the whole log).
+   */
+  static restore(state: unknown, prior: MetricsPrior): MetricsFold {
+    const x = state as MetricsFoldState;
+    if (!x || x.v !== METRICS_STATE_VERSION || !x.steps || typeof x.steps.n !== 'number') throw new Error(`metrics snapshot: not version ${METRICS_STATE_VERSION}`);
+    const f = new MetricsFold();
+    const { n, cols, nulls } = x.steps;
+    for (const k of STEP_FIELDS) {
+      if (!(cols[k] instanceof Float64Array) || cols[k].length !== n) throw new Error(`metrics snapshot: column ${k} missing or not ${n} long`);
+    }
+    for (let i = 0; i < n; i++) {
+      const m = f.cur(cols.step[i], cols.epoch[i]) as unknown as Record<string, number | null>;
+      for (const k of STEP_FIELDS) m[k] = nulls[k]?.[i] ? null : cols[k][i];
+    }
+    for (const [g, s] of x.duplicated) f.duplicated.set(g, s);
+    for (const [g, s] of x.irregular) {
+      f.irregular.set(g, s);
+      f.groupsSeen.set(g, s);
+    }
+    for (const [st, rows] of x.pendingRows) f.pendingRows.set(st, rows);
+    f.acc = { ...x.acc };
+    f.evals = x.evals;
+    f.policyVersion = x.policyVersion;
+    f.weights = x.weights;
+    f.completed = x.completed;
+    f.failed = x.failed;
+    f.events = x.events;
+    f.lastEval = x.lastEval;
+    f.lastOracle = x.lastOracle;
+    f.lastEss = x.lastEss;
+    f.firstTs = x.firstTs;
+    f.lastTs = x.lastTs;
+    f.secRollout = x.secRollout;
+    f.secScore = x.secScore;
+    f.secUpdate = x.secUpdate;
+    f.prior = prior;
+    return f;
+  }
+
   /** The rollout accounting at the current log position (a copy; cheaper than `result()`). */
   accounting(): Accounting {
     return { ...this.acc };
@@ -231,7 +418,7 @@ export class MetricsFold {
       steps: [...this.steps.values()].sort((a, b) => a.step - b.step).map(({ _reward, _ok, _len, _t0, _tr, _tu, ...m }) => m),
       accounting: { ...this.acc },
       // result() runs at every update: no pass over every group ever seen unless one was duplicated
-      duplicateGroups: this.duplicated.size ? [...this.groupsSeen.keys()].filter((g) => this.duplicated.has(g)) : [],
+      duplicateGroups: [...this.duplicated].sort((a, b) => a[1] - b[1]).map(([g]) => g),
       evals: this.evals,
       policyVersion: this.policyVersion,
       weightsSha256: this.weights,

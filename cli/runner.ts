@@ -17,12 +17,14 @@ import { eventId, makeEvent, type DareEvent, type Logged } from '../events/catal
 import { pack, unpack } from '../events/codec.ts';
 import { ConfigError, resolveConfig, type RunConfig } from '../events/config.ts';
 import { RUN_ID_PATTERN } from '../events/subjects.ts';
-import { Bridge, PendingScan, type WorkerClock } from '../gpu-bridge/bridge.ts';
+import { Bridge, type WorkerClock } from '../gpu-bridge/bridge.ts';
+import { PendingScan } from '../gpu-bridge/pendingRequests.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { serveLog } from '../store/logServer.ts';
 import { UserError } from './errors.ts';
 import { bridgeTasks } from './bridgeTasks.ts';
 import { metricsCsv, MetricsFold, type RunMetrics } from './metrics.ts';
+import { monitorFoldsOf, MonitorSnapshots } from './monitorSnapshot.ts';
 import { writeRunReport } from './report/html.ts';
 import { startNatsServer, type NatsServerHandle } from './natsServer.ts';
 import { loadPromptSet } from './promptSet.ts';
@@ -245,23 +247,20 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
       share: config.worker.shareJobs ? { nc: await connect('jobs'), role: 'primary' } : undefined,
     });
     bridge.serveJobs();
-    // Resuming: one pass over the log so far gives the metrics (the monitor goes on from there), the
-    // rollout accounting checked below and the requests without completion (what the resume re-issues).
-    const metrics = new MetricsFold();
+    // Resuming: the monitor's folds (from their newest snapshot plus the log after it, else from the whole
+    // log) give the metrics (the monitor goes on from there), the rollout accounting checked below and the
+    // requests without completion (what the resume re-issues).
+    let metrics = new MetricsFold();
+    let scan = new PendingScan(log);
     let scanned = 0;
     let pending: Array<{ id: string; seq: number }> = [];
-    let failedBefore = false;
     if (!a.fresh) {
-      const scan = new PendingScan(log);
-      scanned = log.lastSeq();
-      for (const e of log.iterate(1, scanned + 1)) {
-        metrics.add(e);
-        scan.add(e);
-        if (e.event.type === 'RunFailed') failedBefore = true;
-      }
+      const folds = monitorFoldsOf(log, (o, m) => logger.warn(o, m));
+      ({ metrics, pending: scan, lastSeq: scanned } = folds);
+      logger.info({ snapshotSeq: folds.snapshotSeq, folded: folds.lastSeq - folds.snapshotSeq }, 'monitor folds restored');
       pending = scan.result();
       // the accounting identity must hold over what the log already has before anything is added to it
-      const acc = metrics.result().accounting;
+      const acc = metrics.accounting();
       if (acc.generated !== acc.trained + acc.buffered + acc.discarded + acc.inFlight) {
         throw new Error(`${runDir}: rollout accounting does not balance: ${JSON.stringify(acc)}`);
       }
@@ -281,13 +280,15 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
       const m = metrics.result();
       progress.update(m);
       writeAtomic(join(runDir, 'metrics.csv'), metricsCsv(m.steps));
-      if (failedBefore) done!('failed');
+      if (m.failed !== null) done!('failed');
     }
+    const snapshots = new MonitorSnapshots(log, config.run.snapshotEvery, metrics, scan);
     // metrics.csv is rewritten whole: at most once a second while the run goes on (a write and a rename per
     // step cost the sim ~5 ms a step), and always at the end
     let csvWritten = 0;
     const monitor = bus.consume(scanned + 1, (e: Logged) => {
       metrics.add(e);
+      scan.add(e);
       const ev = e.event;
       if (ev.type === 'UpdateCompleted' || ev.type === 'EvalCompleted') {
         const m = metrics.result();
@@ -299,6 +300,7 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
       }
       if (ev.type === 'RunCompleted') done('completed');
       if (ev.type === 'RunFailed') done('failed');
+      return snapshots.after(e);
     }, { onError });
     consumers.push(monitor);
     const b = bridge;

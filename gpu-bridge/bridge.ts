@@ -1115,7 +1115,8 @@ export class Bridge {
    */
   async catchUpReplica(): Promise<number> {
     const last = this.deps.log.lastSeq();
-    for (const e of this.deps.log.iterate(1, last + 1)) {
+    // as in restore(): no update at or above the loaded checkpoint's version lies before its registration
+    for (const e of this.deps.log.iterate(this.restoreFrom?.seq ?? 1, last + 1)) {
       const ev = e.event;
       if (ev.type === 'UpdateRequested' && ev.data.policyVersion === this.version) await this.applyUpdate(ev);
     }
@@ -1144,69 +1145,4 @@ function bytesDeep(x: unknown): unknown {
 
 function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-
-/**
- * Requests in the log that have no (complete) completion yet: what a resume re-issues, with their ids.
- * Uses the same completion ids the bridge writes.
- */
-export function pendingRequests(log: BridgeLog): string[] {
-  const scan = new PendingScan(log);
-  for (const e of log.iterate(1)) scan.add(e);
-  return scan.result().map((r) => r.id);
-}
-
-/**
- * pendingRequests as a fold, for a caller that passes over the log anyway (the runner's resume): feed it
- * every event in order, then ask. A rollout request counts its completions as they pass (each is caused by
- * it and names one of its prompts), so a complete request needs no look-ups; any other is checked prompt by
- * prompt against the log's id index, as pendingRequests always did.
- */
-export class PendingScan {
-  private readonly requests: Array<{ id: string; seq: number; done: () => boolean }> = [];
-  private readonly completions = new Map<string, number>();
-
-  constructor(private readonly log: Pick<BridgeLog, 'seqOf'>) {}
-
-  add({ seq, event: e }: Logged): void {
-    const log = this.log;
-    const logged = (id: string) => () => log.seqOf(id) !== undefined;
-    switch (e.type) {
-      case 'RolloutRequested': {
-        const { step, purpose, prompts } = e.data;
-        const train = purpose === 'train';
-        this.requests.push({
-          id: e.id,
-          seq,
-          done: () =>
-            this.completions.get(e.id) === prompts.length ||
-            !Array.from(prompts).some((p) => log.seqOf(train ? eventId('RolloutCompleted', step, p) : eventId('RolloutCompleted', purpose, step, p)) === undefined),
-        });
-        break;
-      }
-      case 'RolloutCompleted':
-        if (e.cause) this.completions.set(e.cause, (this.completions.get(e.cause) ?? 0) + 1);
-        break;
-      case 'ScoreRequested':
-        this.requests.push({ id: e.id, seq, done: logged(eventId('ScoreCompleted', e.data.step)) });
-        break;
-      case 'UpdateRequested':
-        this.requests.push({ id: e.id, seq, done: logged(eventId('UpdateCompleted', e.data.step)) });
-        break;
-      case 'CheckpointRequested':
-        this.requests.push({ id: e.id, seq, done: logged(eventId('CheckpointSaved', e.data.policyVersion)) });
-        break;
-      case 'EvalRequested':
-        this.requests.push({ id: e.id, seq, done: logged(eventId('EvalCompleted', e.data.step)) });
-        break;
-      case 'SignalRequested':
-        this.requests.push({ id: e.id, seq, done: logged(eventId('SignalCompleted', e.data.step, e.data.kind)) });
-        break;
-    }
-  }
-
-  /** The requests without a completion, in log order, with their sequence numbers. */
-  result(): Array<{ id: string; seq: number }> {
-    return this.requests.filter((r) => !r.done()).map(({ id, seq }) => ({ id, seq }));
-  }
 }
