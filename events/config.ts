@@ -32,7 +32,7 @@ export const ConfigSchema = obj({
     checkpointEvery: U('updates between weight checkpoints (0: never)'),
     evalEvery: U('steps between evaluations (0: only at the end)'),
     evalSize: U('held-out prompts per evaluation'),
-    snapshotEvery: U('events between actor snapshots (0: never)'),
+    snapshotEvery: U('events between snapshots of the actors and the run monitor (0: never)'),
   }),
   task: obj({
     source: E(['arithmetic', 'parquet', 'jsonl', 'sim'] as const, 'prompt source'),
