@@ -46,11 +46,18 @@ describe('kill -9 and resume (sim)', () => {
       const p: DareProcess = runDare(runStarted(runB) ? ['resume', runB] : ['run', sc, '--run-dir', runB], FAULT_ENV);
       // which moment to aim at: an update in flight, a checkpoint being written, or a random time
       const aim = kills === 2 ? 'update' : kills === 4 ? 'checkpoint' : 'random';
+      // A random moment counts from spawn in the first round (a kill in start-up), and after that from the
+      // run's first new event: on a loaded machine start-up alone outlasts the delays, and every kill would
+      // land before the resume had done anything.
+      const before = lastSeqOf(runB);
+      const delay = round === 0 ? 900 + prng.nextInt(1800) : prng.nextInt(1800);
+      let deadline = round === 0 ? Date.now() + delay : Infinity;
       const killed = await p.killWhen(async () => {
         if (aim === 'update') return logHas(runB, (l) => openUpdate(l));
         if (aim === 'checkpoint') return checkpointBeingWritten(runB);
-        return false;
-      }, aim === 'random' ? 900 + prng.nextInt(1800) : 20_000);
+        if (deadline === Infinity && lastSeqOf(runB) > before) deadline = Date.now() + delay;
+        return Date.now() >= deadline;
+      }, aim === 'random' ? 60_000 : 20_000);
       stderr.push(p.stderr());
       if (killed) {
         kills++;
@@ -106,4 +113,11 @@ function checkpointBeingWritten(runDir: string): boolean {
     const last = log.tail(1)[0]?.event;
     return last?.type === 'CheckpointRequested';
   });
+}
+
+/** The run's last seq (0 before its log exists). */
+function lastSeqOf(runDir: string): number {
+  let last = 0;
+  logHas(runDir, (l) => ((last = l.lastSeq()), false));
+  return last;
 }
