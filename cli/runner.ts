@@ -29,6 +29,9 @@ import { loadPromptSet } from './promptSet.ts';
 import { Progress } from './progress.ts';
 
 
+/** The order the hosted actors start consuming in (see execute). */
+const START_ORDER = ['session', 'sampler', 'learner', 'estimator', 'buffer', 'prompts'] as const;
+
 export interface NatsTarget {
   url?: string;
   token?: string;
@@ -299,12 +302,16 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
       }
       if (ev.type === 'RunCompleted') done('completed');
       if (ev.type === 'RunFailed') done('failed');
-    }, { onError });
+    }, { onError, background: true });
     consumers.push(monitor);
     const b = bridge;
     // the bridge acts on requests without completion: none lies before the first one the scan found
     consumers.push(bus.consume(Math.min(scanned + 1, ...pending.map((r) => r.seq)), (e) => b.onEvent(e), { onError }));
-    for (const h of hosted) h.start();
+    // consumers woken first take a batch of events first: the bridge (above), then the actors whose decisions
+    // are on a step's critical path (session: StepStarted, sampler: BatchSelected, learner: RolloutRequested and
+    // UpdateRequested), then those that only fold
+    const rank = (h: HostedActor<any, any>) => (START_ORDER as readonly string[]).indexOf(h.def.name) >>> 0; // unlisted: last
+    for (const h of [...hosted].sort((a, b) => rank(a) - rank(b))) h.start();
     const controlSub = nc.subscribe(bus.subjects.control, {
       callback: (err, msg) => {
         if (err) return;

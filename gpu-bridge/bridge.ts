@@ -287,6 +287,8 @@ export class Bridge {
   private restored = false;
   private started = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** events passed to onEvent whose handling has not settled yet */
+  private inProgress = 0;
   private side: Promise<void> = Promise.resolve();
   /** resolved whenever the policy version moves (shared jobs wait for the version they were made at) */
   private versionWaiters: Array<() => void> = [];
@@ -589,10 +591,19 @@ export class Bridge {
 
   // ---- events --------------------------------------------------------------------------------------
 
-  /** Called for every committed event, in sequence order, once per process. Serialised internally. */
+  /**
+   * Called for every committed event, in sequence order, once per process. Serialised internally: with
+   * nothing in progress the event is handled at once (a job starts before the other consumers of the log
+   * have folded the request), else after the events before it.
+   */
   onEvent(e: Logged): Promise<void> {
-    const run = this.queue.then(() => this.handle(e));
-    this.queue = run.catch(() => undefined);
+    const run = this.inProgress === 0 ? this.handle(e) : this.queue.then(() => this.handle(e));
+    this.inProgress++;
+    const settled = run.then(
+      () => void this.inProgress--,
+      () => void this.inProgress--,
+    );
+    this.queue = settled;
     return run;
   }
 
