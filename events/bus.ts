@@ -31,6 +31,9 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
     maxReconnectAttempts: -1,
     reconnectTimeWait: 100,
     pingInterval: 5_000,
+    // no Error (with its captured stack) made up front for every request and subscription timer: a few
+    // percent of a run's CPU; our errors name the subject and the operation themselves
+    noAsyncTraces: true,
   });
 }
 
@@ -63,8 +66,9 @@ export interface ConsumeOptions {
   /** transient failures (a read timing out while the server restarts); retried, informational */
   onRetry?: (e: unknown) => void;
   /**
-   * Woken after the other consumers of this client when new events arrive (a monitor, off the critical path:
-   * the consumers that decide take a batch first). Order only: every consumer still gets every event.
+   * Woken after the other consumers of this client when new events arrive, in a later turn of the event loop
+   * (a monitor, off the critical path: the consumers that decide take a batch first and their appends go out
+   * before it runs). Order only: every consumer still gets every event.
    */
   background?: boolean;
 }
@@ -305,11 +309,19 @@ class LogFeed {
           for (const s of this.sinks) s.onError(e);
           return;
         }
-        const sinks = [...this.sinks];
-        for (const s of sinks) if (!s.background) s.wake();
-        for (const s of sinks) if (s.background) s.wake();
+        let background = false;
+        for (const s of [...this.sinks]) {
+          if (s.background) background = true;
+          else s.wake();
+        }
+        // after the microtasks the foreground consumers queued (an append's request goes out first)
+        if (background) setImmediate(() => this.wakeBackground());
       },
     });
+  }
+
+  private wakeBackground(): void {
+    for (const s of [...this.sinks]) if (s.background) s.wake();
   }
 
   detach(sink: FeedSink): void {

@@ -129,6 +129,9 @@ export const ROLLOUT_CHUNK = 64;
 const ROLLOUT_FLUSH_MS = 250;
 /** Memory (heldBytes) of recently written rows the bridge keeps for score and update jobs (see Bridge.rowCache). */
 const ROW_CACHE_BYTES = 64 * 1024 * 1024;
+/** heldBytes of an empty array, and of one RowBytes beyond its three views' bytes (an object, three views). */
+const HELD_ARRAY = heldBytes([]);
+const HELD_ROW = heldBytes({ promptTokens: new Uint8Array(0), tokens: new Uint8Array(0), logprobs: new Uint8Array(0), finish: 'eos' });
 /** Rows per score job. */
 export const SCORE_CHUNK = 4096;
 /** Prompts per eval job. */
@@ -752,9 +755,16 @@ export class Bridge {
   /** Remember the rows of groups just written (durable) for later score and update jobs. */
   private cacheRows(blobs: ReadonlyArray<readonly [string, StoredGroupBlob]>): void {
     for (const [key, blob] of blobs) {
-      const rows: RowBytes[] = blob.rows.map((r) => ({ promptTokens: r.promptTokens, tokens: r.tokens, logprobs: r.logprobs, finish: r.finish }));
-      const bytes = heldBytes(rows); // objects included: a sim row's three views weigh more than their bytes
-      if (this.rowCache.has(key) || bytes > ROW_CACHE_BYTES) continue;
+      if (this.rowCache.has(key)) continue;
+      const rows: RowBytes[] = new Array(blob.rows.length);
+      // heldBytes(rows), without walking them: objects included (a sim row's three views weigh more than their bytes)
+      let bytes = HELD_ARRAY;
+      for (let i = 0; i < rows.length; i++) {
+        const r = blob.rows[i];
+        rows[i] = { promptTokens: r.promptTokens, tokens: r.tokens, logprobs: r.logprobs, finish: r.finish };
+        bytes += HELD_ROW + r.promptTokens.byteLength + r.tokens.byteLength + r.logprobs.byteLength;
+      }
+      if (bytes > ROW_CACHE_BYTES) continue;
       this.rowCache.set(key, rows);
       this.rowCacheSizes.set(key, bytes);
       this.rowCacheBytes += bytes;
