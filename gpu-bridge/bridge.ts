@@ -245,26 +245,62 @@ function storedRowBytes(value: unknown): RowBytes[] | null {
   return out;
 }
 
-/**
- * A worker's sample checked as decodeRow checks it, kept as bytes: the stored form of the row (bins copied
- * once, detached from the worker's buffers), its token count and its behaviour log-prob sum. Null when a
- * check fails (the caller lets decodeRow name the fault).
- */
-function sampleRow(v: unknown): { stored: StoredRow; tokens: number; logprobSum: number; text: string; finish: 'eos' | 'length' } | null {
+/** A worker's sample as decodeRow checks it; its bins are still the worker's. */
+interface CheckedSample {
+  promptTokens: Uint8Array;
+  tokens: Uint8Array;
+  logprobs: Uint8Array;
+  text: string;
+  finish: 'eos' | 'length';
+}
+
+/** A worker's sample checked as decodeRow checks it; null when a check fails (the caller lets decodeRow name the fault). */
+function checkSample(v: unknown): CheckedSample | null {
   if (!isMap(v)) return null;
   const { promptTokens, tokens, logprobs, text, finish } = v;
   if (!(promptTokens instanceof Uint8Array) || !(tokens instanceof Uint8Array) || !(logprobs instanceof Uint8Array)) return null;
   if (promptTokens.byteLength % 4 !== 0 || tokens.byteLength % 4 !== 0 || logprobs.byteLength !== tokens.byteLength) return null;
   if (typeof text !== 'string' || (finish !== 'eos' && finish !== 'length')) return null;
-  const lp = new Uint8Array(logprobs);
-  return {
-    stored: { promptTokens: new Uint8Array(promptTokens), tokens: new Uint8Array(tokens), logprobs: lp, text, finish },
-    tokens: tokens.byteLength / 4,
-    // the float32 entries summed in double precision, as blobs.ts logprobSum does (a fresh copy: aligned)
-    logprobSum: logprobSum(new Float32Array(lp.buffer, 0, lp.byteLength / 4)),
-    text,
-    finish,
+  return { promptTokens, tokens, logprobs, text, finish };
+}
+
+/** A sample kept as bytes: the stored form of the row, its token count and its behaviour log-prob sum. */
+interface SampleRow {
+  stored: StoredRow;
+  tokens: number;
+  logprobSum: number;
+  text: string;
+  finish: 'eos' | 'length';
+}
+
+/**
+ * The stored rows of checked samples: their bins copied once, detached from the worker's buffers, into ONE
+ * buffer for all of them (a chunk's samples: one allocation, not three per sample). Every bin's length is a
+ * multiple of 4 and they lie end to end from offset 0, so every view is 4-byte aligned.
+ */
+function sampleRows(samples: readonly CheckedSample[]): SampleRow[] {
+  let total = 0;
+  for (const s of samples) total += s.promptTokens.byteLength + s.tokens.byteLength + s.logprobs.byteLength;
+  const buf = new Uint8Array(total);
+  let at = 0;
+  const copy = (b: Uint8Array): Uint8Array => {
+    buf.set(b, at);
+    at += b.byteLength;
+    return buf.subarray(at - b.byteLength, at);
   };
+  return samples.map((s) => {
+    const promptTokens = copy(s.promptTokens);
+    const tokens = copy(s.tokens);
+    const logprobs = copy(s.logprobs);
+    return {
+      stored: { promptTokens, tokens, logprobs, text: s.text, finish: s.finish },
+      tokens: tokens.byteLength / 4,
+      // the float32 entries summed in double precision (an aligned view of the copy)
+      logprobSum: logprobSum(new Float32Array(buf.buffer, logprobs.byteOffset, logprobs.byteLength / 4)),
+      text: s.text,
+      finish: s.finish,
+    };
+  });
 }
 
 type StoredRow = StoredGroupBlob['rows'][number];
@@ -864,14 +900,16 @@ export class Bridge {
         if (groups.length !== jobPrompts.length) fail(`rollout ${ev.id}#${k}: ${groups.length} groups for ${jobPrompts.length} prompts`);
       }
       // samples per position, plain first then hinted
-      const byPos = new Map<number, Array<{ row: NonNullable<ReturnType<typeof sampleRow>>; sim: SimSample | null; hinted: boolean }>>();
+      const byPos = new Map<number, Array<{ row: SampleRow; sim: SimSample | null; hinted: boolean }>>();
+      const checked: CheckedSample[] = [];
+      const placed: Array<{ row: SampleRow; sim: SimSample | null; hinted: boolean }> = [];
       entries.forEach((en, j) => {
         const g = groups[j];
         const samples = asArray(isMap(g) ? g.samples : undefined, `rollout ${ev.id}#${k}: groups[${j}].samples`);
         if (samples.length !== en.n) fail(`rollout ${ev.id}#${k}: groups[${j}] has ${samples.length} samples, asked for ${en.n}`);
         const list = byPos.get(en.pos) ?? [];
         samples.forEach((s, i) => {
-          const row = sampleRow(s);
+          const row = checkSample(s);
           if (!row) {
             try {
               decodeRow(s, `rollout ${ev.id}#${k} groups[${j}].samples[${i}]`);
@@ -882,10 +920,14 @@ export class Bridge {
           }
           const sm = s as Record<string, unknown>;
           const sim = this.sim ? { correct: sm.correct === true, length: finite(sm.length, 'sim sample length'), logprob: finite(sm.logprob, 'sim sample logprob') } : null;
-          list.push({ row, sim, hinted: en.hinted });
+          const x = { row: null as unknown as SampleRow, sim, hinted: en.hinted };
+          checked.push(row);
+          placed.push(x);
+          list.push(x);
         });
         byPos.set(en.pos, list);
       });
+      sampleRows(checked).forEach((row, i) => (placed[i].row = row));
 
       const blobs: Array<readonly [string, StoredGroupBlob]> = [];
       const events: DareEvent[] = [];
