@@ -184,7 +184,14 @@ export class LogClient {
           // a handler with nothing to wait for returns no promise: the next event follows at once, without a
           // microtask turn, so the first consumer woken takes a whole batch before the next one starts
           const r = handler(logged);
-          if (r !== undefined) await r;
+          if (r !== undefined) {
+            sink.waiting = true;
+            try {
+              await r;
+            } finally {
+              sink.waiting = false;
+            }
+          }
         } catch (e) {
           // a handler that fails stops its consumer: the event must not be delivered twice
           stopped = true;
@@ -222,7 +229,7 @@ export class LogClient {
       if (!stopped && feed.has(sink.next)) void drain();
     };
 
-    const sink: FeedSink = { next: from, wake: () => void drain(), onError, background: opts.background === true };
+    const sink: FeedSink = { next: from, wake: () => void drain(), onError, background: opts.background === true, waiting: false };
     feed.attach(sink);
 
     // catch up from `from` to the store's end, then keep polling when idle (a missed last message)
@@ -277,6 +284,8 @@ interface FeedSink {
   wake(): void;
   onError(e: unknown): void;
   background: boolean;
+  /** waiting for its handler (which is appending what it decided) */
+  waiting: boolean;
 }
 
 /**
@@ -316,9 +325,23 @@ class LogFeed {
           return;
         }
         let background = false;
-        for (const s of [...this.sinks]) {
-          if (s.background) background = true;
-          else s.wake();
+        const sinks = [...this.sinks];
+        for (let i = 0; i < sinks.length; i++) {
+          const s = sinks[i];
+          if (s.background) {
+            background = true;
+            continue;
+          }
+          const was = s.waiting;
+          s.wake();
+          if (!was && s.waiting) {
+            // it decided and is appending: the consumers after it fold these events a moment later, once the
+            // store (on this same thread) has taken the append, so the step's next hop does not wait for them
+            const rest = sinks.slice(i + 1).filter((x) => !x.background);
+            if (rest.length) setTimeout(() => rest.forEach((x) => this.sinks.has(x) && x.wake()), 0);
+            background ||= sinks.slice(i + 1).some((x) => x.background);
+            break;
+          }
         }
         if (background && this.backgroundTimer === null) {
           this.backgroundTimer = setTimeout(() => {
