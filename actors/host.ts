@@ -47,6 +47,8 @@ export interface HostedActorOptions<S, P extends string> {
   onError?: (e: unknown) => void;
 }
 
+const NO_EVENTS: DareEvent[] = [];
+
 export class HostedActor<S, P extends string> {
   readonly def: ActorDef<S, P>;
   readonly machine: AnyStateMachine;
@@ -115,8 +117,12 @@ export class HostedActor<S, P extends string> {
     return this.failed;
   }
 
-  /** Fold one event and, from decideFrom on, propose this actor's decisions (awaited). */
-  async handle(e: Logged): Promise<void> {
+  /**
+   * Fold one event and, from decideFrom on, propose this actor's decisions. Returns a promise only when there
+   * is something to wait for (decisions to append, a snapshot to write): most events fold synchronously, and
+   * the consumer goes on to the next one without a microtask turn.
+   */
+  handle(e: Logged): void | Promise<void> {
     if (this.failed) return;
     if (e.seq <= this.seq) return; // already folded (restored snapshot)
     const state = this.def.evolve(this.folded.state, e);
@@ -127,13 +133,21 @@ export class HostedActor<S, P extends string> {
       this.actor.send({ type, logged: e });
     }
     this.folded = { state, seq: e.seq };
-    if (e.seq >= (this.opts.decideFrom ?? 1)) {
-      const out = this.def.decide(this.state, e, this.opts.ctx);
-      if (out.length) await this.opts.bus.append(out);
+    const out = e.seq >= (this.opts.decideFrom ?? 1) ? this.def.decide(this.state, e, this.opts.ctx) : NO_EVENTS;
+    const every = this.opts.snapshots ? (this.opts.snapshotEvery ?? 0) : 0;
+    if (out.length === 0 && (every <= 0 || this.sinceSnapshot + 1 < every)) {
+      if (every > 0) this.sinceSnapshot++;
+      return;
     }
+    return this.proposeAndSnapshot(out, e.seq);
+  }
+
+  /** The awaited part of handle: decisions durable first, then the snapshot of the state they follow from. */
+  private async proposeAndSnapshot(out: DareEvent[], seq: number): Promise<void> {
+    if (out.length) await this.opts.bus.append(out);
     if (this.opts.snapshots && this.opts.snapshotEvery && ++this.sinceSnapshot >= this.opts.snapshotEvery) {
       this.sinceSnapshot = 0;
-      await this.opts.snapshots.putSnapshot(this.def.name, e.seq, {
+      await this.opts.snapshots.putSnapshot(this.def.name, seq, {
         state: this.def.snapshot(this.state), phase: this.phase, recent: this.recent,
       });
     }
@@ -141,13 +155,19 @@ export class HostedActor<S, P extends string> {
 
   /** Consume the log from the event after the current state. */
   start(): void {
-    this.consumer = this.opts.bus.consume(this.seq + 1, async (e) => {
+    const fail = (err: unknown) => {
+      this.failed = err;
+      this.opts.onError?.(err);
+    };
+    this.consumer = this.opts.bus.consume(this.seq + 1, (e) => {
+      let r: void | Promise<void>;
       try {
-        await this.handle(e);
+        r = this.handle(e);
       } catch (err) {
-        this.failed = err;
-        this.opts.onError?.(err);
+        fail(err);
+        return;
       }
+      return r?.catch(fail);
     }, { onError: this.opts.onError });
   }
 

@@ -3,6 +3,7 @@
  * (each consuming the log over NATS), and the gpu-bridge with its worker. DESIGN §1, §6.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
@@ -30,6 +31,9 @@ import { startNatsServer, type NatsServerHandle } from './natsServer.ts';
 import { loadPromptSet } from './promptSet.ts';
 import { Progress } from './progress.ts';
 
+
+/** The order the hosted actors start consuming in (see execute). */
+const START_ORDER = ['session', 'sampler', 'learner', 'estimator', 'buffer', 'prompts'] as const;
 
 export interface NatsTarget {
   url?: string;
@@ -95,6 +99,11 @@ function runIdOf(runDir: string): string {
 function writeAtomic(path: string, text: string): void {
   writeFileSync(`${path}.tmp`, text);
   renameSync(`${path}.tmp`, path);
+}
+
+async function writeAtomicAsync(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.tmp`, text);
+  await rename(`${path}.tmp`, path);
 }
 
 /** Resolve a scenario file (plus --steps/--seed/--set) into the run configuration. */
@@ -286,6 +295,8 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     // metrics.csv is rewritten whole: at most once a second while the run goes on (a write and a rename per
     // step cost the sim ~5 ms a step), and always at the end
     let csvWritten = 0;
+    // written by the thread pool, not on the event loop the step's hops wait for; one at a time
+    let csvWrite: Promise<unknown> = Promise.resolve();
     const monitor = bus.consume(scanned + 1, (e: Logged) => {
       metrics.add(e);
       scan.add(e);
@@ -294,19 +305,26 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
         const m = metrics.result();
         progress.update(m);
         if (Date.now() - csvWritten >= 1000) {
-          writeAtomic(join(runDir, 'metrics.csv'), metricsCsv(m.steps));
           csvWritten = Date.now();
+          const text = metricsCsv(m.steps);
+          csvWrite = csvWrite
+            .then(() => writeAtomicAsync(join(runDir, 'metrics.csv'), text))
+            .catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'could not write metrics.csv'));
         }
       }
       if (ev.type === 'RunCompleted') done('completed');
       if (ev.type === 'RunFailed') done('failed');
       return snapshots.after(e);
-    }, { onError });
+    }, { onError, background: true });
     consumers.push(monitor);
     const b = bridge;
     // the bridge acts on requests without completion: none lies before the first one the scan found
     consumers.push(bus.consume(Math.min(scanned + 1, ...pending.map((r) => r.seq)), (e) => b.onEvent(e), { onError }));
-    for (const h of hosted) h.start();
+    // consumers woken first take a batch of events first: the bridge (above), then the actors whose decisions
+    // are on a step's critical path (session: StepStarted, sampler: BatchSelected, learner: RolloutRequested and
+    // UpdateRequested), then those that only fold
+    const rank = (h: HostedActor<any, any>) => (START_ORDER as readonly string[]).indexOf(h.def.name) >>> 0; // unlisted: last
+    for (const h of [...hosted].sort((a, b) => rank(a) - rank(b))) h.start();
     const controlSub = nc.subscribe(bus.subjects.control, {
       callback: (err, msg) => {
         if (err) return;
@@ -360,6 +378,7 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     await Promise.race([Promise.all(hosted.map((h) => h.reached(end))), new Promise((r) => setTimeout(r, 5000))]);
     progress.finish();
     const m = metrics.result();
+    await csvWrite; // the last periodic write must not land after the final one
     writeAtomic(join(runDir, 'metrics.csv'), metricsCsv(m.steps));
     const summary = summaryOf(run, a.scenario, config, m, log.lastSeq());
     writeAtomic(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');

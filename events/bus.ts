@@ -31,6 +31,9 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
     maxReconnectAttempts: -1,
     reconnectTimeWait: 100,
     pingInterval: 5_000,
+    // no Error (with its captured stack) made up front for every request and subscription timer: a few
+    // percent of a run's CPU; our errors name the subject and the operation themselves
+    noAsyncTraces: true,
   });
 }
 
@@ -62,6 +65,13 @@ export interface ConsumeOptions {
   onError?: (e: unknown) => void;
   /** transient failures (a read timing out while the server restarts); retried, informational */
   onRetry?: (e: unknown) => void;
+  /**
+   * Woken BACKGROUND_DELAY_MS after new events arrive rather than at once (a monitor): the hops of a step
+   * (decide, append, commit, deliver) all run on this process's one thread, and work done between a decision
+   * and its commit delays the step; a short delay moves it into the wait for the worker. Timing only: every
+   * consumer still gets every event, in order.
+   */
+  background?: boolean;
 }
 
 export interface Consumer {
@@ -171,7 +181,17 @@ export class LogClient {
           return;
         }
         try {
-          await handler(logged);
+          // a handler with nothing to wait for returns no promise: the next event follows at once, without a
+          // microtask turn, so the first consumer woken takes a whole batch before the next one starts
+          const r = handler(logged);
+          if (r !== undefined) {
+            sink.waiting = true;
+            try {
+              await r;
+            } finally {
+              sink.waiting = false;
+            }
+          }
         } catch (e) {
           // a handler that fails stops its consumer: the event must not be delivered twice
           stopped = true;
@@ -209,7 +229,7 @@ export class LogClient {
       if (!stopped && feed.has(sink.next)) void drain();
     };
 
-    const sink: FeedSink = { next: from, wake: () => void drain(), onError };
+    const sink: FeedSink = { next: from, wake: () => void drain(), onError, background: opts.background === true, waiting: false };
     feed.attach(sink);
 
     // catch up from `from` to the store's end, then keep polling when idle (a missed last message)
@@ -255,11 +275,17 @@ export class LogClient {
   }
 }
 
+/** How long background consumers wait before taking newly arrived events (ms; see ConsumeOptions). */
+const BACKGROUND_DELAY_MS = 20;
+
 /** A consumer as the feed sees it: the next seq it will deliver, and how to wake it. */
 interface FeedSink {
   next: number;
   wake(): void;
   onError(e: unknown): void;
+  background: boolean;
+  /** waiting for its handler (which is appending what it decided) */
+  waiting: boolean;
 }
 
 /**
@@ -276,6 +302,8 @@ class LogFeed {
   private maxHeld = 0;
   /** the highest seq the store is known to hold */
   knownLast = 0;
+  /** pending wake-up of the background consumers */
+  private backgroundTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly client: LogClient) {}
 
@@ -296,7 +324,31 @@ class LogFeed {
           for (const s of this.sinks) s.onError(e);
           return;
         }
-        for (const s of [...this.sinks]) s.wake();
+        let background = false;
+        const sinks = [...this.sinks];
+        for (let i = 0; i < sinks.length; i++) {
+          const s = sinks[i];
+          if (s.background) {
+            background = true;
+            continue;
+          }
+          const was = s.waiting;
+          s.wake();
+          if (!was && s.waiting) {
+            // it decided and is appending: the consumers after it fold these events a moment later, once the
+            // store (on this same thread) has taken the append, so the step's next hop does not wait for them
+            const rest = sinks.slice(i + 1).filter((x) => !x.background);
+            if (rest.length) setTimeout(() => rest.forEach((x) => this.sinks.has(x) && x.wake()), 0);
+            background ||= sinks.slice(i + 1).some((x) => x.background);
+            break;
+          }
+        }
+        if (background && this.backgroundTimer === null) {
+          this.backgroundTimer = setTimeout(() => {
+            this.backgroundTimer = null;
+            for (const s of [...this.sinks]) if (s.background) s.wake();
+          }, BACKGROUND_DELAY_MS);
+        }
       },
     });
   }
@@ -304,6 +356,8 @@ class LogFeed {
   detach(sink: FeedSink): void {
     this.sinks.delete(sink);
     if (this.sinks.size === 0) {
+      if (this.backgroundTimer !== null) clearTimeout(this.backgroundTimer);
+      this.backgroundTimer = null;
       this.sub?.unsubscribe();
       this.sub = null;
       this.items.clear();

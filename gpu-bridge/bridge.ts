@@ -129,6 +129,9 @@ export const ROLLOUT_CHUNK = 64;
 const ROLLOUT_FLUSH_MS = 250;
 /** Memory (heldBytes) of recently written rows the bridge keeps for score and update jobs (see Bridge.rowCache). */
 const ROW_CACHE_BYTES = 64 * 1024 * 1024;
+/** heldBytes of an empty array, and of one RowBytes beyond its three views' bytes (an object, three views). */
+const HELD_ARRAY = heldBytes([]);
+const HELD_ROW = heldBytes({ promptTokens: new Uint8Array(0), tokens: new Uint8Array(0), logprobs: new Uint8Array(0), finish: 'eos' });
 /** Rows per score job. */
 export const SCORE_CHUNK = 4096;
 /** Prompts per eval job. */
@@ -242,26 +245,62 @@ function storedRowBytes(value: unknown): RowBytes[] | null {
   return out;
 }
 
-/**
- * A worker's sample checked as decodeRow checks it, kept as bytes: the stored form of the row (bins copied
- * once, detached from the worker's buffers), its token count and its behaviour log-prob sum. Null when a
- * check fails (the caller lets decodeRow name the fault).
- */
-function sampleRow(v: unknown): { stored: StoredRow; tokens: number; logprobSum: number; text: string; finish: 'eos' | 'length' } | null {
+/** A worker's sample as decodeRow checks it; its bins are still the worker's. */
+interface CheckedSample {
+  promptTokens: Uint8Array;
+  tokens: Uint8Array;
+  logprobs: Uint8Array;
+  text: string;
+  finish: 'eos' | 'length';
+}
+
+/** A worker's sample checked as decodeRow checks it; null when a check fails (the caller lets decodeRow name the fault). */
+function checkSample(v: unknown): CheckedSample | null {
   if (!isMap(v)) return null;
   const { promptTokens, tokens, logprobs, text, finish } = v;
   if (!(promptTokens instanceof Uint8Array) || !(tokens instanceof Uint8Array) || !(logprobs instanceof Uint8Array)) return null;
   if (promptTokens.byteLength % 4 !== 0 || tokens.byteLength % 4 !== 0 || logprobs.byteLength !== tokens.byteLength) return null;
   if (typeof text !== 'string' || (finish !== 'eos' && finish !== 'length')) return null;
-  const lp = new Uint8Array(logprobs);
-  return {
-    stored: { promptTokens: new Uint8Array(promptTokens), tokens: new Uint8Array(tokens), logprobs: lp, text, finish },
-    tokens: tokens.byteLength / 4,
-    // the float32 entries summed in double precision, as blobs.ts logprobSum does (a fresh copy: aligned)
-    logprobSum: logprobSum(new Float32Array(lp.buffer, 0, lp.byteLength / 4)),
-    text,
-    finish,
+  return { promptTokens, tokens, logprobs, text, finish };
+}
+
+/** A sample kept as bytes: the stored form of the row, its token count and its behaviour log-prob sum. */
+interface SampleRow {
+  stored: StoredRow;
+  tokens: number;
+  logprobSum: number;
+  text: string;
+  finish: 'eos' | 'length';
+}
+
+/**
+ * The stored rows of checked samples: their bins copied once, detached from the worker's buffers, into ONE
+ * buffer for all of them (a chunk's samples: one allocation, not three per sample). Every bin's length is a
+ * multiple of 4 and they lie end to end from offset 0, so every view is 4-byte aligned.
+ */
+function sampleRows(samples: readonly CheckedSample[]): SampleRow[] {
+  let total = 0;
+  for (const s of samples) total += s.promptTokens.byteLength + s.tokens.byteLength + s.logprobs.byteLength;
+  const buf = new Uint8Array(total);
+  let at = 0;
+  const copy = (b: Uint8Array): Uint8Array => {
+    buf.set(b, at);
+    at += b.byteLength;
+    return buf.subarray(at - b.byteLength, at);
   };
+  return samples.map((s) => {
+    const promptTokens = copy(s.promptTokens);
+    const tokens = copy(s.tokens);
+    const logprobs = copy(s.logprobs);
+    return {
+      stored: { promptTokens, tokens, logprobs, text: s.text, finish: s.finish },
+      tokens: tokens.byteLength / 4,
+      // the float32 entries summed in double precision (an aligned view of the copy)
+      logprobSum: logprobSum(new Float32Array(buf.buffer, logprobs.byteOffset, logprobs.byteLength / 4)),
+      text: s.text,
+      finish: s.finish,
+    };
+  });
 }
 
 type StoredRow = StoredGroupBlob['rows'][number];
@@ -287,6 +326,8 @@ export class Bridge {
   private restored = false;
   private started = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** events passed to onEvent whose handling has not settled yet */
+  private inProgress = 0;
   private side: Promise<void> = Promise.resolve();
   /** resolved whenever the policy version moves (shared jobs wait for the version they were made at) */
   private versionWaiters: Array<() => void> = [];
@@ -589,10 +630,19 @@ export class Bridge {
 
   // ---- events --------------------------------------------------------------------------------------
 
-  /** Called for every committed event, in sequence order, once per process. Serialised internally. */
+  /**
+   * Called for every committed event, in sequence order, once per process. Serialised internally: with
+   * nothing in progress the event is handled at once (a job starts before the other consumers of the log
+   * have folded the request), else after the events before it.
+   */
   onEvent(e: Logged): Promise<void> {
-    const run = this.queue.then(() => this.handle(e));
-    this.queue = run.catch(() => undefined);
+    const run = this.inProgress === 0 ? this.handle(e) : this.queue.then(() => this.handle(e));
+    this.inProgress++;
+    const settled = run.then(
+      () => void this.inProgress--,
+      () => void this.inProgress--,
+    );
+    this.queue = settled;
     return run;
   }
 
@@ -741,9 +791,16 @@ export class Bridge {
   /** Remember the rows of groups just written (durable) for later score and update jobs. */
   private cacheRows(blobs: ReadonlyArray<readonly [string, StoredGroupBlob]>): void {
     for (const [key, blob] of blobs) {
-      const rows: RowBytes[] = blob.rows.map((r) => ({ promptTokens: r.promptTokens, tokens: r.tokens, logprobs: r.logprobs, finish: r.finish }));
-      const bytes = heldBytes(rows); // objects included: a sim row's three views weigh more than their bytes
-      if (this.rowCache.has(key) || bytes > ROW_CACHE_BYTES) continue;
+      if (this.rowCache.has(key)) continue;
+      const rows: RowBytes[] = new Array(blob.rows.length);
+      // heldBytes(rows), without walking them: objects included (a sim row's three views weigh more than their bytes)
+      let bytes = HELD_ARRAY;
+      for (let i = 0; i < rows.length; i++) {
+        const r = blob.rows[i];
+        rows[i] = { promptTokens: r.promptTokens, tokens: r.tokens, logprobs: r.logprobs, finish: r.finish };
+        bytes += HELD_ROW + r.promptTokens.byteLength + r.tokens.byteLength + r.logprobs.byteLength;
+      }
+      if (bytes > ROW_CACHE_BYTES) continue;
       this.rowCache.set(key, rows);
       this.rowCacheSizes.set(key, bytes);
       this.rowCacheBytes += bytes;
@@ -843,14 +900,16 @@ export class Bridge {
         if (groups.length !== jobPrompts.length) fail(`rollout ${ev.id}#${k}: ${groups.length} groups for ${jobPrompts.length} prompts`);
       }
       // samples per position, plain first then hinted
-      const byPos = new Map<number, Array<{ row: NonNullable<ReturnType<typeof sampleRow>>; sim: SimSample | null; hinted: boolean }>>();
+      const byPos = new Map<number, Array<{ row: SampleRow; sim: SimSample | null; hinted: boolean }>>();
+      const checked: CheckedSample[] = [];
+      const placed: Array<{ row: SampleRow; sim: SimSample | null; hinted: boolean }> = [];
       entries.forEach((en, j) => {
         const g = groups[j];
         const samples = asArray(isMap(g) ? g.samples : undefined, `rollout ${ev.id}#${k}: groups[${j}].samples`);
         if (samples.length !== en.n) fail(`rollout ${ev.id}#${k}: groups[${j}] has ${samples.length} samples, asked for ${en.n}`);
         const list = byPos.get(en.pos) ?? [];
         samples.forEach((s, i) => {
-          const row = sampleRow(s);
+          const row = checkSample(s);
           if (!row) {
             try {
               decodeRow(s, `rollout ${ev.id}#${k} groups[${j}].samples[${i}]`);
@@ -861,10 +920,14 @@ export class Bridge {
           }
           const sm = s as Record<string, unknown>;
           const sim = this.sim ? { correct: sm.correct === true, length: finite(sm.length, 'sim sample length'), logprob: finite(sm.logprob, 'sim sample logprob') } : null;
-          list.push({ row, sim, hinted: en.hinted });
+          const x = { row: null as unknown as SampleRow, sim, hinted: en.hinted };
+          checked.push(row);
+          placed.push(x);
+          list.push(x);
         });
         byPos.set(en.pos, list);
       });
+      sampleRows(checked).forEach((row, i) => (placed[i].row = row));
 
       const blobs: Array<readonly [string, StoredGroupBlob]> = [];
       const events: DareEvent[] = [];

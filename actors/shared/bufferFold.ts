@@ -32,8 +32,21 @@ export function bufferConfigOf(cfg: RunConfig): BufferConfig {
   return { semantics: 'paper', perPromptCapacity: cfg.learner.perPromptGroups, globalCapacity: Math.max(1, cfg.learner.bufferSize) };
 }
 
+/**
+ * The buffer, the estimator and the learner fold the same events with the same reducer from the same start:
+ * one initial state per configuration object and the last fold of every state memoised (foldBuffer), so in
+ * one process they share their buffer states and the second and third fold of an event are look-ups (a
+ * step's UpdateRequested adds B groups to a ~1000-group buffer). Sharing is safe: folds never mutate a state.
+ */
+const initial = new WeakMap<RunConfig, BufferFold>();
+
 export function initBufferFold(cfg: RunConfig): BufferFold {
-  return { buffer: initBuffer(bufferConfigOf(cfg)), pending: GrowOnlyList.empty(), lastEvictions: [] };
+  let f = initial.get(cfg);
+  if (!f) {
+    f = { buffer: initBuffer(bufferConfigOf(cfg)), pending: GrowOnlyList.empty(), lastEvictions: [] };
+    initial.set(cfg, f);
+  }
+  return f;
 }
 
 /**
@@ -73,7 +86,19 @@ export function prunedForStep(f: BufferFold, step: number): BufferState {
   return f.buffer.config.semantics === 'reference' ? bufferEvolve(f.buffer, { kind: 'pruned', step }).state : f.buffer;
 }
 
+/** state -> its fold by the last event folded into it (see initBufferFold) */
+const lastFold = new WeakMap<BufferFold, { e: Logged; next: BufferFold }>();
+
 export function foldBuffer(f: BufferFold, e: Logged): BufferFold {
+  const hit = lastFold.get(f);
+  if (hit !== undefined && hit.e === e) return hit.next;
+  const next = foldOnce(f, e);
+  // a grow-only list pushed twice from one handle would copy itself: the second fold must be this look-up
+  if (next !== f) lastFold.set(f, { e, next });
+  return next;
+}
+
+function foldOnce(f: BufferFold, e: Logged): BufferFold {
   const ev = e.event;
   if (ev.type === 'RolloutCompleted') {
     const g = groupOf(e);
