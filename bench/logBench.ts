@@ -54,8 +54,9 @@ function median(xs: number[]): number {
 
 /**
  * Each figure is the median over `rounds` rounds (after one more, uncounted, that warms both paths up), and
- * within a round the raw baseline and our path run back to back on the same slice of `events / rounds` events: on a shared machine a burst of load then hits one round of both,
- * not all of one side (a single pass each moved the shares by ±0.1 between runs).
+ * within a round the raw baseline and our path run back to back on the same slice of `events / rounds`
+ * events: on a shared machine a burst of load then hits one round of both, not all of one side (a single
+ * pass each moved the shares by ±0.1 between runs).
  */
 export async function logBench(dir: string, opts: { events: number; batch: number; rounds?: number }): Promise<LogBenchFigures> {
   const { batch } = opts;

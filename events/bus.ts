@@ -324,14 +324,10 @@ class LogFeed {
           for (const s of this.sinks) s.onError(e);
           return;
         }
-        let background = false;
         const sinks = [...this.sinks];
         for (let i = 0; i < sinks.length; i++) {
           const s = sinks[i];
-          if (s.background) {
-            background = true;
-            continue;
-          }
+          if (s.background) continue;
           const was = s.waiting;
           s.wake();
           if (!was && s.waiting) {
@@ -339,11 +335,10 @@ class LogFeed {
             // store (on this same thread) has taken the append, so the step's next hop does not wait for them
             const rest = sinks.slice(i + 1).filter((x) => !x.background);
             if (rest.length) setTimeout(() => rest.forEach((x) => this.sinks.has(x) && x.wake()), 0);
-            background ||= sinks.slice(i + 1).some((x) => x.background);
             break;
           }
         }
-        if (background && this.backgroundTimer === null) {
+        if (this.backgroundTimer === null && sinks.some((x) => x.background)) {
           this.backgroundTimer = setTimeout(() => {
             this.backgroundTimer = null;
             for (const s of [...this.sinks]) if (s.background) s.wake();

@@ -53,39 +53,45 @@ function literalOf(s: TSchema): { value: unknown } | undefined {
   return kindOf(s) === 'Literal' ? { value: (s as unknown as { const: unknown }).const } : undefined;
 }
 
-/** Emit code writing expression `x` (a local) by schema `s`. */
-function emitValue(c: Compiler, s: TSchema, x: string): void {
-  const kind = kindOf(s);
-  const lit = literalOf(s);
-  if (lit) {
-    // a literal still goes through a check: an unvalidated object may hold something else
-    flush(c);
-    c.lines.push(`if (${x} === ${constant(c, lit.value)}) w.raw(${constant(c, constantBytes(lit.value))}); else w.value(${x});`);
+/**
+ * Emit `if (test) write else w.value(x);`: a value whose runtime type is not its schema's is written
+ * generically. `write` is one statement, or a function that emits the statements of a block.
+ */
+function guard(c: Compiler, x: string, test: string, write: string | (() => void)): void {
+  flush(c);
+  if (typeof write === 'string') {
+    c.lines.push(`if (${test}) ${write}; else w.value(${x});`);
     return;
   }
-  switch (kind) {
+  c.lines.push(`if (${test}) {`);
+  write();
+  flush(c);
+  c.lines.push(`} else w.value(${x});`);
+}
+
+/** The test that `x` is a plain map (an object, not null, an array or binary). */
+function isMapTest(x: string): string {
+  return `typeof ${x} === 'object' && ${x} !== null && !Array.isArray(${x}) && !ArrayBuffer.isView(${x})`;
+}
+
+/** Emit code writing expression `x` (a local) by schema `s`. */
+function emitValue(c: Compiler, s: TSchema, x: string): void {
+  const lit = literalOf(s);
+  // a literal still goes through a check: an unvalidated object may hold something else
+  if (lit) return guard(c, x, `${x} === ${constant(c, lit.value)}`, `w.raw(${constant(c, constantBytes(lit.value))})`);
+  switch (kindOf(s)) {
     case 'Integer':
     case 'Number':
-      flush(c);
-      c.lines.push(`if (typeof ${x} === 'number') w.num(${x}); else w.value(${x});`);
-      return;
+      return guard(c, x, `typeof ${x} === 'number'`, `w.num(${x})`);
     case 'String':
-      flush(c);
-      c.lines.push(`if (typeof ${x} === 'string') w.str(${x}); else w.value(${x});`);
-      return;
+      return guard(c, x, `typeof ${x} === 'string'`, `w.str(${x})`);
     case 'Boolean':
-      flush(c);
-      c.lines.push(`if (typeof ${x} === 'boolean') w.bool(${x}); else w.value(${x});`);
-      return;
+      return guard(c, x, `typeof ${x} === 'boolean'`, `w.bool(${x})`);
     case 'Null':
-      flush(c);
-      c.lines.push(`if (${x} === null) w.nil(); else w.value(${x});`);
-      return;
+      return guard(c, x, `${x} === null`, 'w.nil()');
     case 'DareBin': {
-      flush(c);
       const dtype = (s as unknown as { dtype: DType }).dtype;
-      c.lines.push(`if (${x} instanceof ${constant(c, DTYPES[dtype])}) w.${TYPED_WRITERS[dtype]}(${x}); else w.value(${x});`);
-      return;
+      return guard(c, x, `${x} instanceof ${constant(c, DTYPES[dtype])}`, `w.${TYPED_WRITERS[dtype]}(${x})`);
     }
     case 'Union': {
       const alts = (s as unknown as { anyOf: TSchema[] }).anyOf;
@@ -104,75 +110,63 @@ function emitValue(c: Compiler, s: TSchema, x: string): void {
     }
     case 'Array': {
       const items = (s as unknown as { items: TSchema }).items;
-      flush(c);
       const i = `i${c.vars++}`;
       const e = `e${c.vars++}`;
-      c.lines.push(`if (Array.isArray(${x})) { w.arrayHeader(${x}.length); for (let ${i} = 0; ${i} < ${x}.length; ${i}++) { const ${e} = ${x}[${i}];`);
-      emitValue(c, items, e);
-      flush(c);
-      c.lines.push(`} } else w.value(${x});`);
-      return;
+      return guard(c, x, `Array.isArray(${x})`, () => {
+        c.lines.push(`w.arrayHeader(${x}.length); for (let ${i} = 0; ${i} < ${x}.length; ${i}++) { const ${e} = ${x}[${i}];`);
+        emitValue(c, items, e);
+        flush(c);
+        c.lines.push('}');
+      });
     }
     case 'Object': {
-      flush(c);
       const o = `o${c.vars++}`;
-      c.lines.push(`if (typeof ${x} === 'object' && ${x} !== null && !Array.isArray(${x}) && !ArrayBuffer.isView(${x})) { const ${o} = ${x};`);
-      emitObject(c, s, o);
-      flush(c);
-      c.lines.push(`} else w.value(${x});`);
-      return;
+      return guard(c, x, isMapTest(x), () => {
+        c.lines.push(`const ${o} = ${x};`);
+        emitObject(c, s, o);
+      });
     }
-  }
-  if (kind === 'Record') {
-    // a record's keys are data, not schema: sorted, so that its bytes do not depend on insertion order
-    const pattern = (s as unknown as { patternProperties: Record<string, TSchema> }).patternProperties;
-    const valueSchema = Object.values(pattern)[0];
-    flush(c);
-    const ks = `k${c.vars++}`;
-    const key = `q${c.vars++}`;
-    const e = `e${c.vars++}`;
-    c.lines.push(
-      `if (typeof ${x} === 'object' && ${x} !== null && !Array.isArray(${x}) && !ArrayBuffer.isView(${x})) {`,
-      `const ${ks} = Object.keys(${x}).filter((k) => ${x}[k] !== undefined).sort(); w.mapHeader(${ks}.length);`,
-      `for (const ${key} of ${ks}) { w.str(${key}); const ${e} = ${x}[${key}];`,
-    );
-    emitValue(c, valueSchema, e);
-    flush(c);
-    c.lines.push(`} } else w.value(${x});`);
-    return;
+    case 'Record': {
+      // a record's keys are data, not schema: sorted, so that its bytes do not depend on insertion order
+      const valueSchema = Object.values((s as unknown as { patternProperties: Record<string, TSchema> }).patternProperties)[0];
+      const ks = `k${c.vars++}`;
+      const key = `q${c.vars++}`;
+      const e = `e${c.vars++}`;
+      return guard(c, x, isMapTest(x), () => {
+        c.lines.push(
+          `const ${ks} = Object.keys(${x}).filter((k) => ${x}[k] !== undefined).sort(); w.mapHeader(${ks}.length);`,
+          `for (const ${key} of ${ks}) { w.str(${key}); const ${e} = ${x}[${key}];`,
+        );
+        emitValue(c, valueSchema, e);
+        flush(c);
+        c.lines.push('}');
+      });
+    }
   }
   // unknown values (the run's config) and anything else: the generic writer, in the value's own key order
   flush(c);
   c.lines.push(`w.value(${x});`);
 }
 
-/** Emit code writing object `o` as a map of its schema's properties, in `order` (default: schema order). */
+/**
+ * Emit code writing object `o` as a map of its schema's properties, in `order` (default: schema order).
+ * Every property is required (the catalogue has no optional field): the entry count is a constant.
+ */
 function emitObject(c: Compiler, s: TSchema, o: string, order?: readonly string[]): void {
   const props = (s as unknown as { properties: Record<string, TSchema> }).properties;
   const keys = order ?? Object.keys(props);
   const required = new Set((s as { required?: string[] }).required ?? []);
-  if (keys.some((k) => !required.has(k))) {
-    // optional fields change the entry count: count what is present (none in the catalogue today)
-    flush(c);
-    const n = `n${c.vars++}`;
-    c.lines.push(`let ${n} = 0; ${keys.map((k) => `if (${o}[${JSON.stringify(k)}] !== undefined) ${n}++;`).join(' ')}`);
-    c.lines.push(`w.mapHeader(${n});`);
-  } else emitConstant(c, mapHeaderBytes(keys.length));
+  const optional = keys.filter((k) => !required.has(k));
+  if (optional.length > 0) throw new Error(`compileWriter: optional properties are not supported (${optional.join(', ')})`);
+  emitConstant(c, mapHeaderBytes(keys.length));
   for (const k of keys) {
     const v = `v${c.vars++}`;
-    const optional = !required.has(k);
     // reading a field writes nothing: the map header and this key stay one constant write
     c.lines.push(`const ${v} = ${o}[${JSON.stringify(k)}];`);
-    if (optional) {
-      flush(c);
-      c.lines.push(`if (${v} !== undefined) {`);
-    }
     emitConstant(c, constantBytes(k));
-    if (!optional) {
-      // a missing required field: nil, which the receiver's validator names
-      flush(c);
-      c.lines.push(`if (${v} === undefined) w.nil(); else {`);
-    }
+    // a missing field: nil, which the receiver's validator names
+    flush(c);
+    c.lines.push(`if (${v} === undefined) w.nil(); else {`);
     emitValue(c, props[k], v);
     flush(c);
     c.lines.push('}');

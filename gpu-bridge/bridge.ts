@@ -900,9 +900,9 @@ export class Bridge {
         if (groups.length !== jobPrompts.length) fail(`rollout ${ev.id}#${k}: ${groups.length} groups for ${jobPrompts.length} prompts`);
       }
       // samples per position, plain first then hinted
-      const byPos = new Map<number, Array<{ row: SampleRow; sim: SimSample | null; hinted: boolean }>>();
+      // `at` indexes `checked` and, once its rows are copied out together, `sampled`
+      const byPos = new Map<number, Array<{ at: number; sim: SimSample | null; hinted: boolean }>>();
       const checked: CheckedSample[] = [];
-      const placed: Array<{ row: SampleRow; sim: SimSample | null; hinted: boolean }> = [];
       entries.forEach((en, j) => {
         const g = groups[j];
         const samples = asArray(isMap(g) ? g.samples : undefined, `rollout ${ev.id}#${k}: groups[${j}].samples`);
@@ -920,14 +920,12 @@ export class Bridge {
           }
           const sm = s as Record<string, unknown>;
           const sim = this.sim ? { correct: sm.correct === true, length: finite(sm.length, 'sim sample length'), logprob: finite(sm.logprob, 'sim sample logprob') } : null;
-          const x = { row: null as unknown as SampleRow, sim, hinted: en.hinted };
+          list.push({ at: checked.length, sim, hinted: en.hinted });
           checked.push(row);
-          placed.push(x);
-          list.push(x);
         });
         byPos.set(en.pos, list);
       });
-      sampleRows(checked).forEach((row, i) => (placed[i].row = row));
+      const sampled = sampleRows(checked);
 
       const blobs: Array<readonly [string, StoredGroupBlob]> = [];
       const events: DareEvent[] = [];
@@ -941,20 +939,21 @@ export class Bridge {
         const truncated = new Uint8Array(m);
         const hinted = new Uint8Array(m);
         list.forEach((x, i) => {
+          const row = sampled[x.at];
           if (x.sim) {
             reward[i] = x.sim.correct ? 1 : 0;
             length[i] = x.sim.length;
             logprob[i] = x.sim.logprob;
           } else {
-            reward[i] = this.reward(rows.get(p)!, x.row.text, `${ev.id} prompt ${p}`);
-            length[i] = x.row.tokens;
-            logprob[i] = x.row.logprobSum;
+            reward[i] = this.reward(rows.get(p)!, row.text, `${ev.id} prompt ${p}`);
+            length[i] = row.tokens;
+            logprob[i] = row.logprobSum;
           }
-          truncated[i] = x.row.finish === 'length' ? 1 : 0;
+          truncated[i] = row.finish === 'length' ? 1 : 0;
           hinted[i] = x.hinted ? 1 : 0;
         });
         const key = groupKey(p);
-        blobs.push([key, { rows: list.map((x) => x.row.stored) } satisfies StoredGroupBlob]);
+        blobs.push([key, { rows: list.map((x) => sampled[x.at].stored) } satisfies StoredGroupBlob]);
         const oracleSuccess = this.sim ? this.sim.oracle.passRate(p, { temperature: d.temperature }) : null;
         events.push(
           makeEvent(

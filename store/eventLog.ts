@@ -260,15 +260,13 @@ export class EventLog {
   /**
    * Stream events with from ≤ seq < to, up to the end of the log. Sequence numbers are contiguous from 1,
    * so this reads key by key with one reused key buffer: a third of the cost of a cursor's getRange, whose
-   * entries each allocate a key, a value view and an entry object. The value is lmdb-js's reused buffer,
-   * whose own `length` property is the value's size (its byteLength is the buffer's): the decoder bounds
-   * every read by `length` and copies everything out of it.
+   * entries each allocate a key, a value view and an entry object. The decoder bounds every read of the
+   * reused value buffer by its `length` and copies everything out of it (see storedAt).
    */
   *iterate(from = 1, to = Number.MAX_SAFE_INTEGER): Generator<Logged> {
     const key = Buffer.alloc(8);
     for (let seq = Math.max(1, from); seq < to; seq++) {
-      writeSeqKey(key, seq);
-      const value = this.events.getBinaryFast(key);
+      const value = this.storedAt(key, seq);
       if (value === undefined) return;
       yield { seq, event: decodeTrusted(value) };
     }
@@ -278,14 +276,22 @@ export class EventLog {
   *iterateRaw(from = 1, to = Number.MAX_SAFE_INTEGER): Generator<{ seq: number; bytes: Buffer }> {
     const key = Buffer.alloc(8);
     for (let seq = Math.max(1, from); seq < to; seq++) {
-      writeSeqKey(key, seq);
-      const value = this.events.getBinaryFast(key);
+      const value = this.storedAt(key, seq);
       if (value === undefined) return;
-      // lmdb-js's reused buffer carries the value's size as an own `length` (its byteLength is the whole
-      // buffer's): copy exactly `length` bytes
+      // exactly `length` bytes (see storedAt)
       const copy = Uint8Array.prototype.slice.call(value, 0, value.length);
       yield { seq, bytes: Buffer.from(copy.buffer, 0, copy.length) };
     }
+  }
+
+  /**
+   * The stored bytes of event `seq` (undefined past the end), looked up with the caller's reused 8-byte `key`.
+   * They are lmdb-js's reused buffer, valid until the next read, and carry the value's size as an own `length`
+   * property while their byteLength is the whole buffer's.
+   */
+  private storedAt(key: Buffer, seq: number): Buffer | undefined {
+    writeSeqKey(key, seq);
+    return this.events.getBinaryFast(key);
   }
 
   /** The last `n` events, oldest first. */
