@@ -3,7 +3,7 @@
  * step otherwise. Wall-clock time here is for display only.
  */
 import type { Logger } from 'pino';
-import type { RunMetrics } from './metrics.ts';
+import type { ProgressView } from './metrics.ts';
 
 function fmtSeconds(s: number): string {
   if (!Number.isFinite(s) || s < 0) return '--';
@@ -21,15 +21,14 @@ export class Progress {
     private readonly logger: Logger,
   ) {}
 
-  update(m: RunMetrics): void {
-    const trained = m.steps.filter((s) => s.step > 0 && Number.isFinite(s.loss));
-    const last = trained[trained.length - 1];
+  update(m: ProgressView): void {
+    const last = m.lastTrained;
     const step = last?.step ?? 0;
     if (step === this.lastStep) return;
     this.lastStep = step;
     const elapsed = (Date.now() - this.t0) / 1000;
     const eta = step > 0 ? (elapsed / step) * (this.total - step) : NaN;
-    const acc = m.evals.length ? m.evals[m.evals.length - 1].accuracy : null;
+    const acc = m.evalAccuracy;
     if (this.tty) {
       const width = 24;
       const filled = Math.round((width * step) / Math.max(1, this.total));

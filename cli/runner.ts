@@ -287,7 +287,7 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     const finished = new Promise<'completed' | 'failed'>((r) => (done = r));
     if (scanned > 0) {
       const m = metrics.result();
-      progress.update(m);
+      progress.update(metrics.progress());
       writeAtomic(join(runDir, 'metrics.csv'), metricsCsv(m.steps));
       if (m.failed !== null) done!('failed');
     }
@@ -302,11 +302,10 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
       scan.add(e);
       const ev = e.event;
       if (ev.type === 'UpdateCompleted' || ev.type === 'EvalCompleted') {
-        const m = metrics.result();
-        progress.update(m);
+        progress.update(metrics.progress());
         if (Date.now() - csvWritten >= 1000) {
           csvWritten = Date.now();
-          const text = metricsCsv(m.steps);
+          const text = metricsCsv(metrics.result().steps);
           csvWrite = csvWrite
             .then(() => writeAtomicAsync(join(runDir, 'metrics.csv'), text))
             .catch((e: unknown) => logger.warn({ err: (e as Error).message }, 'could not write metrics.csv'));

@@ -125,8 +125,13 @@ function tagState(x: unknown): unknown {
   if (x instanceof Map) return { $map: [...x.entries()].map(([k, v]) => [tagState(k), tagState(v)]) };
   if (Array.isArray(x)) return x.map(tagState);
   if (x && typeof x === 'object') {
+    const o = x as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x)) if (v !== undefined) out[k] = tagState(v);
+    // keys, not entries: no [key, value] pair per field of every object of a snapshot
+    for (const k of Object.keys(o)) {
+      const v = o[k];
+      if (v !== undefined) out[k] = tagState(v);
+    }
     return out;
   }
   return x;

@@ -110,6 +110,26 @@ describe('monitor folds from a snapshot', () => {
     }
   });
 
+  it("the progress view (asked at every update) is what result()'s steps and evals say, at every seq", () => {
+    const m = new MetricsFold();
+    let checked = 0;
+    for (const e of events) {
+      m.add(e);
+      const r = m.result();
+      const trained = r.steps.filter((s) => s.step > 0 && Number.isFinite(s.loss));
+      const want = trained[trained.length - 1];
+      const got = m.progress();
+      expect(got.lastTrained?.step).toBe(want?.step);
+      if (want) expect({ ...got.lastTrained, step: want.step }).toMatchObject(want);
+      expect(got.evalAccuracy).toBe(r.evals.length ? r.evals[r.evals.length - 1].accuracy : null);
+      if (want) checked++;
+    }
+    // the run trained 6 steps and evaluated: the view moved through all of them
+    expect(checked).toBeGreaterThan(0);
+    expect(m.progress().lastTrained?.step).toBe(6);
+    expect(m.progress().evalAccuracy).not.toBeNull();
+  });
+
   it('snapshot at any seq + the log after it = the whole log, with requests open at the end', async () => {
     const evs = events.map((l) => l.event);
     const type = (i: number) => evs[i - 1].type;

@@ -11,10 +11,12 @@ import {
   rowsForEstimation,
   type BufferConfig,
   type BufferFact,
+  type BufferJSON,
   type BufferState,
   type Eviction,
   type RolloutGroup,
 } from '../../actors/shared/replayBuffer.ts';
+import { packState, unpackState } from '../../events/codec.ts';
 
 let uid = 0;
 function group(promptIndex: number, step: number, rewards: readonly number[], id?: string): RolloutGroup {
@@ -258,7 +260,7 @@ describe('purity, validation and estimation rows', () => {
 });
 
 describe('serialisation', () => {
-  it('serialise → JSON text → deserialise gives equal state and equal future behaviour', () => {
+  it('serialise → the snapshot codec → deserialise gives equal state and equal future behaviour; older number-array snapshots restore the same', () => {
     for (const cfg of [
       { semantics: 'reference', bufferSize: 5, sigma: 0.5, batchSize: 4, keepZeroOneGroups: false },
       { semantics: 'paper', perPromptCapacity: 2, globalCapacity: 4 },
@@ -272,9 +274,13 @@ describe('serialisation', () => {
         { kind: 'added', group: group(0, 2, [1, 0]) },
       ];
       const s = fold(initBuffer(cfg), history).state;
-      const restored = bufferFromJSON(JSON.parse(JSON.stringify(bufferToJSON(s))));
+      const restored = bufferFromJSON(unpackState(packState(bufferToJSON(s))) as BufferJSON);
       expect(bufferToJSON(restored)).toEqual(bufferToJSON(s));
       expect(restored.groups[0].behaviourLogprobSum).toBeInstanceOf(Float64Array);
+      expect(restored.groups[0].lengths).toBeInstanceOf(Uint32Array);
+      // snapshots written before typed arrays were kept held number arrays (JSON text of today's form)
+      const older = bufferFromJSON(JSON.parse(JSON.stringify(bufferToJSON(s), (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v))));
+      expect(bufferToJSON(older)).toEqual(bufferToJSON(s));
       const future: BufferFact[] = [
         { kind: 'added', group: group(3, 3, [1, 0], 'f1') },
         { kind: 'pruned', step: 3 },
