@@ -123,6 +123,9 @@ async function faultPause(point: 'update' | 'checkpoint'): Promise<void> {
   if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
+/** The requests the bridge acts on (handle()); every other event passes it by. */
+const BRIDGE_REQUESTS: ReadonlySet<string> = new Set(['RolloutRequested', 'ScoreRequested', 'UpdateRequested', 'CheckpointRequested', 'EvalRequested', 'SignalRequested']);
+
 /** Prompts per rollout job (fixed: a re-issued chunk must be the same job). */
 export const ROLLOUT_CHUNK = 64;
 /** Time (ms) after which finished rollout chunks are written (see rollout()). */
@@ -635,7 +638,10 @@ export class Bridge {
    * nothing in progress the event is handled at once (a job starts before the other consumers of the log
    * have folded the request), else after the events before it.
    */
-  onEvent(e: Logged): Promise<void> {
+  onEvent(e: Logged): Promise<void> | undefined {
+    // most of the log (a step's B RolloutCompleted) is nothing for the bridge to do: no promise for those, so
+    // its consumer — the first one woken — passes a batch on to the actors without a microtask turn per event
+    if (!this.replica ? !BRIDGE_REQUESTS.has(e.event.type) : e.event.type !== 'UpdateRequested') return undefined;
     const run = this.inProgress === 0 ? this.handle(e) : this.queue.then(() => this.handle(e));
     this.inProgress++;
     const settled = run.then(

@@ -46,13 +46,15 @@ export class PendingScan {
 
   constructor(private readonly log: PendingLog) {}
 
+  /** A request (not a rollout) open until the event with id `completion` is logged. */
+  private waitFor(id: string, seq: number, completion: string): void {
+    const log = this.log;
+    this.open.set(id, { seq, prompts: 0, done: () => log.seqOf(completion) !== undefined });
+    this.awaiting.set(completion, id);
+  }
+
   add({ seq, event: e }: Logged): void {
     const log = this.log;
-    const logged = (id: string) => () => log.seqOf(id) !== undefined;
-    const waitFor = (completion: string) => {
-      this.open.set(e.id, { seq, prompts: 0, done: logged(completion) });
-      this.awaiting.set(completion, e.id);
-    };
     switch (e.type) {
       case 'RolloutRequested': {
         const { step, purpose, prompts } = e.data;
@@ -77,15 +79,15 @@ export class PendingScan {
         return;
       }
       case 'ScoreRequested':
-        return waitFor(eventId('ScoreCompleted', e.data.step));
+        return this.waitFor(e.id, seq, eventId('ScoreCompleted', e.data.step));
       case 'UpdateRequested':
-        return waitFor(eventId('UpdateCompleted', e.data.step));
+        return this.waitFor(e.id, seq, eventId('UpdateCompleted', e.data.step));
       case 'CheckpointRequested':
-        return waitFor(eventId('CheckpointSaved', e.data.policyVersion));
+        return this.waitFor(e.id, seq, eventId('CheckpointSaved', e.data.policyVersion));
       case 'EvalRequested':
-        return waitFor(eventId('EvalCompleted', e.data.step));
+        return this.waitFor(e.id, seq, eventId('EvalCompleted', e.data.step));
       case 'SignalRequested':
-        return waitFor(eventId('SignalCompleted', e.data.step, e.data.kind));
+        return this.waitFor(e.id, seq, eventId('SignalCompleted', e.data.step, e.data.kind));
     }
     const req = this.awaiting.get(e.id);
     if (req !== undefined) {
