@@ -10,6 +10,7 @@ import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } f
 import type { Consumer } from '../events/bus.ts';
 import type { DareEvent, Logged } from '../events/catalogue.ts';
 import type { RunConfig } from '../events/config.ts';
+import { mark, stepTrace } from '../events/stepTrace.ts';
 import type { ActorDef, DecideContext, Folded } from './actor.ts';
 import { machineOf, primeEvolved, snapshotAt, type LogEvent, type MachineContext } from './machine.ts';
 
@@ -144,7 +145,11 @@ export class HostedActor<S, P extends string> {
 
   /** The awaited part of handle: decisions durable first, then the snapshot of the state they follow from. */
   private async proposeAndSnapshot(out: DareEvent[], seq: number): Promise<void> {
-    if (out.length) await this.opts.bus.append(out);
+    if (out.length) {
+      if (stepTrace.on) mark(`decide:${this.def.name}:${out.map((x) => x.type).join(',')}`);
+      await this.opts.bus.append(out);
+      if (stepTrace.on) mark(`appended:${this.def.name}`);
+    }
     if (this.opts.snapshots && this.opts.snapshotEvery && ++this.sinceSnapshot >= this.opts.snapshotEvery) {
       this.sinceSnapshot = 0;
       await this.opts.snapshots.putSnapshot(this.def.name, seq, {

@@ -7,8 +7,11 @@ import { logBench } from './logBench.ts';
 import { simOrchestrationBench, tinyShareBench } from './orchestration.ts';
 import { cachedSimRun, logBytesBench, replayBench } from './replayLog.ts';
 import { resumeBench } from './resume.ts';
+import { stepAnatomyBench } from './stepAnatomy.ts';
 
-export const BENCH_GROUPS = ['log', 'algorithms', 'sim', 'tiny', 'replay'] as const;
+export const BENCH_GROUPS = ['log', 'algorithms', 'sim', 'tiny', 'replay', 'anatomy'] as const;
+/** Groups left out unless named with --only (diagnostics, no targets). */
+const ON_REQUEST: readonly BenchGroup[] = ['anatomy'];
 export type BenchGroup = (typeof BENCH_GROUPS)[number];
 
 export interface BenchOptions {
@@ -41,7 +44,7 @@ export async function runBenchmarks(opts: BenchOptions): Promise<Record<string, 
   const dir = mkdtempSync(join(process.env.DARE_BENCH_DIR ?? tmpdir(), 'dare-bench-'));
   try {
     const figures: Record<string, number> = {};
-    const run = (g: BenchGroup) => !opts.only || opts.only.includes(g);
+    const run = (g: BenchGroup) => (opts.only ? opts.only.includes(g) : !ON_REQUEST.includes(g));
     if (run('log')) {
       say(`bench: log (${opts.quick ? 'quick' : 'full'})`);
       Object.assign(figures, await logBench(dir, { events: opts.quick ? 100_000 : 500_000, batch: 1000, rounds: opts.quick ? 5 : 9 }));
@@ -66,6 +69,10 @@ export async function runBenchmarks(opts: BenchOptions): Promise<Record<string, 
       Object.assign(figures, await resumeBench(cached.runDir, dir));
       say('bench: log bytes per rollout');
       Object.assign(figures, logBytesBench(cached.runDir));
+    }
+    if (run('anatomy')) {
+      say(`bench: step anatomy on the sim (B ${size.sim.batchSize}, G ${size.sim.groupSize}, ${size.sim.steps} steps, traced)`);
+      Object.assign(figures, await stepAnatomyBench(dir, size.sim));
     }
     return figures;
   } finally {

@@ -215,7 +215,7 @@ export function buildProgram(): Command {
     .description('benchmarks of the log, the estimator and sampler, and the control plane (figures for BENCHMARKS.md)')
     .option('--quick', 'a shorter run printing the same figures')
     .option('--json', 'one JSON object of named figures')
-    .option('--only <groups>', 'comma-separated: log, algorithms, sim, tiny, replay (replay, resume and bytes per rollout)')
+    .option('--only <groups>', 'comma-separated: log, algorithms, sim, tiny, replay (replay, resume and bytes per rollout), anatomy (where a sim step goes; only when named)')
     .action(async (o: { quick?: boolean; json?: boolean; only?: string }) => {
       const { runBenchmarks, BENCH_GROUPS } = await import('../bench/index.ts');
       const only = o.only?.split(',').map((g) => g.trim()).filter(Boolean);

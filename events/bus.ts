@@ -10,6 +10,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { DareEvent, Logged } from './catalogue.ts';
 import { decodeTrusted, encodeEvent, pack, unpack } from './codec.ts';
 import { subjectsFor, type RunSubjects } from './subjects.ts';
+import { mark, stepTrace } from './stepTrace.ts';
 
 export interface NatsOptions {
   url: string;
@@ -100,6 +101,7 @@ export class LogClient {
    */
   async append(events: readonly DareEvent[], deadlineMs = 120_000): Promise<AppendReply[]> {
     const body = pack({ events: events.map((e) => encodeEvent(e)) });
+    if (stepTrace.on) mark(`client:send ${events.length}`);
     const start = Date.now(); // wall clock bounds the retry loop only
     let attempt = 0;
     for (;;) {
@@ -315,6 +317,7 @@ class LogFeed {
         if (err || this.sinks.size === 0) return;
         try {
           const body = unpack(msg.data) as { items?: unknown };
+          if (stepTrace.on) mark(`feed:${Array.isArray(body.items) ? body.items.length : 0}`);
           for (const [seq, b] of decodeItems(body.items, 'log message')) {
             this.put(seq, b);
             this.saw(seq);

@@ -30,6 +30,7 @@ import type { PromptRow } from '../events/promptRow.ts';
 import type { RunConfig } from '../events/config.ts';
 import { pack, unpack } from '../events/codec.ts';
 import { subjectsFor } from '../events/subjects.ts';
+import { mark, stepTrace } from '../events/stepTrace.ts';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { seedOf } from '../events/prng.ts';
 import { decodeGroupBlob, decodeRow, logprobSum, parseRowRef, type GroupBlob, type StoredGroupBlob } from './blobs.ts';
@@ -847,6 +848,7 @@ export class Bridge {
     const groupKey = (p: number) => (train ? groupId(d.step, p) : `g/${d.purpose}/${d.step}/${p}`);
 
     let generated = 0;
+    if (stepTrace.on) mark('rollout:start');
     // Finished chunks are written together until ROLLOUT_FLUSH_MS have passed since the last write: two commits per
     // write (blobs, then events), so a fast worker (the sim: ms per chunk) writes a request at once, while a
     // slow one writes each chunk as it completes and a crash loses at most one chunk's work. Only the commit
@@ -855,8 +857,10 @@ export class Bridge {
     let heldSince = performance.now();
     const write = async () => {
       if (held.events.length > 0) {
+        if (stepTrace.on) mark(`rollout:write ${held.events.length}`);
         // blobs first: a RolloutCompleted in the log always has its rows
         await log.putBlobs(held.blobs);
+        if (stepTrace.on) mark('rollout:blobsPut');
         this.cacheRows(held.blobs);
         await this.deps.append(held.events);
         // one line per chunk that reached the log: the resume tests check no chunk is generated twice
@@ -1088,7 +1092,9 @@ export class Bridge {
   }
 
   private async update(ev: EventOf<'UpdateRequested'>): Promise<void> {
+    if (stepTrace.on) mark('update:start');
     const data = await this.applyUpdate(ev);
+    if (stepTrace.on) mark('update:applied');
     await faultPause('update');
     await this.deps.append([makeEvent('UpdateCompleted', data, { run: this.deps.run, id: eventId('UpdateCompleted', data.step), cause: ev.id })]);
     this.deps.logger.info({ request: ev.id, policyVersion: data.policyVersion, loss: data.loss, rows: ev.data.rowGroup.length }, 'update completed');

@@ -8,6 +8,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { decodeEvent, pack, unpack } from '../events/codec.ts';
 import type { DareEvent } from '../events/catalogue.ts';
 import { subjectsFor } from '../events/subjects.ts';
+import { mark, stepTrace } from '../events/stepTrace.ts';
 import { ValidationError } from '../events/validate.ts';
 import type { EventLog } from './eventLog.ts';
 
@@ -54,6 +55,7 @@ export function serveLog(nc: NatsConnection, log: EventLog, run: string, logger:
         msg.respond(pack({ ok: false, error: reason }));
         return;
       }
+      if (stepTrace.on) mark(`srv:recv ${events.length} ${events[0]?.type}`);
       const committed = log.append(events);
       publishChain = publishChain.then(async () => {
         let results;
@@ -65,6 +67,7 @@ export function serveLog(nc: NatsConnection, log: EventLog, run: string, logger:
           msg.respond(pack({ ok: false, error: (e as Error).message }));
           return;
         }
+        if (stepTrace.on) mark('srv:committed');
         msg.respond(pack({ ok: true, results: results.map((r) => ({ seq: r.seq, duplicate: r.duplicate })) }));
         const items = results.filter((r) => !r.duplicate).map((r) => [r.seq, r.bytes!] as const);
         // split so that one message never exceeds the server's max payload
@@ -80,6 +83,7 @@ export function serveLog(nc: NatsConnection, log: EventLog, run: string, logger:
           size += it[1].length + 16;
         }
         if (batch.length > 0) nc.publish(subj.log, pack({ items: batch }));
+        if (stepTrace.on) mark('srv:published');
       });
     },
   });

@@ -3,12 +3,14 @@
  * resume.ts) on tiny configurations: each returns its named figures, finite and of the right sign. The
  * timings themselves are benchmarks (BENCHMARKS.md), never asserted here.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { simOrchestrationBench, tinyShareBench } from '../../bench/orchestration.ts';
 import { cachedSimRun, logBytesBench, replayBench } from '../../bench/replayLog.ts';
 import { resumeBench } from '../../bench/resume.ts';
+import { cutSteps, HOPS, stepAnatomyBench } from '../../bench/stepAnatomy.ts';
+import { mark, startStepTrace, stepTrace, stopStepTrace } from '../../events/stepTrace.ts';
 import { hasTorch } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 
@@ -29,6 +31,41 @@ describe('control-plane bench figures', () => {
     expect(f['orchestration.sim.steps']).toBe(3);
     expect(f['orchestration.sim.workerMsPerStep']).toBeGreaterThan(0);
     expect(f['orchestration.sim.stepMs']).toBeGreaterThanOrEqual(f['orchestration.sim.workerMsPerStep']);
+  });
+
+  it('the step anatomy: every hop of a short traced sim run; the trace is off otherwise', async () => {
+    // off by default: a run records no marks
+    mkdirSync(join(dir, 'untraced'), { recursive: true });
+    await simOrchestrationBench(join(dir, 'untraced'), { steps: 2, warmup: 1, batchSize: 16, groupSize: 2, prompts: 100 });
+    expect(stepTrace.on).toBe(false);
+    expect(stepTrace.marks).toHaveLength(0);
+    const f = await stepAnatomyBench(dir, { steps: 6, warmup: 1, batchSize: 32, groupSize: 4, prompts: 300 });
+    const hops = [...HOPS.map(([n]) => n), 'complete'];
+    expectFigures(f, ['anatomy.steps', 'anatomy.stepMs.median', 'anatomy.stepMs.mean', 'anatomy.gc.minorMsPerStep', 'anatomy.workerMsPerStep', ...hops.map((h) => `anatomy.hop.${h}`)]);
+    expect(f['anatomy.steps']).toBeGreaterThanOrEqual(3);
+    for (const h of hops) expect(f[`anatomy.hop.${h}`], h).toBeGreaterThanOrEqual(0);
+    expect(stepTrace.on).toBe(false);
+  }, 120_000);
+
+  it('cutSteps: hops are consecutive and add up to the step; incomplete steps are left out, epochs flagged', () => {
+    startStepTrace();
+    const labels = ['decide:session:StepStarted', ...HOPS.map(([, l]) => l)];
+    const at: number[] = [];
+    // step 1 complete with an epoch start in it; step 2 lacks its update marks; a third StepStarted closes step 2
+    for (const l of labels) { mark(l); at.push(stepTrace.marks[stepTrace.marks.length - 1][0]); }
+    mark('decide:session:EpochStarted');
+    mark('decide:session:StepStarted');
+    for (const l of labels.slice(1, 5)) mark(l);
+    mark('decide:session:StepStarted');
+    const marks = stopStepTrace();
+    const steps = cutSteps(marks);
+    expect(steps).toHaveLength(1);
+    const s = steps[0];
+    expect(s.epoch).toBe(true);
+    expect([...s.hops.keys()]).toEqual([...HOPS.map(([n]) => n), 'complete']);
+    const sum = [...s.hops.values()].reduce((a, b) => a + b, 0);
+    expect(sum).toBeCloseTo(s.stepMs, 9);
+    expect(s.hops.get('select')).toBeCloseTo(at[1] - at[0], 9);
   });
 
   it.skipIf(!hasTorch())('orchestration.shareOfStep from a short tiny-worker run', async () => {
