@@ -189,13 +189,20 @@ export class MsgpackWriter {
     this.buf[this.pos++] = v ? 0xc3 : 0xc2;
   }
 
-  /** Bytes already in MessagePack form (a compiled writer's constant map headers and keys). */
-  raw(bytes: Uint8Array): void {
-    const n = bytes.length;
+  /**
+   * Reserve `n` bytes and return where they start in `out()` (a compiled writer stores its constant map
+   * headers and keys there byte by byte, as immediates: no loop, no load of a constant array).
+   */
+  reserve(n: number): number {
     this.ensure(n);
-    const b = this.buf;
-    for (let i = 0; i < n; i++) b[this.pos + i] = bytes[i];
-    this.pos += n;
+    const p = this.pos;
+    this.pos = p + n;
+    return p;
+  }
+
+  /** The slab being written (valid until the next write: a write may move the value to a fresh slab). */
+  out(): Buffer {
+    return this.buf;
   }
 
   mapHeader(n: number): void {

@@ -1,6 +1,7 @@
 /**
- * Compiled MessagePack writers: a TypeBox object schema becomes one straight-line function that writes the
- * map's constant parts (header, keys, literal values) as pre-encoded bytes and each field with the writer
+ * Compiled MessagePack writers: a TypeBox object schema becomes one straight-line function that stores the
+ * map's constant parts (header, keys, literal values) byte by byte as immediates into a reserved run of the
+ * output (no copy loop over a constant array: that was a fifth of an event's encoding) and each field with the writer
  * method its schema names, reading fields by constant property names. That is several times faster than
  * walking the object generically (key enumeration, keyed loads, a key cache look-up per key).
  *
@@ -20,7 +21,7 @@ export type SchemaWriter<T = unknown> = (w: MsgpackWriter, value: T) => void;
 interface Compiler {
   /** constants referenced by the generated code as C[i] */
   consts: unknown[];
-  /** pending constant bytes, flushed as one raw write before the next non-constant value */
+  /** pending constant bytes, flushed as one run of stores before the next non-constant value */
   pending: number[];
   lines: string[];
   vars: number;
@@ -37,8 +38,15 @@ function emitConstant(c: Compiler, bytes: Uint8Array): void {
 
 function flush(c: Compiler): void {
   if (c.pending.length === 0) return;
-  c.lines.push(`w.raw(${constant(c, Uint8Array.from(c.pending))});`);
+  c.lines.push(storeBytes(c.pending));
   c.pending = [];
+}
+
+/** Code storing constant bytes as immediates: one reservation, then a store per byte (no loop, no constant array). */
+function storeBytes(bytes: ArrayLike<number>): string {
+  const stores: string[] = [];
+  for (let i = 0; i < bytes.length; i++) stores.push(`b[p + ${i}] = ${bytes[i]};`);
+  return `{ const p = w.reserve(${bytes.length}); const b = w.out(); ${stores.join(' ')} }`;
 }
 
 /** The writer method per dtype (one monomorphic loop each). */
@@ -60,7 +68,7 @@ function literalOf(s: TSchema): { value: unknown } | undefined {
 function guard(c: Compiler, x: string, test: string, write: string | (() => void)): void {
   flush(c);
   if (typeof write === 'string') {
-    c.lines.push(`if (${test}) ${write}; else w.value(${x});`);
+    c.lines.push(`if (${test}) { ${write}; } else w.value(${x});`);
     return;
   }
   c.lines.push(`if (${test}) {`);
@@ -78,7 +86,7 @@ function isMapTest(x: string): string {
 function emitValue(c: Compiler, s: TSchema, x: string): void {
   const lit = literalOf(s);
   // a literal still goes through a check: an unvalidated object may hold something else
-  if (lit) return guard(c, x, `${x} === ${constant(c, lit.value)}`, `w.raw(${constant(c, constantBytes(lit.value))})`);
+  if (lit) return guard(c, x, `${x} === ${constant(c, lit.value)}`, `${storeBytes(constantBytes(lit.value))}`);
   switch (kindOf(s)) {
     case 'Integer':
     case 'Number':

@@ -215,20 +215,15 @@ export class EventLog {
     const evs = input.map((e, i) => validateEvent(e, `event ${i}`));
     const encoded = evs.map((e) => encodeEvent(e));
     const results: AppendResult[] = new Array(evs.length);
-    const batchIds = new Map<string, number>();
     // lmdb-js copies keys and values into the transaction: one key buffer serves every put
     const key = this.keyBuf;
     let next = this.last;
     const ok = this.env.transactionSync(() => {
       for (let i = 0; i < evs.length; i++) {
         const id = evs[i].id;
-        const inBatch = batchIds.get(id);
-        if (inBatch !== undefined) {
-          results[i] = { seq: inBatch, duplicate: true };
-          continue;
-        }
         writeSeqKey(key, next + 1);
-        // the id index's no-overwrite put doubles as the duplicate check (one B-tree descent, not two)
+        // the id index's no-overwrite put doubles as the duplicate check (one B-tree descent, not two); reads
+        // inside the transaction see its own writes, so an id repeated within the batch is found here too
         if (!putSyncChecked(this.ids, id, key, NO_OVERWRITE)) {
           const prior = this.ids.getBinary(id);
           if (!prior) throw new StoreError(`append: event id ${id}: index write failed`);
@@ -239,7 +234,6 @@ export class EventLog {
         if (!putSyncChecked(this.events, key, encoded[i], APPEND)) {
           throw new StoreError(`append: sequence ${seq} out of order or already present (event ${id})`);
         }
-        batchIds.set(id, seq);
         results[i] = { seq, duplicate: false, bytes: encoded[i] };
       }
       return true;

@@ -4,7 +4,7 @@ import { openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeEvent } from '../../events/catalogue.ts';
 import { encodeEvent } from '../../events/codec.ts';
-import { EventLog, lmdbFormatVersion, StoreError } from '../../store/eventLog.ts';
+import { EventLog, keySeq, lmdbFormatVersion, seqKey, StoreError } from '../../store/eventLog.ts';
 import { ValidationError } from '../../events/validate.ts';
 import { sameEvent } from '../support/arbitraries.ts';
 import { stepEvent } from '../support/events.ts';
@@ -24,6 +24,15 @@ afterEach(async () => {
 });
 
 describe('EventLog', () => {
+  it('keys sequence numbers as 8-byte big-endian u64, both 32-bit halves', () => {
+    for (const seq of [0, 1, 255, 256, 65_535, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 5, 2 ** 40 + 12_345, Number.MAX_SAFE_INTEGER]) {
+      const want = Buffer.alloc(8);
+      want.writeBigUInt64BE(BigInt(seq));
+      expect(seqKey(seq)).toEqual(want);
+      expect(keySeq(seqKey(seq))).toBe(seq);
+    }
+  });
+
   it('assigns contiguous sequence numbers from 1 in call order, across concurrent appends', async () => {
     const a = log.append([stepEvent('r', 1), stepEvent('r', 2)]);
     const b = log.append([stepEvent('r', 3)]);

@@ -27,6 +27,18 @@ describe('MessagePack reader', () => {
     );
   });
 
+  it('decodes strings of every short length, ASCII or not at any position, from a Buffer and a plain Uint8Array', () => {
+    for (let n = 0; n <= 20; n++) {
+      const ascii = Array.from({ length: n }, (_, i) => String.fromCharCode(0x20 + ((i * 7) % 95))).join('');
+      const cases = [ascii, ...Array.from({ length: n }, (_, i) => ascii.slice(0, i) + ['é', '€', '😀'][i % 3] + ascii.slice(i + 1))];
+      for (const str of cases) {
+        const bytes = msgpackr.pack(str);
+        expect(plain.readEvent(bytes)).toBe(str);
+        expect(plain.readEvent(Uint8Array.from(bytes))).toBe(str);
+      }
+    }
+  });
+
   for (const type of EVENT_TYPES) {
     it(`${type}: typed arrays of their dtype, in a buffer of their own`, () => {
       fc.assert(
