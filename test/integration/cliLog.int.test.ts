@@ -64,7 +64,7 @@ describe('dare log', () => {
     expect(unknown.status).toBe(1);
     const badGroup = dare('bench', '--only', 'log,nope');
     expect(badGroup.status).toBe(1);
-    expect(badGroup.stderr.trim()).toBe('dare: --only: unknown group nope (groups: log, algorithms, sim, tiny, replay)');
+    expect(badGroup.stderr.trim()).toBe('dare: --only: unknown group nope (groups: log, algorithms, sim, tiny, replay, anatomy)');
   });
 
   it('every command has --help', () => {
