@@ -130,6 +130,8 @@ export class EventLog {
       mapSize: opts.mapSize ?? 64 * 1024 ** 3,
       // the codec is ours (standard MessagePack); lmdb-js stores bytes
       encoding: 'binary',
+      // (no overlappingSync: the format-1 build is LMDB 0.9, for which lmdb-js turns it off, so a commit
+      // syncs before it returns and `flushed` resolves at once; awaiting it keeps the code right for both)
       noSubdir: false,
     });
     const bin = { encoding: 'binary' as const, keyEncoding: 'binary' as const };
