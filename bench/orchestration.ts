@@ -110,7 +110,7 @@ function cpuControlMs(w: StepWindow, cpu: CpuSampler, clock: WorkerClock): numbe
   return (cpu.at(w.t1) - cpu.at(w.t0) - jobs) / w.steps;
 }
 
-const round = (x: number, d = 2) => Number(x.toFixed(d));
+export const round = (x: number, d = 2) => Number(x.toFixed(d));
 
 /** The sim scenario of `orchestration.msPerStep`: B prompts of G rollouts each, a `prompts`-prompt dataset. */
 export function simScenario(o: { steps: number; batchSize: number; groupSize: number; prompts: number; checkpointEvery?: number; evalEvery?: number }): object {
@@ -134,18 +134,24 @@ export interface SimOrchestrationOptions {
   prompts: number;
 }
 
+/** Run the sim scenario of `o` as DIR/NAME (its scenario file beside it), quietly; its steady-state window. */
+export async function runSimScenario(dir: string, name: string, o: SimOrchestrationOptions): Promise<{ out: RunOutcome; w: StepWindow }> {
+  const scenario = join(dir, `${name}.json`);
+  writeFileSync(scenario, JSON.stringify(simScenario(o), null, 2));
+  const out = await runScenario({ scenario, runDir: join(dir, name), logger: quietLogger() });
+  return { out, w: stepWindow(out.runDir, out.workerClock, o.warmup) };
+}
+
 /** `orchestration.msPerStep` on the sim worker (see the header). */
 export async function simOrchestrationBench(dir: string, o: SimOrchestrationOptions): Promise<Record<string, number>> {
-  const scenario = join(dir, 'orchestration-sim.json');
-  writeFileSync(scenario, JSON.stringify(simScenario(o), null, 2));
   const cpu = new CpuSampler().start();
-  let out: RunOutcome;
+  let run: Awaited<ReturnType<typeof runSimScenario>>;
   try {
-    out = await runScenario({ scenario, runDir: join(dir, 'orchestration-sim'), logger: quietLogger() });
+    run = await runSimScenario(dir, 'orchestration-sim', o);
   } finally {
     cpu.stop();
   }
-  const w = stepWindow(out.runDir, out.workerClock, o.warmup);
+  const { out, w } = run;
   return {
     'orchestration.msPerStep': round(w.controlMs),
     'orchestration.sim.cpuMsPerStep': round(cpuControlMs(w, cpu, out.workerClock)),

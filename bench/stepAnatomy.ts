@@ -22,12 +22,10 @@
  * ScoreCompleted → DifficultyEstimated) are reported by their extra time over the median step. GC pauses
  * come from a PerformanceObserver over the same window.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { runScenario } from '../cli/runner.ts';
 import { startStepTrace, stopStepTrace, type StepMark } from '../events/stepTrace.ts';
-import { quietLogger, simScenario, stepWindow, type SimOrchestrationOptions } from './orchestration.ts';
+import { median } from './efficiency/summary.ts';
+import { round, runSimScenario, type SimOrchestrationOptions } from './orchestration.ts';
 
 /** The hops of a step: name and the mark that ends it (searched for after the previous one). */
 export const HOPS: ReadonlyArray<readonly [string, string]> = [
@@ -84,18 +82,10 @@ export function cutSteps(marks: readonly StepMark[]): StepCut[] {
   return out;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-const round = (x: number, d = 2) => Number(x.toFixed(d));
 
 /** `anatomy.*` figures of one traced sim run (see the header). */
 export async function stepAnatomyBench(dir: string, o: SimOrchestrationOptions): Promise<Record<string, number>> {
-  const scenario = join(dir, 'anatomy-sim.json');
-  writeFileSync(scenario, JSON.stringify(simScenario(o), null, 2));
   const gc: Array<[number, number, number]> = []; // start ms, duration ms, kind
   const obs = new PerformanceObserver((l) => {
     for (const e of l.getEntries()) gc.push([e.startTime, e.duration, ((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? 0]);
@@ -103,14 +93,14 @@ export async function stepAnatomyBench(dir: string, o: SimOrchestrationOptions):
   obs.observe({ entryTypes: ['gc'] });
   startStepTrace();
   let marks: StepMark[];
-  let out;
+  let run: Awaited<ReturnType<typeof runSimScenario>>;
   try {
-    out = await runScenario({ scenario, runDir: join(dir, 'anatomy-sim'), logger: quietLogger() });
+    run = await runSimScenario(dir, 'anatomy-sim', o);
   } finally {
     marks = stopStepTrace();
     obs.disconnect();
   }
-  const w = stepWindow(out.runDir, out.workerClock, o.warmup);
+  const { w } = run;
   const steps = cutSteps(marks).slice(o.warmup);
   const plain = steps.filter((s) => !s.epoch);
   const epochs = steps.filter((s) => s.epoch);

@@ -124,8 +124,8 @@ async function faultPause(point: 'update' | 'checkpoint'): Promise<void> {
   if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
 
-/** The requests the bridge acts on (handle()); every other event passes it by. */
-const BRIDGE_REQUESTS: ReadonlySet<string> = new Set(['RolloutRequested', 'ScoreRequested', 'UpdateRequested', 'CheckpointRequested', 'EvalRequested', 'SignalRequested']);
+/** The requests the bridge acts on (Bridge.requests); every other event passes it by. */
+type BridgeRequest = 'RolloutRequested' | 'ScoreRequested' | 'UpdateRequested' | 'CheckpointRequested' | 'EvalRequested' | 'SignalRequested';
 
 /** Prompts per rollout job (fixed: a re-issued chunk must be the same job). */
 export const ROLLOUT_CHUNK = 64;
@@ -642,7 +642,7 @@ export class Bridge {
   onEvent(e: Logged): Promise<void> | undefined {
     // most of the log (a step's B RolloutCompleted) is nothing for the bridge to do: no promise for those, so
     // its consumer — the first one woken — passes a batch on to the actors without a microtask turn per event
-    if (!this.replica ? !BRIDGE_REQUESTS.has(e.event.type) : e.event.type !== 'UpdateRequested') return undefined;
+    if (!this.replica ? !Object.hasOwn(this.requests, e.event.type) : e.event.type !== 'UpdateRequested') return undefined;
     const run = this.inProgress === 0 ? this.handle(e) : this.queue.then(() => this.handle(e));
     this.inProgress++;
     const settled = run.then(
@@ -657,6 +657,16 @@ export class Bridge {
     return this.deps.log.seqOf(id) !== undefined;
   }
 
+  /** What the bridge does with each request it acts on (the keys are also what onEvent lets through). */
+  private readonly requests: { [K in BridgeRequest]: (ev: EventOf<K>) => Promise<void> | undefined } = {
+    RolloutRequested: (ev) => this.guard(ev, () => this.rollout(ev)),
+    ScoreRequested: (ev) => (this.done(eventId('ScoreCompleted', ev.data.step)) ? undefined : this.guard(ev, () => this.score(ev))),
+    UpdateRequested: (ev) => (this.done(eventId('UpdateCompleted', ev.data.step)) ? undefined : this.guard(ev, () => this.update(ev))),
+    CheckpointRequested: (ev) => (this.done(eventId('CheckpointSaved', ev.data.policyVersion)) ? undefined : this.guard(ev, () => this.checkpoint(ev))),
+    EvalRequested: (ev) => (this.done(eventId('EvalCompleted', ev.data.step)) ? undefined : this.guard(ev, () => this.evaluate(ev))),
+    SignalRequested: (ev) => (this.done(eventId('SignalCompleted', ev.data.step, ev.data.kind)) ? undefined : this.guard(ev, () => this.signal(ev))),
+  };
+
   private async handle(e: Logged): Promise<void> {
     const ev = e.event;
     if (this.replica) {
@@ -664,27 +674,8 @@ export class Bridge {
       if (ev.type === 'UpdateRequested' && ev.data.policyVersion === this.version) await this.applyUpdate(ev);
       return;
     }
-    switch (ev.type) {
-      case 'RolloutRequested':
-        return this.guard(ev, () => this.rollout(ev));
-      case 'ScoreRequested':
-        if (this.done(eventId('ScoreCompleted', ev.data.step))) return;
-        return this.guard(ev, () => this.score(ev));
-      case 'UpdateRequested':
-        if (this.done(eventId('UpdateCompleted', ev.data.step))) return;
-        return this.guard(ev, () => this.update(ev));
-      case 'CheckpointRequested':
-        if (this.done(eventId('CheckpointSaved', ev.data.policyVersion))) return;
-        return this.guard(ev, () => this.checkpoint(ev));
-      case 'EvalRequested':
-        if (this.done(eventId('EvalCompleted', ev.data.step))) return;
-        return this.guard(ev, () => this.evaluate(ev));
-      case 'SignalRequested':
-        if (this.done(eventId('SignalCompleted', ev.data.step, ev.data.kind))) return;
-        return this.guard(ev, () => this.signal(ev));
-      default:
-        return;
-    }
+    const act = this.requests[ev.type as BridgeRequest] as ((ev: DareEvent) => Promise<void> | undefined) | undefined;
+    return act?.(ev);
   }
 
   /**

@@ -341,7 +341,7 @@ export interface BufferJSON {
     groupId: string;
     step: number;
     seq: number;
-    /** typed arrays as written since session 11 (packed as bin), number arrays in older snapshots */
+    /** typed arrays as bufferToJSON writes them now (packed as bin); number arrays in older snapshots */
     behaviourLogprobSum: Float64Array | number[];
     rewards: Float64Array | number[];
     lengths: Uint32Array | number[];
