@@ -253,6 +253,8 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     // 2. the bridge: worker up, weights caught up with the log when resuming
     bridge = await Bridge.create({
       run, config, runDir, log, tasks: bridgeTasks, append: async (evs: DareEvent[]) => void (await bus.append(evs)), logger,
+      // the store (serveLog above) commits the bus's appends to this same `log`
+      blobsInAppend: true,
       share: config.worker.shareJobs ? { nc: await connect('jobs'), role: 'primary' } : undefined,
     });
     bridge.serveJobs();

@@ -61,6 +61,9 @@ export interface BridgeLog {
   promptCount(): number;
   getBlob(key: string): unknown;
   putBlobs(entries: ReadonlyArray<readonly [string, unknown]>): Promise<void>;
+  /** stage blobs for the next append's commit (see `BridgeDeps.blobsInAppend`); a ticket for blobsCommitted */
+  stageBlobs(entries: ReadonlyArray<readonly [string, unknown]>): number;
+  blobsCommitted(ticket: number): boolean;
   checkpoints(): CheckpointEntry[];
   registerCheckpoint(entry: CheckpointEntry): Promise<void>;
 }
@@ -87,6 +90,12 @@ export interface BridgeDeps {
   tasks?: BridgeTasks;
   /** proposes events (over the bus); resolves once durable */
   append(events: DareEvent[]): Promise<void>;
+  /**
+   * `log` is the very EventLog the store commits `append`'s events to (the runner hosts both): rollout blobs
+   * are staged into the commit of their RolloutCompleted events (one commit instead of two). Otherwise they
+   * are committed on their own first.
+   */
+  blobsInAppend?: boolean;
   logger: BridgeLogger;
   /** injected in tests; otherwise made by workerFactory */
   worker?: WorkerHandle;
@@ -840,20 +849,23 @@ export class Bridge {
 
     let generated = 0;
     if (stepTrace.on) mark('rollout:start');
-    // Finished chunks are written together until ROLLOUT_FLUSH_MS have passed since the last write: two commits per
-    // write (blobs, then events), so a fast worker (the sim: ms per chunk) writes a request at once, while a
-    // slow one writes each chunk as it completes and a crash loses at most one chunk's work. Only the commit
-    // grouping depends on the timing: the logged events and their ids do not.
+    // Finished chunks are written together until ROLLOUT_FLUSH_MS have passed since the last write (one commit
+    // per write, or two: blobs with or before the events), so a fast worker (the sim: ms per chunk) writes a
+    // request at once, while a slow one writes each chunk as it completes and a crash loses at most one chunk's
+    // work. Only the commit grouping depends on the timing: the logged events and their ids do not.
     const held: { blobs: Array<readonly [string, StoredGroupBlob]>; events: DareEvent[]; chunks: Array<[number, number]> } = { blobs: [], events: [], chunks: [] };
     let heldSince = performance.now();
     const write = async () => {
       if (held.events.length > 0) {
         if (stepTrace.on) mark(`rollout:write ${held.events.length}`);
-        // blobs first: a RolloutCompleted in the log always has its rows
-        await log.putBlobs(held.blobs);
+        // blobs first or in the same commit: a RolloutCompleted in the log always has its rows
+        const ticket = this.deps.blobsInAppend ? log.stageBlobs(held.blobs) : (await log.putBlobs(held.blobs), 0);
         if (stepTrace.on) mark('rollout:blobsPut');
         this.cacheRows(held.blobs);
         await this.deps.append(held.events);
+        if (ticket > 0 && !log.blobsCommitted(ticket)) {
+          throw new Error(`rollout ${ev.id}: events logged without their staged blobs (blobsInAppend, but the appends reach another log)`);
+        }
         // one line per chunk that reached the log: the resume tests check no chunk is generated twice
         for (const [k, prompts] of held.chunks) this.deps.logger.info({ request: ev.id, chunk: k, prompts }, 'rollout chunk logged');
       }

@@ -115,6 +115,11 @@ export class EventLog {
   private readonly keyBuf = Buffer.alloc(8);
   /** appends are serialised: sequence numbers are assigned in call order */
   private queue: Promise<unknown> = Promise.resolve();
+  /** blobs staged for the next append's transaction (stageBlobs), already encoded */
+  private staged: Array<readonly [string, Buffer]> = [];
+  /** tickets: the last one handed out by stageBlobs, the last one whose blobs are committed */
+  private stagedTicket = 0;
+  private committedTicket = 0;
 
   private constructor(dir: string, opts: OpenOptions) {
     this.dir = dir;
@@ -220,7 +225,13 @@ export class EventLog {
     // lmdb-js copies keys and values into the transaction: one key buffer serves every put
     const key = this.keyBuf;
     let next = this.last;
+    const staged = this.staged;
+    const ticket = this.stagedTicket;
     const ok = this.env.transactionSync(() => {
+      // staged blobs first, in the same commit: the events that refer to them never precede them
+      for (const [k, v] of staged) {
+        if (!putSyncChecked(this.blobs, k, v)) throw new StoreError(`append: staged blob ${k}: write failed`);
+      }
       for (let i = 0; i < evs.length; i++) {
         const id = evs[i].id;
         writeSeqKey(key, next + 1);
@@ -242,7 +253,10 @@ export class EventLog {
     });
     if (ok !== true) throw new StoreError('append: transaction did not commit');
     this.last = next;
+    // (nothing can be staged between reading `staged` and the commit: both are synchronous)
+    if (staged.length > 0) this.staged = [];
     await this.env.flushed;
+    this.committedTicket = ticket;
     return results;
   }
 
@@ -303,6 +317,30 @@ export class EventLog {
     const ok = await this.blobs.put(key, packPlain(value));
     if (ok !== true) throw new StoreError(`putBlob ${key}: write failed`);
     await this.env.flushed;
+  }
+
+  /**
+   * Stage blobs for the next append's transaction: they are committed with (before) the next events appended
+   * through this log, in one commit instead of two. For a caller in the store's process whose events reach
+   * this same EventLog (the runner's bridge through its store); `blobsCommitted(ticket)` says whether they
+   * are durable. Encoded now, so the caller may reuse what it passed. A process that dies first loses them
+   * together with the events that would refer to them.
+   */
+  stageBlobs(entries: ReadonlyArray<readonly [string, unknown]>): number {
+    this.assertWritable();
+    const encoded = entries.map(([k, v]) => [k, packPlain(v)] as const); // all or nothing
+    this.staged.push(...encoded);
+    return ++this.stagedTicket;
+  }
+
+  /** LMDB's id of the last committed write transaction (diagnostics and tests: counts commits). */
+  lastTxnId(): number {
+    return (this.env.getStats() as { lastTxnId: number }).lastTxnId;
+  }
+
+  /** Whether the blobs staged with `ticket` (and every earlier ticket) are committed and durable. */
+  blobsCommitted(ticket: number): boolean {
+    return this.committedTicket >= ticket;
   }
 
   /** Store many blobs in one durable transaction. */

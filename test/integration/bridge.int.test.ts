@@ -62,6 +62,8 @@ interface Harness {
   config: RunConfig;
   ctx: DecideContext;
   append(events: DareEvent[]): Promise<void>;
+  /** calls of `append` so far */
+  appends: number;
   /** append one event and return it as the log delivers it */
   put(ev: DareEvent): Promise<Logged>;
   since(seq: number): Logged[];
@@ -70,9 +72,13 @@ interface Harness {
 
 function harness(runDir: string, config: RunConfig): Harness {
   const log = EventLog.open(join(runDir, 'log'));
-  const append = async (events: DareEvent[]) => void (await log.append(events));
+  const append = async (events: DareEvent[]) => {
+    h.appends++;
+    await log.append(events);
+  };
   const ctx = makeContext(RUN, config, { prompt: (i) => log.getPrompt(i) as never, blob: (k) => log.getBlob(k), promptTable: () => undefined });
-  return {
+  const h: Harness = {
+    appends: 0,
     log,
     runDir,
     config,
@@ -89,6 +95,7 @@ function harness(runDir: string, config: RunConfig): Harness {
       return s;
     },
   };
+  return h;
 }
 
 function batch(step: number, prompts: number[], rollouts: number): DareEvent {
@@ -144,7 +151,8 @@ describe('gpu-bridge with the sim worker', () => {
     tmp = tempDir('dare-bridge-');
     h = harness(tmp.dir, config);
     sim = new CountingSim();
-    bridge = await Bridge.create({ run: RUN, config, runDir: tmp.dir, log: h.log, tasks: bridgeTasks, append: h.append, logger: quietLogger().logger, worker: sim });
+    // h.append commits to h.log itself: blobs go into their events' commit (the other bridges here write them first)
+    bridge = await Bridge.create({ run: RUN, config, runDir: tmp.dir, log: h.log, tasks: bridgeTasks, append: h.append, blobsInAppend: true, logger: quietLogger().logger, worker: sim });
   });
   afterAll(async () => {
     await bridge?.close();
@@ -161,7 +169,11 @@ describe('gpu-bridge with the sim worker', () => {
 
   it('RolloutRequested: one RolloutCompleted per prompt, blobs byte-exact, rewards = the sim\'s correctness', async () => {
     const before = h.log.lastSeq();
+    const [txn, appends] = [h.log.lastTxnId(), h.appends];
     rr1 = await rolloutStep(h, bridge, 1, STEP1, 8);
+    // blobsInAppend: one commit per write of events with their blobs (plus the two events put above)
+    expect(h.appends).toBeGreaterThan(appends);
+    expect(h.log.lastTxnId() - txn).toBe(2 + h.appends - appends);
     const done = h.since(before + 2).map((e) => e.event as EventOf<'RolloutCompleted'>);
     expect(done.map((e) => e.id)).toEqual(STEP1.map((p) => `RolloutCompleted/1/${p}`));
     expect(done.every((e) => e.type === 'RolloutCompleted' && e.cause === rr1.event.id && e.data.policyVersion === 0)).toBe(true);

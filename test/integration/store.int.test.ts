@@ -131,6 +131,34 @@ describe('EventLog', () => {
     expect(log.getSnapshot('nope')).toBeUndefined();
   });
 
+  it('staged blobs are committed in the next append\'s transaction, not before, and not lost by a refused append', async () => {
+    const logprobs = new Float32Array([-0.25, -2]);
+    const t1 = log.stageBlobs([['g/s/1', { logprobs }], ['g/s/2', { n: 2 }]]);
+    logprobs[0] = 9; // encoded when staged: later changes by the caller do not reach the log
+    expect(log.hasBlob('g/s/1')).toBe(false);
+    expect(log.blobsCommitted(t1)).toBe(false);
+    // a refused append writes nothing, the blobs stay staged
+    await expect(log.append([{ ...stepEvent('r', 9), data: { step: 'nine' } }])).rejects.toThrow(ValidationError);
+    expect(log.hasBlob('g/s/1')).toBe(false);
+    const t2 = log.stageBlobs([['g/s/3', { n: 3 }]]);
+    const txn = log.lastTxnId();
+    const [r] = await log.append([stepEvent('r', 1, 'staged')]);
+    // one commit for the three blobs and the event
+    expect(log.lastTxnId()).toBe(txn + 1);
+    expect(r.duplicate).toBe(false);
+    expect(log.blobsCommitted(t1) && log.blobsCommitted(t2)).toBe(true);
+    expect(Buffer.from((log.getBlob('g/s/1') as { logprobs: Uint8Array }).logprobs).equals(Buffer.from(new Float32Array([-0.25, -2]).buffer))).toBe(true);
+    expect(log.getBlob('g/s/2')).toEqual({ n: 2 });
+    expect(log.getBlob('g/s/3')).toEqual({ n: 3 });
+    // nothing staged: an append is one commit as before, and a new ticket waits for the next append
+    await log.append([stepEvent('r', 2, 'staged')]);
+    expect(log.lastTxnId()).toBe(txn + 2);
+    const t3 = log.stageBlobs([['g/s/4', { n: 4 }]]);
+    expect(log.blobsCommitted(t3)).toBe(false);
+    await log.append([stepEvent('r', 1, 'staged')]); // a duplicate still commits what was staged
+    expect(log.blobsCommitted(t3) && log.hasBlob('g/s/4')).toBe(true);
+  });
+
   it('stores blobs and prompts, and keeps a checkpoint registry', async () => {
     const tokens = Buffer.from(new Int32Array([5, -1, 7]).buffer);
     await log.putBlob('g/1/2', { tokens, text: 'hello' });
