@@ -58,13 +58,14 @@ export const ConfigSchema = obj({
     simShiftStep: U('sim: step at which prompt difficulties shift (0: never)'),
     simShiftFraction: F('sim: fraction of prompts whose difficulty shifts'),
     simShiftDelta: N('sim: shift of the latent difficulty (logit units; + harder)'),
+    simOptimizer: E(['adam', 'sgd'] as const, 'sim: optimizer of the sim policy (sgd: the step follows the gradient\'s size, which selection changes; adam normalises it away)'),
   }),
   estimator: obj({
     method: E(ESTIMATORS, 'difficulty estimator'),
     clip: N('c: clip of the sequence log-ratio (IS_CLIP_RANGE)', { minimum: 0 }),
     essThreshold: N('ESS below which SNIS falls back to the raw stale rate (IS_ESS_THRESHOLD)', { minimum: 0 }),
     coldStart: E(['constant', 'tfidf'] as const, 'estimate for prompts never rolled out'),
-    coldStartDifficulty: F('constant cold-start difficulty (failure rate)'),
+    coldStartDifficulty: F('constant cold-start difficulty (failure rate); the reference\'s 0.5 sits on the Beta sampler\'s mode, so never-estimated prompts outweigh estimated ones (docs/efficiency/findings.md F2)'),
     referenceSize: U('prompts rolled out for the cold-start reference set (tfidf)'),
     moppsDecay: F('MoPPS posterior decay λ'),
     moppsPrior: N('MoPPS prior α0 = β0', { exclusiveMinimum: 0 }),
@@ -73,6 +74,7 @@ export const ConfigSchema = obj({
     method: E(SAMPLERS, 'prompt selection'),
     kappa: N('κ: Beta concentration, α = 1 + κ/2 (BETA_KAPPA)', { minimum: 0 }),
     peak: F('Beta mode in failure space (BETA_PEAK; 0.5 symmetric)'),
+    betaEdge: E(['ref', 'symmetric'] as const, 'beta weights at d = 0 and d = 1: ref (the reference: d = 1 finite, d = 0 never drawn) or symmetric (both finite and equal; docs/efficiency/findings.md F6)'),
     laplaceAlpha: F('Laplace/DOTS target difficulty'),
     laplaceTau: N('Laplace/DOTS temperature', { exclusiveMinimum: 0 }),
     tiers: E(['paper', 'reference', 'none'] as const, 'rollout budget per prompt: paper tiers, reference 2·round(n·d), or none'),
@@ -136,13 +138,13 @@ export const DEFAULTS: RunConfig = {
   task: { source: 'arithmetic', path: '', count: 2000, evalCount: 256, maxResponseTokens: 8, temperature: 1, levels: '' },
   worker: {
     kind: 'tiny', model: '', device: 'auto', lr: 1e-3, weightDecay: 0.01, gradClip: 1, warmStartSteps: 200, warmStartLr: 1e-3, jobTimeoutSec: 600, shareJobs: false,
-    simDistribution: 'uniform', simShiftStep: 0, simShiftFraction: 0.3, simShiftDelta: 2,
+    simDistribution: 'uniform', simShiftStep: 0, simShiftFraction: 0.3, simShiftDelta: 2, simOptimizer: 'adam',
   },
   estimator: {
     method: 'snis', clip: 4, essThreshold: 2, coldStart: 'constant', coldStartDifficulty: 0.5, referenceSize: 0, moppsDecay: 0.5, moppsPrior: 1,
   },
   sampler: {
-    method: 'beta', kappa: 100, peak: 0.5, laplaceAlpha: 0.5, laplaceTau: 1e-3, tiers: 'paper', dEasy: 0.3, dHard: 0.8,
+    method: 'beta', kappa: 100, peak: 0.5, betaEdge: 'ref', laplaceAlpha: 0.5, laplaceTau: 1e-3, tiers: 'paper', dEasy: 0.3, dHard: 0.8,
     gEasy: 4, gMedium: 8, gHard: 16, hintFraction: 0, filterLow: 0.2, filterHigh: 0.8, maxGenBatches: 10, secTau: 0.4,
   },
   learner: {

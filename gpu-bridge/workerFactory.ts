@@ -22,7 +22,7 @@ export function pythonCommand(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * The sim's configuration for a run: a bank of task.count + task.evalCount prompts (prompt id = String(index)),
- * latent-difficulty distribution worker.simDistribution, and the drift shift. The sim's clock is its
+ * latent-difficulty distribution worker.simDistribution, its optimizer worker.simOptimizer, and the drift shift. The sim's clock is its
  * policy version (updates applied); step t's rollouts are generated at version t − 1, so a shift "at step
  * S" holds from version S − 1 on (the rollouts of step S are the first to see it).
  */
@@ -30,7 +30,7 @@ export function simConfig(config: RunConfig): SimConfig {
   const w = config.worker;
   const n = config.task.count + config.task.evalCount;
   if (n <= 0) throw new Error('task.count + task.evalCount: the sim needs at least one prompt');
-  const cfg: SimConfig = { numPrompts: n, distribution: w.simDistribution };
+  const cfg: SimConfig = { numPrompts: n, distribution: w.simDistribution, optimizer: w.simOptimizer };
   if (w.simShiftStep > 0) {
     cfg.shifts = [{ atVersion: w.simShiftStep - 1, delta: w.simShiftDelta, fraction: w.simShiftFraction }];
   }

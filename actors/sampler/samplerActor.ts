@@ -169,7 +169,7 @@ export function selectionLogits(difficulty: Float64Array, cfg: RunConfig): Float
     case 'beta':
     case 'mopps':
       // the README's peak is a failure-rate mode; betaLogWeights takes the success-space mode
-      return betaLogWeights(difficulty, { kappa: cfg.sampler.kappa, peakSuccess: 1 - cfg.sampler.peak });
+      return betaLogWeights(difficulty, { kappa: cfg.sampler.kappa, peakSuccess: 1 - cfg.sampler.peak, edge: cfg.sampler.betaEdge });
     case 'entropy':
       // EDCO / DARE's entropy selector: softmax over prefix-entropy scores (the estimate carries the scores)
       return entropyLogits(difficulty, { tau: 1 }).logits;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { betaLogWeights } from '../../actors/sampler/betaSampler.ts';
+import { selectionLogits } from '../../actors/sampler/samplerActor.ts';
+import { resolveConfig } from '../../events/config.ts';
 
 const LN_EPS = Math.log(1e-8); // −18.420680743952367
 
@@ -62,5 +64,18 @@ describe('Beta log-weights (dare-reference §6): z = (A−1)·ln a + (B−1)·ln
     expect(() => betaLogWeights(Float64Array.from([0.2, NaN]), { kappa: 10 })).toThrow(/prompt 1 has NaN/);
     expect(() => betaLogWeights(Float64Array.from([0.2]), { kappa: -1 })).toThrow(/kappa/);
     expect(() => betaLogWeights(Float64Array.from([0.2]), { kappa: 1, peakSuccess: 2 })).toThrow(/peakSuccess/);
+  });
+
+  it('the sampler takes the edge mode from sampler.betaEdge (default ref)', () => {
+    const d = new Float64Array([0, 1, 0.5]);
+    const ref = selectionLogits(d, resolveConfig({}));
+    expect(ref[0]).toBe(-Infinity);
+    expect(ref[1]).toBeCloseTo(50 * Math.log(1e-8), 9);
+    expect(ref[2]).toBeCloseTo(100 * Math.log(0.5), 9);
+    const sym = selectionLogits(d, resolveConfig({ sampler: { betaEdge: 'symmetric' } }));
+    expect(sym[0]).toBeCloseTo(sym[1], 6); // equal up to the float rounding of 1 − (1 − 1e-8)
+    // d = 0: success clamped to x = 1 − 1e-8, z = 50·(ln x + ln(1 − x))
+    expect(sym[0]).toBeCloseTo(50 * (Math.log(1 - 1e-8) + Math.log1p(-(1 - 1e-8))), 9);
+    expect(sym[2]).toBe(ref[2]);
   });
 });
