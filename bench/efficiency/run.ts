@@ -3,8 +3,10 @@
  * several seeds) and DARE against GRPO on the tiny PyTorch worker, each a real `dare run` (its own LMDB
  * log; all runs share one nats-server), every figure read back from the run's log.
  *
- *   npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--report-only]
+ *   npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--set K=V ...] [--report-only]
  *
+ * `--set K=V` (repeatable) applies to every run of the invocation: a variant of the study (say the sim with
+ * `worker.simOptimizer=sgd`), which needs its own --out and writes its report there only, never to docs/.
  * Finished runs are remembered in DIR/runs.jsonl, so an interrupted study continues where it stopped.
  * Writes DIR/results.json, the plots and the tables (full study: docs/efficiency/ and the tables block of
  * BENCHMARKS.md; --quick: DIR only). Run bulk work under `nice -n 10` on a shared machine.
@@ -12,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { startNatsServer } from '../../cli/natsServer.ts';
 import type { RunConfig } from '../../events/config.ts';
 import { fullPlan, quickPlan, type Arm, type StudyPlan } from './grid.ts';
@@ -109,7 +111,7 @@ function readRecords(path: string): RunRecord[] {
   return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as RunRecord);
 }
 
-interface Args {
+export interface Args {
   quick: boolean;
   out: string;
   jobs: number;
@@ -118,11 +120,13 @@ interface Args {
   arms?: string[];
   /** Run only these distributions / task variants (comma-separated). */
   dists?: string[];
+  /** `--set`s for every run (a variant of the study) */
+  sets: string[];
   reportOnly: boolean;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, out: '', jobs: 1, reportOnly: false };
+export function parseArgs(argv: string[]): Args {
+  const a: Args = { quick: false, out: '', jobs: 1, sets: [], reportOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
     if (x === '--quick') a.quick = true;
@@ -132,13 +136,16 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--only') a.only = argv[++i];
     else if (x === '--arms') a.arms = argv[++i].split(',');
     else if (x === '--dists') a.dists = argv[++i].split(',');
+    else if (x === '--set') a.sets.push(argv[++i]);
     else if (x === '-h' || x === '--help') {
-      process.stdout.write('usage: npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--report-only]\n');
+      process.stdout.write('usage: npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--set K=V ...] [--report-only]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${x} (see --help)`);
   }
   if (!Number.isInteger(a.jobs) || a.jobs < 1) throw new Error('--jobs must be a positive integer');
   if (a.only !== undefined && a.only !== 'sim' && a.only !== 'tiny') throw new Error('--only must be sim or tiny');
+  if (a.sets.some((x) => x === undefined || !x.includes('='))) throw new Error('--set takes KEY=VALUE');
+  if (a.sets.length > 0 && !a.out) throw new Error('--set makes a variant of the study: give it its own --out DIR');
   a.out = resolve(a.out || join(ROOT, 'runs', a.quick ? 'efficiency-quick' : 'efficiency'));
   return a;
 }
@@ -158,13 +165,14 @@ export interface StudyResult {
 }
 
 /** Write results.json, the plots and the tables; returns the result. */
-export function writeReport(records: RunRecord[], plan: StudyPlan, outDir: string, quick: boolean, docsDir: string | null): StudyResult {
+/** `command`: the invocation that produced the records (written into results.json). */
+export function writeReport(records: RunRecord[], plan: StudyPlan, outDir: string, quick: boolean, docsDir: string | null, command: string): StudyResult {
   const arms = [...plan.sim.arms, ...plan.tiny.arms.filter((a) => !plan.sim.arms.some((b) => b.id === a.id))];
   const summary = summarize(records, plan, arms);
   const { sim, tiny, ...targets } = plan;
   const result: StudyResult = {
     meta: {
-      command: `npx tsx bench/efficiency/run.ts${quick ? ' --quick' : ''}`,
+      command,
       date: new Date().toISOString(),
       machine: `${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
       loadAverage: loadavg().map((x) => Number(x.toFixed(2))),
@@ -178,6 +186,9 @@ export function writeReport(records: RunRecord[], plan: StudyPlan, outDir: strin
   };
   const dest = docsDir ?? outDir;
   mkdirSync(dest, { recursive: true });
+  // plots are linked from the repository root when they lie inside it (BENCHMARKS.md, docs/), else by path
+  const rel = relative(ROOT, dest);
+  const linkDir = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : dest;
   // summary indented for reading, one line per run (its curve is long) to keep the file small
   const runs = result.runs.map((r) => '  ' + JSON.stringify(r)).join(',\n');
   writeFileSync(join(dest, 'results.json'), `{"meta": ${JSON.stringify(result.meta, null, 1)},\n"summary": ${JSON.stringify(result.summary, null, 1)},\n"runs": [\n${runs}\n]}\n`);
@@ -195,7 +206,7 @@ export function writeReport(records: RunRecord[], plan: StudyPlan, outDir: strin
     writeFileSync(join(dest, file), plotSvg(records, worker, distribution, arms, target));
     const targets = worker === 'sim' ? plan.simTargets : plan.tinyTargets;
     tables.push(
-      `**${worker === 'sim' ? `Sim, ${distribution} difficulties` : `Tiny arithmetic worker (CPU), ${plan.tiny.variants.find((v) => v.id === distribution)?.note ?? distribution}`}** — target ${worker === 'sim' ? 'oracle expected' : 'greedy eval'} accuracy ${target}, budget ${budget} rollouts, ${rows[0]?.seeds ?? 0} seeds. Plot: [docs/efficiency/${file}](docs/efficiency/${file})\n\n` +
+      `**${worker === 'sim' ? `Sim, ${distribution} difficulties` : `Tiny arithmetic worker (CPU), ${plan.tiny.variants.find((v) => v.id === distribution)?.note ?? distribution}`}** — target ${worker === 'sim' ? 'oracle expected' : 'greedy eval'} accuracy ${target}, budget ${budget} rollouts, ${rows[0]?.seeds ?? 0} seeds. Plot: [${linkDir}/${file}](${linkDir}/${file})\n\n` +
         markdownTable(rows, lastRollouts) +
         (targets.length ? `\n\nRollouts to other targets (${worker}, ${distribution}):\n\n${sensitivityTable(records, worker, distribution, arms, targets)}` : '') +
         (worker === 'tiny' && plan.tinyGains.length
@@ -234,7 +245,7 @@ async function main(): Promise<void> {
   mkdirSync(a.out, { recursive: true });
   const ledger = join(a.out, 'runs.jsonl');
   const done = new Set(readRecords(ledger).map(jobKey));
-  const todo = a.reportOnly ? [] : jobsOf(plan, a.only).filter((j) => !done.has(jobKey(j)) && (!a.arms || a.arms.includes(j.arm.id)) && (!a.dists || a.dists.includes(j.distribution)));
+  const todo = a.reportOnly ? [] : jobsOf(plan, a.only).map((j) => ({ ...j, extraSets: [...j.extraSets, ...a.sets] })).filter((j) => !done.has(jobKey(j)) && (!a.arms || a.arms.includes(j.arm.id)) && (!a.dists || a.dists.includes(j.distribution)));
   const say = (s: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
   if (todo.length) {
     say(`${todo.length} runs to do (${done.size} already in ${ledger}), ${a.jobs} at a time`);
@@ -274,8 +285,9 @@ async function main(): Promise<void> {
     }
   }
   const records = readRecords(ledger);
-  const docs = a.quick ? null : join(ROOT, 'docs/efficiency');
-  const res = writeReport(records, plan, a.out, a.quick, docs);
+  // a variant (--set) or the quick study report to --out only
+  const docs = a.quick || a.sets.length > 0 ? null : join(ROOT, 'docs/efficiency');
+  const res = writeReport(records, plan, a.out, a.quick, docs, `npx tsx bench/efficiency/run.ts ${process.argv.slice(2).join(' ')}`.trim());
   say(`${records.length} runs summarized → ${join(docs ?? a.out, 'results.json')}`);
   for (const s of res.summary) {
     say(`${s.worker}/${s.distribution}/${s.arm}: to target ${s.rolloutsToTarget.median?.toFixed(0) ?? '–'} rollouts (${s.speedupVsGrpo?.toFixed(2) ?? '–'}× vs grpo), accuracy at budget ${s.accuracyAtBudget.median?.toFixed(3) ?? '–'}`);

@@ -1,0 +1,18 @@
+/** bench/efficiency/run.ts's arguments: `--set` makes a variant of the study, which must name its own --out. */
+import { describe, expect, it } from 'vitest';
+import { parseArgs } from '../../bench/efficiency/run.ts';
+
+describe('bench/efficiency arguments', () => {
+  it('collects repeated --set K=V for every run of the invocation', () => {
+    const a = parseArgs(['--only', 'sim', '--set', 'worker.simOptimizer=sgd', '--set', 'worker.lr=0.5', '--out', '/tmp/eff-sgd']);
+    expect(a.sets).toEqual(['worker.simOptimizer=sgd', 'worker.lr=0.5']);
+    expect(a.out).toBe('/tmp/eff-sgd');
+    expect(parseArgs([]).sets).toEqual([]);
+  });
+
+  it('refuses a --set without KEY=VALUE, and a variant without its own --out (it would mix with the study)', () => {
+    expect(() => parseArgs(['--set', 'worker.lr', '--out', '/tmp/x'])).toThrow(/KEY=VALUE/);
+    expect(() => parseArgs(['--set'])).toThrow(/KEY=VALUE/);
+    expect(() => parseArgs(['--set', 'worker.lr=0.5'])).toThrow(/own --out/);
+  });
+});
