@@ -7,7 +7,7 @@
  *   inFlight   its step's update has not been requested yet (or the request is not logged)
  * so generated = trained + buffered + discarded + inFlight at every log position.
  */
-import type { Logged } from '../events/catalogue.ts';
+import { rolloutCompletedId, type Logged } from '../events/catalogue.ts';
 
 export interface StepMetrics {
   step: number;
@@ -78,13 +78,12 @@ export interface MetricsPrior {
 }
 
 /**
- * The completion id our bridge gives the RolloutCompleted of a group (`g/<step>/<p>` ↔
- * `RolloutCompleted/<step>/<p>`, `g/<purpose>/<step>/<p>` ↔ `RolloutCompleted/<purpose>/<step>/<p>`;
- * gpu-bridge/bridge.ts `completionId`/`groupKey`): two events of one group under this id would be one id,
+ * The completion id our bridge gives the RolloutCompleted of a group (events/catalogue.ts rolloutCompletedId,
+ * for the bridge's groups `g/…`; undefined for a group named otherwise): two events of one group under this id would be one id,
  * which the store de-duplicates, so a restored fold finds an earlier such event by id.
  */
 export function completionIdOfGroup(group: string): string | undefined {
-  return group.startsWith('g/') ? `RolloutCompleted${group.slice(1)}` : undefined;
+  return group.startsWith('g/') ? rolloutCompletedId(group) : undefined;
 }
 
 const COMPLETED = 'RolloutCompleted';

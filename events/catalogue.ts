@@ -319,5 +319,13 @@ export function groupId(step: number, promptIndex: number, round = 0): string {
   return round === 0 ? `g/${step}/${promptIndex}` : `g/${step}/${promptIndex}/r${round}`;
 }
 
+/**
+ * Id of the RolloutCompleted that carries rollout group `group` (`g/…` → `RolloutCompleted/…`): the bridge names
+ * a request's groups and completions by this one rule, and the run monitor reads it back.
+ */
+export function rolloutCompletedId(group: string): string {
+  return `RolloutCompleted${group.slice(1)}`;
+}
+
 export const TIER_CODES = { easy: 0, medium: 1, hard: 2, none: 3 } as const;
 export type TierName = Static<typeof Tier>;

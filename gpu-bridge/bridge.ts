@@ -25,7 +25,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { eventId, groupId, makeEvent, type DareEvent, type EventOf, type Logged } from '../events/catalogue.ts';
+import { eventId, groupId, makeEvent, rolloutCompletedId, type DareEvent, type EventOf, type Logged } from '../events/catalogue.ts';
 import type { PromptRow } from '../events/promptRow.ts';
 import type { RunConfig } from '../events/config.ts';
 import { pack, unpack } from '../events/codec.ts';
@@ -844,8 +844,8 @@ export class Bridge {
       seen.add(d.prompts[i]);
     }
     const train = d.purpose === 'train';
-    const completionId = (p: number) => (train ? eventId('RolloutCompleted', d.step, p) : eventId('RolloutCompleted', d.purpose, d.step, p));
     const groupKey = (p: number) => (train ? groupId(d.step, p) : `g/${d.purpose}/${d.step}/${p}`);
+    const completionId = (p: number) => rolloutCompletedId(groupKey(p));
 
     let generated = 0;
     if (stepTrace.on) mark('rollout:start');
