@@ -120,14 +120,8 @@ const STEP_FIELDS = [
   ...(Object.keys(blank(0, 0)) as Array<keyof StepMetrics>), '_reward', '_ok', '_len', '_t0', '_tr', '_tu',
 ] as const;
 
-export interface MetricsFoldState {
-  v: number;
-  steps: { n: number; cols: Record<string, Float64Array>; nulls: Record<string, Uint8Array> };
-  duplicated: Array<[string, number]>;
-  irregular: Array<[string, number]>;
-  pendingRows: Array<[number, number]>;
-  acc: Accounting;
-  evals: RunMetrics['evals'];
+/** The fold's scalars, in one object: a snapshot carries them flat and a restore takes back exactly these keys. */
+interface FoldScalars {
   policyVersion: number;
   weights: string | null;
   completed: boolean;
@@ -141,6 +135,21 @@ export interface MetricsFoldState {
   secRollout: number;
   secScore: number;
   secUpdate: number;
+}
+
+const initialScalars = (): FoldScalars => ({
+  policyVersion: 0, weights: null, completed: false, failed: null, events: 0, lastEval: null, lastOracle: null, lastEss: null,
+  firstTs: 0, lastTs: 0, secRollout: 0, secScore: 0, secUpdate: 0,
+});
+
+export interface MetricsFoldState extends FoldScalars {
+  v: number;
+  steps: { n: number; cols: Record<string, Float64Array>; nulls: Record<string, Uint8Array> };
+  duplicated: Array<[string, number]>;
+  irregular: Array<[string, number]>;
+  pendingRows: Array<[number, number]>;
+  acc: Accounting;
+  evals: RunMetrics['evals'];
 }
 
 /** The newest trained step (step > 0, finite loss) and the newest eval accuracy (see MetricsFold.progress). */
@@ -163,19 +172,7 @@ export class MetricsFold {
   private readonly pendingRows = new Map<number, number>(); // step -> rows generated not yet trained
   private acc: Accounting = { generated: 0, trained: 0, buffered: 0, discarded: 0, inFlight: 0 };
   private evals: RunMetrics['evals'] = [];
-  private policyVersion = 0;
-  private weights: string | null = null;
-  private completed = false;
-  private failed: string | null = null;
-  private events = 0;
-  private lastEval: number | null = null;
-  private lastOracle: number | null = null;
-  private lastEss: number | null = null;
-  private firstTs = 0;
-  private lastTs = 0;
-  private secRollout = 0;
-  private secScore = 0;
-  private secUpdate = 0;
+  private sc: FoldScalars = initialScalars();
   private requestTs = new Map<string, number>();
 
   private cur(step: number, epoch = 0) {
@@ -189,21 +186,21 @@ export class MetricsFold {
 
   add(l: Logged): void {
     const e = l.event;
-    this.events++;
-    if (!this.firstTs) this.firstTs = e.ts;
-    this.lastTs = e.ts;
+    this.sc.events++;
+    if (!this.sc.firstTs) this.sc.firstTs = e.ts;
+    this.sc.lastTs = e.ts;
     switch (e.type) {
       case 'StepStarted': {
         const m = this.cur(e.data.step, e.data.epoch);
         m.epoch = e.data.epoch;
         m._t0 = e.ts;
-        m.evalAccuracy = this.lastEval;
-        m.oracleAccuracy = this.lastOracle;
-        m.meanEss = this.lastEss;
+        m.evalAccuracy = this.sc.lastEval;
+        m.oracleAccuracy = this.sc.lastOracle;
+        m.meanEss = this.sc.lastEss;
         break;
       }
       case 'DifficultyEstimated':
-        this.lastEss = typeof e.data.diagnostics.meanEss === 'number' ? e.data.diagnostics.meanEss : this.lastEss;
+        this.sc.lastEss = typeof e.data.diagnostics.meanEss === 'number' ? e.data.diagnostics.meanEss : this.sc.lastEss;
         break;
       case 'BatchSelected': {
         const m = this.cur(e.data.step, e.data.epoch);
@@ -265,26 +262,26 @@ export class MetricsFold {
       case 'UpdateCompleted': {
         const m = this.cur(e.data.step);
         Object.assign(m, { policyVersion: e.data.policyVersion, loss: e.data.loss, clipFrac: e.data.clipFrac, kl: e.data.kl, entropy: e.data.entropy, gradNorm: e.data.gradNorm });
-        this.policyVersion = e.data.policyVersion;
+        this.sc.policyVersion = e.data.policyVersion;
         const t0 = e.cause ? this.requestTsOf(e.cause) : undefined;
         if (t0 !== undefined) {
           m._tu = e.ts - t0;
-          this.secUpdate += m._tu / 1000;
+          this.sc.secUpdate += m._tu / 1000;
         }
         if (m._t0) m.secondsStep = (e.ts - m._t0) / 1000;
         m.secondsRollout = m._tr / 1000;
         m.secondsUpdate = m._tu / 1000;
-        this.secRollout += m._tr / 1000;
+        this.sc.secRollout += m._tr / 1000;
         break;
       }
       case 'ScoreCompleted': {
         const t0 = e.cause ? this.requestTsOf(e.cause) : undefined;
-        if (t0 !== undefined) this.secScore += (e.ts - t0) / 1000;
+        if (t0 !== undefined) this.sc.secScore += (e.ts - t0) / 1000;
         break;
       }
       case 'EvalCompleted':
-        this.lastEval = e.data.accuracy;
-        this.lastOracle = e.data.oracleAccuracy;
+        this.sc.lastEval = e.data.accuracy;
+        this.sc.lastOracle = e.data.oracleAccuracy;
         this.evals.push({ step: e.data.step, accuracy: e.data.accuracy, byTier: e.data.byTier, oracleAccuracy: e.data.oracleAccuracy });
         if (this.steps.has(e.data.step)) {
           const m = this.steps.get(e.data.step)!;
@@ -293,13 +290,13 @@ export class MetricsFold {
         }
         break;
       case 'CheckpointSaved':
-        this.weights = e.data.sha256;
+        this.sc.weights = e.data.sha256;
         break;
       case 'RunCompleted':
-        this.completed = true;
+        this.sc.completed = true;
         break;
       case 'RunFailed':
-        this.failed = e.data.reason;
+        this.sc.failed = e.data.reason;
         break;
     }
   }
@@ -354,19 +351,7 @@ export class MetricsFold {
       pendingRows: [...this.pendingRows],
       acc: { ...this.acc },
       evals: this.evals,
-      policyVersion: this.policyVersion,
-      weights: this.weights,
-      completed: this.completed,
-      failed: this.failed,
-      events: this.events,
-      lastEval: this.lastEval,
-      lastOracle: this.lastOracle,
-      lastEss: this.lastEss,
-      firstTs: this.firstTs,
-      lastTs: this.lastTs,
-      secRollout: this.secRollout,
-      secScore: this.secScore,
-      secUpdate: this.secUpdate,
+      ...this.sc,
     };
   }
 
@@ -395,19 +380,12 @@ export class MetricsFold {
     for (const [st, rows] of x.pendingRows) f.pendingRows.set(st, rows);
     f.acc = { ...x.acc };
     f.evals = x.evals;
-    f.policyVersion = x.policyVersion;
-    f.weights = x.weights;
-    f.completed = x.completed;
-    f.failed = x.failed;
-    f.events = x.events;
-    f.lastEval = x.lastEval;
-    f.lastOracle = x.lastOracle;
-    f.lastEss = x.lastEss;
-    f.firstTs = x.firstTs;
-    f.lastTs = x.lastTs;
-    f.secRollout = x.secRollout;
-    f.secScore = x.secScore;
-    f.secUpdate = x.secUpdate;
+    const sc = initialScalars() as unknown as Record<string, unknown>;
+    for (const k of Object.keys(sc)) {
+      if (!(k in x)) throw new Error(`metrics snapshot: field ${k} missing`);
+      sc[k] = (x as unknown as Record<string, unknown>)[k];
+    }
+    f.sc = sc as unknown as FoldScalars;
     f.prior = prior;
     return f;
   }
@@ -428,27 +406,27 @@ export class MetricsFold {
   }
 
   result(): RunMetrics {
-    const wall = this.lastTs && this.firstTs ? (this.lastTs - this.firstTs) / 1000 : 0;
+    const wall = this.sc.lastTs && this.sc.firstTs ? (this.sc.lastTs - this.sc.firstTs) / 1000 : 0;
     return {
       steps: [...this.steps.values()].sort((a, b) => a.step - b.step).map(({ _reward, _ok, _len, _t0, _tr, _tu, ...m }) => m),
       accounting: { ...this.acc },
       // result() runs at every update: no pass over every group ever seen unless one was duplicated
       duplicateGroups: [...this.duplicated].sort((a, b) => a[1] - b[1]).map(([g]) => g),
       evals: this.evals,
-      policyVersion: this.policyVersion,
-      weightsSha256: this.weights,
-      completed: this.completed,
-      failed: this.failed,
-      events: this.events,
+      policyVersion: this.sc.policyVersion,
+      weightsSha256: this.sc.weights,
+      completed: this.sc.completed,
+      failed: this.sc.failed,
+      events: this.sc.events,
       seconds: {
         wall,
-        rollout: this.secRollout,
-        score: this.secScore,
-        update: this.secUpdate,
-        orchestration: Math.max(0, wall - this.secRollout - this.secScore - this.secUpdate),
+        rollout: this.sc.secRollout,
+        score: this.sc.secScore,
+        update: this.sc.secUpdate,
+        orchestration: Math.max(0, wall - this.sc.secRollout - this.sc.secScore - this.sc.secUpdate),
       },
-      firstTs: this.firstTs,
-      lastTs: this.lastTs,
+      firstTs: this.sc.firstTs,
+      lastTs: this.sc.lastTs,
     };
   }
 }
