@@ -71,8 +71,8 @@ function blank(step: number, epoch: number): StepMetrics {
 
 /** What a fold restored from a snapshot at seq `s` needs to know about the events up to `s`. */
 export interface MetricsPrior {
-  /** seq ≤ s of the first RolloutCompleted of `group` logged under the group's own completion id, if any */
-  groupSeq(group: string): number | undefined;
+  /** seq < `before` of the RolloutCompleted of `group` logged under the group's own completion id, if any */
+  groupSeq(group: string, before: number): number | undefined;
   /** `ts` (ms) of the RolloutRequested / ScoreRequested / UpdateRequested with this id logged at seq ≤ s */
   requestTs(id: string): number | undefined;
 }
@@ -97,17 +97,17 @@ function isOwnCompletionId(id: string, group: string): boolean {
 
 /** MetricsPrior from the log itself (two id look-ups and a read at most, per question). */
 export function logPrior(log: { seqOf(id: string): number | undefined; read(from: number, to?: number): Logged[] }, seq: number): MetricsPrior {
-  const at = (id: string | undefined): Logged | undefined => {
+  const at = (id: string | undefined, last: number): Logged | undefined => {
     const s = id === undefined ? undefined : log.seqOf(id);
-    return s === undefined || s > seq ? undefined : log.read(s, s + 1)[0];
+    return s === undefined || s > last ? undefined : log.read(s, s + 1)[0];
   };
   return {
-    groupSeq(group) {
-      const l = at(completionIdOfGroup(group));
+    groupSeq(group, before) {
+      const l = at(completionIdOfGroup(group), before - 1);
       return l?.event.type === 'RolloutCompleted' && l.event.data.group === group ? l.seq : undefined;
     },
     requestTs(id) {
-      const t = at(id)?.event;
+      const t = at(id, seq)?.event;
       return t?.type === 'RolloutRequested' || t?.type === 'ScoreRequested' || t?.type === 'UpdateRequested' ? t.ts : undefined;
     },
   };
@@ -161,19 +161,24 @@ export interface ProgressView {
 /** Fold a log into metrics. Times come from the informational `ts` fields (never used in decisions). */
 export class MetricsFold {
   private readonly steps = new Map<number, StepMetrics & { _reward: number; _ok: number; _len: number; _t0: number; _tr: number; _tu: number }>();
-  /** group -> seq of its first RolloutCompleted (since the start, or since the snapshot it was restored from) */
+  /** group -> seq of its first RolloutCompleted; only kept by a fold without the log at hand (no prior) */
   private readonly groupsSeen = new Map<string, number>();
   /** groups seen more than once -> seq first seen (result() lists them in first-seen order; usually none) */
   private readonly duplicated = new Map<string, number>();
   /** groups first completed under an event id that is not their own completion id (none from our bridge) */
   private readonly irregular = new Map<string, number>();
-  /** a fold restored from a snapshot asks the log about what came before it */
-  private prior: MetricsPrior | null = null;
+  /** the log at hand (logPrior): a fold restored from a snapshot asks it about what came before, any such fold where a group was completed */
+  private prior: MetricsPrior | null;
   private readonly pendingRows = new Map<number, number>(); // step -> rows generated not yet trained
   private acc: Accounting = { generated: 0, trained: 0, buffered: 0, discarded: 0, inFlight: 0 };
   private evals: RunMetrics['evals'] = [];
   private sc: FoldScalars = initialScalars();
   private requestTs = new Map<string, number>();
+
+  /** `prior`: the log being folded (logPrior), for a fold whose memory must not grow with the groups of a run */
+  constructor(prior: MetricsPrior | null = null) {
+    this.prior = prior;
+  }
 
   private cur(step: number, epoch = 0) {
     let m = this.steps.get(step);
@@ -302,14 +307,29 @@ export class MetricsFold {
   }
 
   private seeGroup(seq: number, id: string, group: string): void {
-    const first = this.groupsSeen.get(group) ?? this.prior?.groupSeq(group);
+    const own = isOwnCompletionId(id, group);
+    if (this.prior) {
+      // With the log at hand only groups first completed under another id are remembered (none from our
+      // bridge), so a long run's monitor does not hold every group id: a group's own completion id is in the
+      // log at most once (the store de-duplicates ids), and the log says where.
+      const first = this.irregular.get(group) ?? (own ? undefined : this.prior.groupSeq(group, seq));
+      if (first === undefined) {
+        if (!own) this.irregular.set(group, seq);
+      } else if (!this.duplicated.has(group)) this.duplicated.set(group, first);
+      return;
+    }
+    const first = this.groupsSeen.get(group);
     if (first === undefined) {
       this.groupsSeen.set(group, seq);
-      if (!isOwnCompletionId(id, group)) this.irregular.set(group, seq);
+      if (!own) this.irregular.set(group, seq);
       return;
     }
     if (!this.duplicated.has(group)) this.duplicated.set(group, first);
-    this.groupsSeen.set(group, first);
+  }
+
+  /** Rollout groups this fold holds in memory to find duplicates (diagnostics: bounded when it has the log). */
+  rememberedGroups(): number {
+    return this.groupsSeen.size + this.irregular.size;
   }
 
   private requestTsOf(id: string): number | undefined {
@@ -363,7 +383,7 @@ export class MetricsFold {
   static restore(state: unknown, prior: MetricsPrior): MetricsFold {
     const x = state as MetricsFoldState;
     if (!x || x.v !== METRICS_STATE_VERSION || !x.steps || typeof x.steps.n !== 'number') throw new Error(`metrics snapshot: not version ${METRICS_STATE_VERSION}`);
-    const f = new MetricsFold();
+    const f = new MetricsFold(prior);
     const { n, cols, nulls } = x.steps;
     for (const k of STEP_FIELDS) {
       if (!(cols[k] instanceof Float64Array) || cols[k].length !== n) throw new Error(`metrics snapshot: column ${k} missing or not ${n} long`);
@@ -373,10 +393,7 @@ export class MetricsFold {
       for (const k of STEP_FIELDS) m[k] = nulls[k]?.[i] ? null : cols[k][i];
     }
     for (const [g, s] of x.duplicated) f.duplicated.set(g, s);
-    for (const [g, s] of x.irregular) {
-      f.irregular.set(g, s);
-      f.groupsSeen.set(g, s);
-    }
+    for (const [g, s] of x.irregular) f.irregular.set(g, s);
     for (const [st, rows] of x.pendingRows) f.pendingRows.set(st, rows);
     f.acc = { ...x.acc };
     f.evals = x.evals;
@@ -386,7 +403,6 @@ export class MetricsFold {
       sc[k] = (x as unknown as Record<string, unknown>)[k];
     }
     f.sc = sc as unknown as FoldScalars;
-    f.prior = prior;
     return f;
   }
 

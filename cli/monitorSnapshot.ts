@@ -36,7 +36,7 @@ export function monitorFoldsOf(log: SnapshotLog, warn: (o: object, m: string) =>
   } catch (e) {
     warn({ reason: (e as Error).message }, 'monitor snapshot not usable: folding the whole log');
   }
-  folds ??= { metrics: new MetricsFold(), pending: new PendingScan(log), seq: 0 };
+  folds ??= { metrics: new MetricsFold(logPrior(log, 0)), pending: new PendingScan(log), seq: 0 };
   for (const e of log.iterate(folds.seq + 1, last + 1)) {
     folds.metrics.add(e);
     folds.pending.add(e);

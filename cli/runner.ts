@@ -24,7 +24,7 @@ import { EventLog } from '../store/eventLog.ts';
 import { serveLog } from '../store/logServer.ts';
 import { UserError } from './errors.ts';
 import { bridgeTasks } from './bridgeTasks.ts';
-import { metricsCsv, MetricsFold, type RunMetrics } from './metrics.ts';
+import { logPrior, metricsCsv, MetricsFold, type RunMetrics } from './metrics.ts';
 import { monitorFoldsOf, MonitorSnapshots } from './monitorSnapshot.ts';
 import { writeRunReport } from './report/html.ts';
 import { startNatsServer, type NatsServerHandle } from './natsServer.ts';
@@ -261,7 +261,8 @@ async function execute(a: ExecArgs): Promise<RunOutcome> {
     // Resuming: the monitor's folds (from their newest snapshot plus the log after it, else from the whole
     // log) give the metrics (the monitor goes on from there), the rollout accounting checked below and the
     // requests without completion (what the resume re-issues).
-    let metrics = new MetricsFold();
+    // with the log at hand the monitor's fold does not keep every rollout group it has seen
+    let metrics = new MetricsFold(logPrior(log, 0));
     let scan = new PendingScan(log);
     let scanned = 0;
     let pending: Array<{ id: string; seq: number }> = [];

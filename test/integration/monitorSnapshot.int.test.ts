@@ -174,6 +174,13 @@ describe('monitor folds from a snapshot', () => {
       expect(earlySeq).toBeLessThan(k);
       expect(full.metrics.result().duplicateGroups).toEqual([early.data.group, 'g/900/1']);
       for (let n = 0; n <= built.length; n++) expectSameFolds(log, n, full);
+      // a fold with the log at hand (the runner's monitor) finds the same, remembering the irregular group only
+      const withLog = new MetricsFold(logPrior(log, 0));
+      for (const e of log.iterate(1)) withLog.add(e);
+      expect(withLog.result()).toEqual(full.metrics.result());
+      expect(withLog.snapshot()).toEqual(full.metrics.snapshot());
+      expect(withLog.rememberedGroups()).toBe(1);
+      expect(full.metrics.rememberedGroups()).toBeGreaterThan(40); // every group up to the 41st completion and beyond
     } finally {
       await log.close();
     }
