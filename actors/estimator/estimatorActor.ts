@@ -15,7 +15,7 @@ import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { seedOf } from '../../events/prng.ts';
 import { assembleLabels, labelSourceName, LabelSource, NO_LABEL, type LabelLayer } from '../shared/labels.ts';
 import { judgeLabels } from './judge.ts';
-import { createPosteriors, thompsonSample, updateCountsInPlace, type BetaPosteriors } from '../shared/mopps.ts';
+import { createPosteriors, thompsonSample, withGroups, type BetaPosteriors, type GroupCounts } from '../shared/mopps.ts';
 import { pooledRawEstimate, snisEstimate } from './snis.ts';
 
 /** Estimators this actor carries out (judge, entropy and the TF-IDF cold start need worker jobs not wired yet). */
@@ -31,6 +31,8 @@ export interface EstimatorState {
   buffer: BufferFold;
   /** MoPPS / Bayesian posteriors (only for method mopps) */
   posteriors: BetaPosteriors | null;
+  /** fresh groups not yet in `posteriors`: folded in, in order, at the next other event (see `settle`) */
+  fresh: GrowOnlyList<GroupCounts> | null;
   /** the round in progress: the step it serves, and the ScoreRequested id (SNIS) */
   round: {
     step: number;
@@ -48,11 +50,21 @@ type EstimatorPhase = 'idle' | 'scoring';
 
 function initialState(cfg: RunConfig): EstimatorState {
   const { method, moppsDecay, moppsPrior } = cfg.estimator;
-  return { settings: { method, moppsDecay, moppsPrior }, numPrompts: 0, buffer: initBufferFold(cfg), posteriors: null, round: null, last: null };
+  return { settings: { method, moppsDecay, moppsPrior }, numPrompts: 0, buffer: initBufferFold(cfg), posteriors: null, fresh: null, round: null, last: null };
 }
 
-function evolve(s: EstimatorState, e: Logged): EstimatorState {
+/**
+ * The state with its fresh groups in the posteriors: a step's RolloutCompleted events only collect them (a
+ * copy of the posteriors per event made the fold O(prompts) per event); decide and snapshot see this.
+ */
+function settle(s: EstimatorState): EstimatorState {
+  if (!s.fresh) return s;
+  return { ...s, posteriors: s.posteriors && s.fresh.size ? withGroups(s.posteriors, s.fresh.toArray(), s.settings.moppsDecay) : s.posteriors, fresh: null };
+}
+
+function evolve(s0: EstimatorState, e: Logged): EstimatorState {
   const ev = e.event;
+  const s = s0.fresh && ev.type !== 'RolloutCompleted' ? settle(s0) : s0;
   let next: EstimatorState = s;
   const buffer = foldBuffer(s.buffer, e);
   if (buffer !== s.buffer) next = { ...next, buffer };
@@ -83,12 +95,10 @@ function evolve(s: EstimatorState, e: Logged): EstimatorState {
         return { ...next, round: { ...next.round, refDone: [...next.round.refDone, [ev.data.promptIndex, d]] } };
       }
       if (s.posteriors && ev.data.purpose !== 'reference') {
-        // posteriors update after every fresh group (copy: evolve never mutates its input)
-        const post = { ...s.posteriors, alpha: s.posteriors.alpha.slice(), beta: s.posteriors.beta.slice(), seen: s.posteriors.seen.slice() };
+        // the posteriors take every fresh group (methods §4), folded in at the next other event
         let ok = 0;
         for (const r of ev.data.reward) if (r > 0) ok++;
-        updateCountsInPlace(post, Uint32Array.of(ev.data.promptIndex), Float64Array.of(ok), Float64Array.of(ev.data.reward.length - ok), s.settings.moppsDecay);
-        return { ...next, posteriors: post };
+        return { ...next, fresh: (s.fresh ?? GrowOnlyList.empty<GroupCounts>()).push({ q: ev.data.promptIndex, ok, n: ev.data.reward.length }) };
       }
       return next;
     default:
@@ -194,9 +204,11 @@ function estimateRound(s: EstimatorState, ctx: DecideContext, cause: string): Da
   }
   if (method === 'mopps' && s.posteriors) {
     const key = { seed: cfg.run.seed, step: s.round!.step, purpose: 'estimate' };
-    const t = thompsonSample(s.posteriors, ctx.prng(key.step, key.purpose));
+    // (settled already unless a RolloutCompleted triggered this estimate)
+    const post = settle(s).posteriors!;
+    const t = thompsonSample(post, ctx.prng(key.step, key.purpose));
     const a = assembleLabels(s.numPrompts, cold, { difficulty: t.difficulty, source: t.source });
-    return [estimated(s, ctx, cause, a, { covered: countSeen(s.posteriors) }, key)];
+    return [estimated(s, ctx, cause, a, { covered: countSeen(post) }, key)];
   }
   // constant or TF-IDF cold start for every prompt (DOTS: the reference prompts keep their predicted value)
   return [estimated(s, ctx, cause, ref ? assembleLabels(s.numPrompts, cold, undefined, ref) : cold, { reference: s.round?.refDone.length ?? 0 }, null)];
@@ -294,10 +306,14 @@ export const estimatorActor: ActorDef<EstimatorState, EstimatorPhase> = {
       sources: Object.fromEntries(Object.entries(counts).map(([k, v]) => [labelSourceName(Number(k)), v])),
     };
   },
-  snapshot: (s) => ({ ...s, buffer: { buffer: bufferToJSON(s.buffer.buffer), pending: s.buffer.pending.toArray() } }),
+  snapshot: (s0) => {
+    const s = settle(s0);
+    return { ...s, buffer: { buffer: bufferToJSON(s.buffer.buffer), pending: s.buffer.pending.toArray() } };
+  },
   restore: (snap) => {
     const x = snap as EstimatorState & { buffer: { buffer: BufferJSON; pending: RolloutGroup[] } };
-    return { ...x, buffer: { buffer: bufferFromJSON(x.buffer.buffer), pending: GrowOnlyList.from(x.buffer.pending), lastEvictions: [] } };
+    // a snapshot is settled (older ones have no `fresh`)
+    return { ...x, fresh: null, buffer: { buffer: bufferFromJSON(x.buffer.buffer), pending: GrowOnlyList.from(x.buffer.pending), lastEvictions: [] } };
   },
 };
 

@@ -18,7 +18,8 @@ import { betaLogWeights } from './betaSampler.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { laplaceLogWeights } from './laplace.ts';
 import { entropyLogits } from '../shared/entropy.ts';
-import { clonePosteriors, createPosteriors, updateCountsInPlace, type BetaPosteriors } from '../shared/mopps.ts';
+import { createPosteriors, withGroups, type BetaPosteriors, type GroupCounts } from '../shared/mopps.ts';
+import { GrowOnlyList } from '../shared/growOnly.ts';
 import { moppsSelect } from './moppsSelect.ts';
 import { knapsackAllocate, knapsackEstimate } from './knapsack.ts';
 import { effectiveStage, foldStage, initStageFold, stagesOf } from '../shared/stageFold.ts';
@@ -53,6 +54,12 @@ export interface SamplerState {
   stepGroups: Array<[number, number]>;
   /** MoPPS: the Beta posteriors the step-level selection samples from (only for method mopps) */
   posteriors: BetaPosteriors | null;
+  /**
+   * Fresh groups not yet folded into `history`, `posteriors` and `stepGroups` (for the methods that keep them):
+   * a step's RolloutCompleted events only add here, and the next other event folds them in, in order, with one
+   * copy of each structure (see `settle`; decide and snapshot only ever see a settled state).
+   */
+  fresh: GrowOnlyList<FreshGroup> | null;
   moppsDecay: number;
   moppsPrior: number;
   /** staged curriculum (only for method staged) */
@@ -71,14 +78,43 @@ export interface SamplerState {
 
 type SamplerPhase = 'waiting' | 'selected';
 
+const NO_ROWS = new Float32Array(0);
+
+/** A fresh group as the per-prompt folds see it: 0/1 per row (knapsack), successes and rows (MoPPS, GRESO). */
+interface FreshGroup extends GroupCounts {
+  correct: Float32Array;
+}
+
+/** The state with its fresh groups folded in (the same structures as folding them one event at a time). */
+function settle(s: SamplerState): SamplerState {
+  if (!s.fresh || s.fresh.size === 0) return s.fresh ? { ...s, fresh: null } : s;
+  const groups = s.fresh.toArray();
+  let history = s.history;
+  if (history) {
+    history = new Map(history);
+    for (const g of groups) {
+      // keep the newest groups within the window
+      const list = [...(history.get(g.q) ?? []), g.correct];
+      let n = list.reduce((k, x) => k + x.length, 0);
+      while (list.length > 1 && n - list[0].length >= KNAPSACK_HISTORY) n -= list.shift()!.length;
+      history.set(g.q, list);
+    }
+  }
+  // the posterior update after every fresh group (methods §4), as the estimator folds it
+  const posteriors = s.posteriors ? withGroups(s.posteriors, groups, s.moppsDecay) : null;
+  const stepGroups: Array<[number, number]> = s.greso ? [...s.stepGroups, ...groups.map((g) => [g.q, g.n ? g.ok / g.n : 0] as [number, number])] : s.stepGroups;
+  return { ...s, history, posteriors, stepGroups, fresh: null };
+}
+
 function initialState(cfg: RunConfig): SamplerState {
-  return { method: cfg.sampler.method, numPrompts: 0, categoryOf: new Uint16Array(0), categories: 0, secQ: null, history: cfg.sampler.method === 'knapsack' ? new Map() : null, greso: null, stepGroups: [], posteriors: null, moppsDecay: cfg.estimator.moppsDecay, moppsPrior: cfg.estimator.moppsPrior, stage: initStageFold(cfg), stages: stagesOf(cfg), difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null };
+  return { method: cfg.sampler.method, numPrompts: 0, categoryOf: new Uint16Array(0), categories: 0, secQ: null, history: cfg.sampler.method === 'knapsack' ? new Map() : null, greso: null, stepGroups: [], posteriors: null, fresh: null, moppsDecay: cfg.estimator.moppsDecay, moppsPrior: cfg.estimator.moppsPrior, stage: initStageFold(cfg), stages: stagesOf(cfg), difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null };
 }
 
 function evolve(s0: SamplerState, logged: Logged): SamplerState {
   const e = logged.event;
-  const stage = foldStage(s0.stage, logged, s0.stages);
-  const s = stage === s0.stage ? s0 : { ...s0, stage };
+  const settled = s0.fresh && e.type !== 'RolloutCompleted' ? settle(s0) : s0;
+  const stage = foldStage(settled.stage, logged, settled.stages);
+  const s = stage === settled.stage ? settled : { ...settled, stage };
   switch (e.type) {
     case 'PromptsRegistered': {
       const categories = e.data.categories.length;
@@ -95,25 +131,14 @@ function evolve(s0: SamplerState, logged: Logged): SamplerState {
       if (e.data.purpose === 'reference') return s;
       let sum = 0;
       for (const r of e.data.reward) sum += r;
-      let history = s.history;
-      if (history) {
-        // copy-on-write of the one prompt's list; keep the newest groups within the window
-        history = new Map(history);
-        const list = [...(history.get(e.data.promptIndex) ?? []), Float32Array.from(e.data.reward, (r) => (r > 0 ? 1 : 0))];
-        let n = list.reduce((k, g) => k + g.length, 0);
-        while (list.length > 1 && n - list[0].length >= KNAPSACK_HISTORY) n -= list.shift()!.length;
-        history.set(e.data.promptIndex, list);
+      let fresh = s.fresh;
+      if (s.history || s.posteriors || s.greso) {
+        let ok = 0;
+        for (const r of e.data.reward) if (r > 0) ok++;
+        const correct = s.history ? Float32Array.from(e.data.reward, (r) => (r > 0 ? 1 : 0)) : NO_ROWS;
+        fresh = (fresh ?? GrowOnlyList.empty<FreshGroup>()).push({ q: e.data.promptIndex, ok, n: e.data.reward.length, correct });
       }
-      let ok = 0;
-      for (const r of e.data.reward) if (r > 0) ok++;
-      let posteriors = s.posteriors;
-      if (posteriors) {
-        // the posterior update after every fresh group (methods §4), as the estimator folds it
-        posteriors = clonePosteriors(posteriors);
-        updateCountsInPlace(posteriors, Uint32Array.of(e.data.promptIndex), Float64Array.of(ok), Float64Array.of(e.data.reward.length - ok), s.moppsDecay);
-      }
-      const stepGroups: Array<[number, number]> = s.greso ? [...s.stepGroups, [e.data.promptIndex, e.data.reward.length ? ok / e.data.reward.length : 0]] : s.stepGroups;
-      return { ...s, history, stepGroups, posteriors, stepRewardSum: s.stepRewardSum + sum, stepRewardRows: s.stepRewardRows + e.data.reward.length };
+      return { ...s, fresh, stepRewardSum: s.stepRewardSum + sum, stepRewardRows: s.stepRewardRows + e.data.reward.length };
     }
     case 'UpdateRequested': {
       // AdaRFT moves its target with the step's mean raw reward (methods §7)
@@ -352,7 +377,8 @@ export const samplerActor: ActorDef<SamplerState, SamplerPhase> = {
     secQ: s.secQ ? Array.from(s.secQ, (x) => Number(x.toFixed(3))) : null,
     stage: s.stage ? s.stages[s.stage.stage]?.name : null,
   }),
-  snapshot: (s) => s,
-  restore: (snap) => snap as SamplerState,
+  snapshot: (s) => settle(s),
+  // older snapshots have no `fresh`; a snapshot is settled
+  restore: (snap) => ({ ...(snap as SamplerState), fresh: null }),
 };
 

@@ -45,6 +45,30 @@ export function clonePosteriors(p: BetaPosteriors): BetaPosteriors {
   return { alpha: p.alpha.slice(), beta: p.beta.slice(), seen: p.seen.slice(), alpha0: p.alpha0, beta0: p.beta0 };
 }
 
+/** A fresh rollout group as a posterior update sees it: prompt, successes and rollouts. */
+export interface GroupCounts {
+  q: number;
+  ok: number;
+  n: number;
+}
+
+/**
+ * Posteriors after `groups`, in order (each as `updateCountsInPlace` of one row): one copy for all of them.
+ * The folds collect a step's groups as they arrive and apply them here at the step's next other event — a
+ * copy per RolloutCompleted made them O(prompts) per event.
+ */
+export function withGroups(p: BetaPosteriors, groups: readonly GroupCounts[], lambda: number): BetaPosteriors {
+  const post = clonePosteriors(p);
+  updateCountsInPlace(
+    post,
+    Uint32Array.from(groups, (g) => g.q),
+    Float64Array.from(groups, (g) => g.ok),
+    Float64Array.from(groups, (g) => g.n - g.ok),
+    lambda,
+  );
+  return post;
+}
+
 function checkLambda(lambda: number): void {
   if (!(lambda >= 0 && lambda <= 1)) throw new RangeError(`posterior decay λ must be in [0, 1], got ${lambda}`);
 }
