@@ -18,6 +18,8 @@ export interface BenchOptions {
   quick: boolean;
   /** the groups to run (default: all) */
   only?: readonly BenchGroup[];
+  /** the method preset of the sim and anatomy runs (default dare) */
+  method?: string;
   log?: (msg: string) => void;
 }
 
@@ -54,8 +56,8 @@ export async function runBenchmarks(opts: BenchOptions): Promise<Record<string, 
       Object.assign(figures, algorithmBench({ prompts: 1_000_000, rowsPerPrompt: 8, select: 1024, repeats: opts.quick ? 3 : 7 }));
     }
     if (run('sim')) {
-      say(`bench: control plane on the sim (B ${size.sim.batchSize}, G ${size.sim.groupSize}, ${size.sim.steps} steps)`);
-      Object.assign(figures, await simOrchestrationBench(dir, size.sim));
+      say(`bench: control plane on the sim (${opts.method ?? 'dare'}, B ${size.sim.batchSize}, G ${size.sim.groupSize}, ${size.sim.steps} steps)`);
+      Object.assign(figures, await simOrchestrationBench(dir, { ...size.sim, method: opts.method }));
     }
     if (run('tiny')) {
       say(`bench: control plane on the tiny worker (quickstart, ${size.tiny.steps} steps)`);
@@ -72,7 +74,7 @@ export async function runBenchmarks(opts: BenchOptions): Promise<Record<string, 
     }
     if (run('anatomy')) {
       say(`bench: step anatomy on the sim (B ${size.sim.batchSize}, G ${size.sim.groupSize}, ${size.sim.steps} steps, traced)`);
-      Object.assign(figures, await stepAnatomyBench(dir, size.sim));
+      Object.assign(figures, await stepAnatomyBench(dir, { ...size.sim, method: opts.method }));
     }
     return figures;
   } finally {

@@ -113,10 +113,10 @@ function cpuControlMs(w: StepWindow, cpu: CpuSampler, clock: WorkerClock): numbe
 export const round = (x: number, d = 2) => Number(x.toFixed(d));
 
 /** The sim scenario of `orchestration.msPerStep`: B prompts of G rollouts each, a `prompts`-prompt dataset. */
-export function simScenario(o: { steps: number; batchSize: number; groupSize: number; prompts: number; checkpointEvery?: number; evalEvery?: number }): object {
+export function simScenario(o: { steps: number; batchSize: number; groupSize: number; prompts: number; checkpointEvery?: number; evalEvery?: number; method?: string }): object {
   return {
-    description: 'control-plane benchmark: DARE on the sim, fixed group size',
-    method: 'dare',
+    description: `control-plane benchmark: ${o.method ?? 'dare'} on the sim, fixed group size`,
+    method: o.method ?? 'dare',
     run: { steps: o.steps, batchSize: o.batchSize, stepsPerEpoch: 10, checkpointEvery: o.checkpointEvery ?? 0, evalEvery: o.evalEvery ?? 0, evalSize: 1000 },
     task: { source: 'sim', count: o.prompts, evalCount: 1000, maxResponseTokens: 512 },
     worker: { kind: 'sim', lr: 0.05, simDistribution: 'uniform' },
@@ -132,6 +132,8 @@ export interface SimOrchestrationOptions {
   batchSize: number;
   groupSize: number;
   prompts: number;
+  /** method preset (default dare); the scenario's group size and replay mix stay */
+  method?: string;
 }
 
 /** Run the sim scenario of `o` as DIR/NAME (its scenario file beside it), quietly; its steady-state window. */

@@ -6,6 +6,7 @@ import { Argument, Command, CommanderError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { EVENT_TYPES } from '../events/catalogue.ts';
+import { PRESETS } from '../events/config.ts';
 import { EventLog, StoreError } from '../store/eventLog.ts';
 import { EXIT, UserError } from './errors.ts';
 import { eventJson, eventLine } from './format.ts';
@@ -216,12 +217,14 @@ export function buildProgram(): Command {
     .option('--quick', 'a shorter run printing the same figures')
     .option('--json', 'one JSON object of named figures')
     .option('--only <groups>', 'comma-separated: log, algorithms, sim, tiny, replay (replay, resume and bytes per rollout), anatomy (where a sim step goes; only when named)')
-    .action(async (o: { quick?: boolean; json?: boolean; only?: string }) => {
+    .option('--method <preset>', 'the sim and anatomy groups run this method preset instead of dare (same batch, group size and replay mix)')
+    .action(async (o: { quick?: boolean; json?: boolean; only?: string; method?: string }) => {
       const { runBenchmarks, BENCH_GROUPS } = await import('../bench/index.ts');
       const only = o.only?.split(',').map((g) => g.trim()).filter(Boolean);
       const unknown = only?.filter((g) => !(BENCH_GROUPS as readonly string[]).includes(g)) ?? [];
       if (unknown.length > 0) throw new UserError(`--only: unknown group ${unknown.join(', ')} (groups: ${BENCH_GROUPS.join(', ')})`);
-      const figures = await runBenchmarks({ quick: !!o.quick, only: only as never, log: (m) => process.stderr.write(`${m}\n`) });
+      if (o.method !== undefined && !(o.method in PRESETS)) throw new UserError(`--method: unknown preset ${o.method} (presets: ${Object.keys(PRESETS).join(', ')})`);
+      const figures = await runBenchmarks({ quick: !!o.quick, only: only as never, method: o.method, log: (m) => process.stderr.write(`${m}\n`) });
       if (o.json) process.stdout.write(JSON.stringify(figures) + '\n');
       else for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k.padEnd(32)} ${v}\n`);
     });
