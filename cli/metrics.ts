@@ -167,7 +167,7 @@ export class MetricsFold {
   private readonly duplicated = new Map<string, number>();
   /** groups first completed under an event id that is not their own completion id (none from our bridge) */
   private readonly irregular = new Map<string, number>();
-  /** the log at hand (logPrior): a fold restored from a snapshot asks it about what came before, any such fold where a group was completed */
+  /** the log at hand (logPrior), if any: where a group's own completion is, and a restored fold's earlier requests */
   private prior: MetricsPrior | null;
   private readonly pendingRows = new Map<number, number>(); // step -> rows generated not yet trained
   private acc: Accounting = { generated: 0, trained: 0, buffered: 0, discarded: 0, inFlight: 0 };

@@ -96,6 +96,11 @@ function writeSeqKey(k: Buffer, seq: number): void {
 const NO_OVERWRITE = { noOverwrite: true } as const;
 const APPEND = { append: true } as const;
 
+/** Blobs as stored: plain values packed by events/codec.ts packPlain (throws before anything is written). */
+function encodeBlobs(entries: ReadonlyArray<readonly [string, unknown]>): Array<readonly [string, Buffer]> {
+  return entries.map(([k, v]) => [k, packPlain(v)] as const);
+}
+
 export function keySeq(k: Uint8Array): number {
   const v = new DataView(k.buffer, k.byteOffset, 8);
   return v.getUint32(0) * 4294967296 + v.getUint32(4);
@@ -229,9 +234,7 @@ export class EventLog {
     const ticket = this.stagedTicket;
     const ok = this.env.transactionSync(() => {
       // staged blobs first, in the same commit: the events that refer to them never precede them
-      for (const [k, v] of staged) {
-        if (!putSyncChecked(this.blobs, k, v)) throw new StoreError(`append: staged blob ${k}: write failed`);
-      }
+      this.writeBlobs(staged, 'append: staged blob');
       for (let i = 0; i < evs.length; i++) {
         const id = evs[i].id;
         writeSeqKey(key, next + 1);
@@ -328,8 +331,7 @@ export class EventLog {
    */
   stageBlobs(entries: ReadonlyArray<readonly [string, unknown]>): number {
     this.assertWritable();
-    const encoded = entries.map(([k, v]) => [k, packPlain(v)] as const); // all or nothing
-    this.staged.push(...encoded);
+    this.staged.push(...encodeBlobs(entries)); // all encoded before any is staged
     return ++this.stagedTicket;
   }
 
@@ -343,15 +345,18 @@ export class EventLog {
     return this.committedTicket >= ticket;
   }
 
+  /** Write encoded blobs inside the current transaction (a failed put aborts it, naming `where` and the key). */
+  private writeBlobs(blobs: ReadonlyArray<readonly [string, Buffer]>, where: string): void {
+    for (const [k, v] of blobs) {
+      if (!putSyncChecked(this.blobs, k, v)) throw new StoreError(`${where} ${k}: write failed`);
+    }
+  }
+
   /** Store many blobs in one durable transaction. */
   async putBlobs(entries: ReadonlyArray<readonly [string, unknown]>): Promise<void> {
     this.assertWritable();
-    const encoded = entries.map(([k, v]) => [k, packPlain(v)] as const);
-    this.env.transactionSync(() => {
-      for (const [k, v] of encoded) {
-        if (!putSyncChecked(this.blobs, k, v)) throw new StoreError(`putBlobs ${k}: write failed`);
-      }
-    });
+    const encoded = encodeBlobs(entries);
+    this.env.transactionSync(() => this.writeBlobs(encoded, 'putBlobs'));
     await this.env.flushed;
   }
 

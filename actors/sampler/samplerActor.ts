@@ -130,11 +130,13 @@ function evolve(s0: SamplerState, logged: Logged): SamplerState {
     case 'RolloutCompleted': {
       if (e.data.purpose === 'reference') return s;
       let sum = 0;
-      for (const r of e.data.reward) sum += r;
+      let ok = 0;
+      for (const r of e.data.reward) {
+        sum += r;
+        if (r > 0) ok++;
+      }
       let fresh = s.fresh;
       if (s.history || s.posteriors || s.greso) {
-        let ok = 0;
-        for (const r of e.data.reward) if (r > 0) ok++;
         const correct = s.history ? Float32Array.from(e.data.reward, (r) => (r > 0 ? 1 : 0)) : NO_ROWS;
         fresh = (fresh ?? GrowOnlyList.empty<FreshGroup>()).push({ q: e.data.promptIndex, ok, n: e.data.reward.length, correct });
       }

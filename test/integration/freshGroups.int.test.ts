@@ -4,37 +4,31 @@
  * copy each. At every position of a real run their settled state (what decide and snapshots see) must equal
  * the one-event-at-a-time fold written out here from the spec.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { estimatorActor } from '../../actors/estimator/estimatorActor.ts';
 import { samplerActor } from '../../actors/sampler/samplerActor.ts';
 import { clonePosteriors, createPosteriors, updateCountsInPlace, type BetaPosteriors } from '../../actors/shared/mopps.ts';
+import { loggedConfig } from '../../cli/replay.ts';
 import { runScenario } from '../../cli/runner.ts';
 import type { Logged } from '../../events/catalogue.ts';
-import { resolveConfig } from '../../events/config.ts';
+import type { RunConfig } from '../../events/config.ts';
 import { EventLog } from '../../store/eventLog.ts';
-import { tempDir } from '../support/tmp.ts';
+import { scenarioDir, sharedNats } from '../support/scenarios.ts';
 
-const { dir, cleanup } = tempDir('dare-fresh-groups-');
-afterAll(cleanup);
-mkdirSync(dir, { recursive: true });
-const sc = join(dir, 'sim.json');
-writeFileSync(sc, JSON.stringify({
+const { dir, sc } = scenarioDir('dare-fresh-groups-', {
   run: { steps: 6, batchSize: 16, stepsPerEpoch: 2, checkpointEvery: 0, evalEvery: 0, evalSize: 50 },
   task: { source: 'sim', count: 40, evalCount: 50, maxResponseTokens: 64 },
   worker: { kind: 'sim', lr: 0.1 },
-}));
-const nats = () => ({ url: inject('natsUrl'), token: inject('natsToken') });
+});
 
-async function runLog(method: string): Promise<{ events: Logged[]; config: ReturnType<typeof resolveConfig> }> {
+async function runLog(method: string): Promise<{ events: Logged[]; config: RunConfig }> {
   const runDir = join(dir, method);
-  await runScenario({ scenario: sc, runDir, sets: [`method=${method}`], logger: pino({ level: 'silent' }), nats: nats() });
+  await runScenario({ scenario: sc, runDir, sets: [`method=${method}`], logger: pino({ level: 'silent' }), nats: sharedNats() });
   const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
   try {
-    const started = log.read(1).find((l) => l.event.type === 'RunStarted')!;
-    return { events: log.read(1), config: resolveConfig((started.event as { data: { config: unknown } }).data.config) };
+    return { events: log.read(1), config: loggedConfig(log).config };
   } finally {
     await log.close();
   }

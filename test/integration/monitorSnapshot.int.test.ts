@@ -8,7 +8,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedNats } from '../support/scenarios.ts';
 import { logPrior, MetricsFold } from '../../cli/metrics.ts';
 import { MONITOR_SNAPSHOT, monitorFoldsOf } from '../../cli/monitorSnapshot.ts';
 import { runScenario } from '../../cli/runner.ts';
@@ -35,7 +36,7 @@ const scenario = {
 beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'sim.json'), JSON.stringify(scenario));
-  await runScenario({ scenario: join(dir, 'sim.json'), runDir: join(dir, 'monitor-snapshot-run'), logger, nats: { url: inject('natsUrl'), token: inject('natsToken') } });
+  await runScenario({ scenario: join(dir, 'sim.json'), runDir: join(dir, 'monitor-snapshot-run'), logger, nats: sharedNats() });
   const log = EventLog.open(join(dir, 'monitor-snapshot-run', 'log'), { readOnly: true });
   try {
     events = log.read(1);

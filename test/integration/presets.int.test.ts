@@ -2,36 +2,31 @@
  * Every method preset the actors carry out runs end to end on the sim (a few steps) and replay-verifies;
  * the presets whose strategies are not wired yet are refused by name rather than run as something else.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyLog } from '../../cli/replay.ts';
 import { metricsOf } from '../../cli/metrics.ts';
 import { runScenario } from '../../cli/runner.ts';
 import { PRESETS } from '../../events/config.ts';
 import { EventLog } from '../../store/eventLog.ts';
-import { tempDir } from '../support/tmp.ts';
+import { scenarioDir, sharedNats } from '../support/scenarios.ts';
 
-const { dir, cleanup } = tempDir('dare-presets-');
-afterAll(cleanup);
-mkdirSync(dir, { recursive: true });
-const sc = join(dir, 'sim.json');
-writeFileSync(sc, JSON.stringify({
+const { dir, sc } = scenarioDir('dare-presets-', {
   run: { steps: 4, batchSize: 32, stepsPerEpoch: 2, checkpointEvery: 2, evalEvery: 4, evalSize: 100 },
   task: { source: 'sim', count: 400, evalCount: 100, maxResponseTokens: 64 },
   worker: { kind: 'sim', lr: 0.1 },
   learner: { bufferSize: 128 },
-}));
+});
 
 const WIRED = ['dare', 'dare-reference', 'grpo', 'previous-fr', 'mopps', 'dr-grpo', 'daro', 'adarft', 'sec', 'dapo', 'online-filter', 'knapsack', 'greso', 'dots', 'vcrl', 'staged', 'llm-judge', 'edco'];
-const nats = () => ({ url: inject('natsUrl'), token: inject('natsToken') });
 
 describe('method presets on the sim', () => {
   for (const method of WIRED) {
     it(`${method} runs and replay-verifies`, async () => {
       const runDir = join(dir, method);
-      const out = await runScenario({ scenario: sc, runDir, sets: [`method=${method}`], logger: pino({ level: 'silent' }), nats: nats() });
+      const out = await runScenario({ scenario: sc, runDir, sets: [`method=${method}`], logger: pino({ level: 'silent' }), nats: sharedNats() });
       expect(out.summary.completed).toBe(true);
       expect(out.summary.method).toBe(method);
       const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
@@ -49,7 +44,7 @@ describe('method presets on the sim', () => {
     const runDir = join(dir, 'dapo-easy');
     // an easy prompt set: many all-correct groups, so the filter has work to do
     const out = await runScenario({
-      scenario: sc, runDir, sets: ['method=dapo', 'worker.simDistribution=skewed-easy', 'run.steps=3'], logger: pino({ level: 'silent' }), nats: nats(),
+      scenario: sc, runDir, sets: ['method=dapo', 'worker.simDistribution=skewed-easy', 'run.steps=3'], logger: pino({ level: 'silent' }), nats: sharedNats(),
     });
     const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
     try {
@@ -79,7 +74,7 @@ describe('method presets on the sim', () => {
   it('knapsack spends exactly B·n rollouts per step and moves them between prompts once it has history', async () => {
     const runDir = join(dir, 'knapsack-small');
     await runScenario({
-      scenario: sc, runDir, sets: ['method=knapsack', 'task.count=40', 'run.batchSize=16', 'run.steps=8'], logger: pino({ level: 'silent' }), nats: nats(),
+      scenario: sc, runDir, sets: ['method=knapsack', 'task.count=40', 'run.batchSize=16', 'run.steps=8'], logger: pino({ level: 'silent' }), nats: sharedNats(),
     });
     const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
     try {
@@ -95,7 +90,7 @@ describe('method presets on the sim', () => {
   it('greso skips prompts with zero-variance streaks before rolling them out, and the learner refills', async () => {
     const runDir = join(dir, 'greso-easy');
     await runScenario({
-      scenario: sc, runDir, logger: pino({ level: 'silent' }), nats: nats(),
+      scenario: sc, runDir, logger: pino({ level: 'silent' }), nats: sharedNats(),
       sets: ['method=greso', 'worker.simDistribution=skewed-easy', 'task.count=64', 'run.batchSize=16', 'run.steps=12'],
     });
     const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
@@ -114,7 +109,7 @@ describe('method presets on the sim', () => {
   it('the TF-IDF cold start rolls out a reference set each round and labels every prompt from it', async () => {
     const runDir = join(dir, 'dare-tfidf');
     await runScenario({
-      scenario: sc, runDir, logger: pino({ level: 'silent' }), nats: nats(),
+      scenario: sc, runDir, logger: pino({ level: 'silent' }), nats: sharedNats(),
       sets: ['estimator.coldStart=tfidf', 'estimator.referenceSize=24'],
     });
     const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
@@ -141,7 +136,7 @@ describe('method presets on the sim', () => {
     const runDir = join(dir, 'staged-plateau');
     // a learning rate so small that accuracy stays flat: the plateau rule fires after a few evaluations
     await runScenario({
-      scenario: sc, runDir, logger: pino({ level: 'silent' }), nats: nats(),
+      scenario: sc, runDir, logger: pino({ level: 'silent' }), nats: sharedNats(),
       sets: ['method=staged', 'worker.lr=0.000001', 'run.evalEvery=1', 'run.steps=10', 'worker.simDistribution=bimodal'],
     });
     const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
@@ -173,7 +168,7 @@ describe('method presets on the sim', () => {
       maxResponseTokens: 0, maskTruncated: false, entropyCoeff: 0, transition: { kind: 'steps', n: 1000000 },
     };
     writeFileSync(scEmpty, JSON.stringify({ ...JSON.parse(readFileSync(sc, 'utf8')), method: 'staged', learner: { stages: [stage] } }));
-    const out = await runScenario({ scenario: scEmpty, runDir, sets: ['run.steps=4'], logger: pino({ level: 'silent' }), nats: nats() });
+    const out = await runScenario({ scenario: scEmpty, runDir, sets: ['run.steps=4'], logger: pino({ level: 'silent' }), nats: sharedNats() });
     expect(out.summary.completed).toBe(true);
     const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
     try {
@@ -196,7 +191,7 @@ describe('method presets on the sim', () => {
 
   it('llm-judge asks the policy about every prompt each round and labels them from its replies', async () => {
     const runDir = join(dir, 'judge-check');
-    await runScenario({ scenario: sc, runDir, sets: ['method=llm-judge'], logger: pino({ level: 'silent' }), nats: nats() });
+    await runScenario({ scenario: sc, runDir, sets: ['method=llm-judge'], logger: pino({ level: 'silent' }), nats: sharedNats() });
     const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
     try {
       const evs = [...log.iterate(1)].map((e) => e.event);

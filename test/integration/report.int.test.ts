@@ -6,7 +6,8 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedNats } from '../support/scenarios.ts';
 import type { ReportData } from '../../cli/report/series.ts';
 import { runScenario } from '../../cli/runner.ts';
 import { hasChromium, openBrowser, type BrowserSession } from '../support/browser.ts';
@@ -36,7 +37,7 @@ const some = (a: Array<number | null>) => a.some((v) => v !== null && Number.isF
 beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'sim.json'), JSON.stringify(scenario));
-  await runScenario({ scenario: join(dir, 'sim.json'), runDir: run, logger: pino({ level: 'silent' }), nats: { url: inject('natsUrl'), token: inject('natsToken') } });
+  await runScenario({ scenario: join(dir, 'sim.json'), runDir: run, logger: pino({ level: 'silent' }), nats: sharedNats() });
 }, 120_000);
 afterAll(cleanup);
 

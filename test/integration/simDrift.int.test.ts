@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedNats } from '../support/scenarios.ts';
 import { driftOf, type DriftStep } from '../../cli/drift.ts';
 import { runScenario } from '../../cli/runner.ts';
 import { verifyLog } from '../../cli/replay.ts';
@@ -18,7 +19,7 @@ let verified: unknown = 'not run';
 beforeAll(async () => {
   await runScenario({
     scenario: 'scenarios/sim-drift.json', runDir: join(dir, 'drift'), logger: pino({ level: 'silent' }),
-    nats: { url: inject('natsUrl'), token: inject('natsToken') },
+    nats: sharedNats(),
   });
   const log = EventLog.open(join(dir, 'drift', 'log'), { readOnly: true });
   drift = driftOf(log);

@@ -8,7 +8,8 @@ import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedNats } from '../support/scenarios.ts';
 import { counterfactual, inspectAt } from '../../cli/analysis.ts';
 import { driftOf, promptTimeline } from '../../cli/drift.ts';
 import { verifyLog } from '../../cli/replay.ts';
@@ -34,7 +35,7 @@ beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'sim.json'), JSON.stringify(scenario));
   outcome = await runScenario({
-    scenario: join(dir, 'sim.json'), runDir: join(dir, 'run'), logger, nats: { url: inject('natsUrl'), token: inject('natsToken') },
+    scenario: join(dir, 'sim.json'), runDir: join(dir, 'run'), logger, nats: sharedNats(),
   });
 }, 120_000);
 afterAll(cleanup);
@@ -137,7 +138,7 @@ describe('a DARE run on the sim', () => {
     const before = EventLog.open(join(dir, 'run', 'log'), { readOnly: true });
     const last = before.lastSeq();
     await before.close();
-    const r = await resumeRun({ runDir: join(dir, 'run'), logger, nats: { url: inject('natsUrl'), token: inject('natsToken') } });
+    const r = await resumeRun({ runDir: join(dir, 'run'), logger, nats: sharedNats() });
     expect(r).toEqual({ runDir: join(dir, 'run'), finished: true });
     const after = EventLog.open(join(dir, 'run', 'log'), { readOnly: true });
     expect(after.lastSeq()).toBe(last);
@@ -149,7 +150,7 @@ describe('a DARE run on the sim', () => {
     const early = join(dir, 'early', 'run'); // the same directory name: the run id is part of every event
     mkdirSync(join(early, 'checkpoints'), { recursive: true });
     cpSync(join(dir, 'run', 'config.json'), join(early, 'config.json'));
-    const r = await resumeRun({ runDir: early, logger, nats: { url: inject('natsUrl'), token: inject('natsToken') } });
+    const r = await resumeRun({ runDir: early, logger, nats: sharedNats() });
     expect('summary' in r && r.summary.completed).toBe(true);
     expectSameRun(join(dir, 'run'), early);
     await expect(resumeRun({ runDir: join(dir, 'nothing-here'), logger })).rejects.toThrow(/not a run directory/);
