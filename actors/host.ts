@@ -7,7 +7,7 @@
  * the same ids and are de-duplicated by the store).
  */
 import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } from 'xstate';
-import type { Consumer } from '../events/bus.ts';
+import type { Consumer } from '../bus/logClient.ts';
 import type { DareEvent, Logged } from '../events/catalogue.ts';
 import type { RunConfig } from '../events/config.ts';
 import { mark, stepTrace } from '../events/stepTrace.ts';

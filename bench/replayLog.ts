@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { open } from 'lmdb';
-import { connectNats } from '../events/bus.ts';
+import { connectNats } from '../bus/connect.ts';
 import { verifyLog } from '../cli/replay.ts';
 import { SCHEMA_VERSION } from '../events/catalogue.ts';
 import { unpack } from '../events/codec.ts';

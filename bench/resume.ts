@@ -8,7 +8,8 @@
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { resumeRun } from '../cli/runner.ts';
-import { connectNats, LogClient } from '../events/bus.ts';
+import { connectNats } from '../bus/connect.ts';
+import { LogClient } from '../bus/logClient.ts';
 import { pack } from '../events/codec.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { quietLogger } from './orchestration.ts';

@@ -8,7 +8,7 @@ import { ACTORS } from '../actors/index.ts';
 import { foldOne, initialFolded, type Folded } from '../actors/actor.ts';
 import { mermaidOf, machineOf, snapshotAt, step as machineStep } from '../actors/machine.ts';
 import { foldBuffer, initBufferFold, type BufferFold } from '../actors/shared/bufferFold.ts';
-import { connectNats } from '../events/bus.ts';
+import { connectNats } from '../bus/connect.ts';
 import type { DareEvent, Logged } from '../events/catalogue.ts';
 import { pack, samePayload, unpack } from '../events/codec.ts';
 import { resolveConfig, type RunConfig } from '../events/config.ts';

@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { connectNats, LogClient } from '../events/bus.ts';
+import { connectNats } from '../bus/connect.ts';
+import { LogClient } from '../bus/logClient.ts';
 import type { DareEvent } from '../events/catalogue.ts';
 import { resolveConfig, type RunConfig } from '../events/config.ts';
 import { Bridge } from '../gpu-bridge/bridge.ts';

@@ -13,7 +13,8 @@ import { ACTORS } from '../actors/index.ts';
 import { WIRED_ESTIMATORS } from '../actors/estimator/estimatorActor.ts';
 import { WIRED_SAMPLERS } from '../actors/sampler/samplerActor.ts';
 import type { SessionState } from '../actors/session.ts';
-import { connectNats, LogClient, type Consumer } from '../events/bus.ts';
+import { connectNats } from '../bus/connect.ts';
+import { LogClient, type Consumer } from '../bus/logClient.ts';
 import { eventId, makeEvent, type DareEvent, type Logged } from '../events/catalogue.ts';
 import { pack, unpack } from '../events/codec.ts';
 import { ConfigError, resolveConfig, type RunConfig } from '../events/config.ts';
@@ -27,7 +28,7 @@ import { bridgeTasks } from './bridgeTasks.ts';
 import { logPrior, metricsCsv, MetricsFold, type RunMetrics } from './metrics.ts';
 import { monitorFoldsOf, MonitorSnapshots } from './monitorSnapshot.ts';
 import { writeRunReport } from './report/html.ts';
-import { startNatsServer, type NatsServerHandle } from './natsServer.ts';
+import { startNatsServer, type NatsServerHandle } from '../bus/natsServer.ts';
 import { loadPromptSet } from './promptSet.ts';
 import { Progress } from './progress.ts';
 

@@ -3,7 +3,7 @@
  * Tests that restart a server start their own.
  */
 import type { TestProject } from 'vitest/node';
-import { startNatsServer, type NatsServerHandle } from '../cli/natsServer.ts';
+import { startNatsServer, type NatsServerHandle } from '../bus/natsServer.ts';
 
 let server: NatsServerHandle | undefined;
 

@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { startNatsServer } from '../../cli/natsServer.ts';
+import { startNatsServer } from '../../bus/natsServer.ts';
 import type { RunConfig } from '../../events/config.ts';
 import { fullPlan, quickPlan, type Arm, type StudyPlan } from './grid.ts';
 import { figuresOfRun } from './runLog.ts';

@@ -10,7 +10,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats, LogClient, type Consumer } from '../../events/bus.ts';
+import { connectNats } from '../../bus/connect.ts';
+import { LogClient, type Consumer } from '../../bus/logClient.ts';
 import type { Logged } from '../../events/catalogue.ts';
 import { pack, unpack } from '../../events/codec.ts';
 import { subjectsFor } from '../../events/subjects.ts';

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startNatsServer } from '../../cli/natsServer.ts';
+import { startNatsServer } from '../../bus/natsServer.ts';
 import { metricsOf } from '../../cli/metrics.ts';
 import { verifyLog } from '../../cli/replay.ts';
 import { EventLog } from '../../store/eventLog.ts';

@@ -4,8 +4,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startNatsServer, type NatsServerHandle } from '../../cli/natsServer.ts';
-import { connectNats, LogClient } from '../../events/bus.ts';
+import { startNatsServer, type NatsServerHandle } from '../../bus/natsServer.ts';
+import { connectNats } from '../../bus/connect.ts';
+import { LogClient } from '../../bus/logClient.ts';
 import type { Logged } from '../../events/catalogue.ts';
 import { EventLog } from '../../store/eventLog.ts';
 import { serveLog } from '../../store/logServer.ts';

@@ -2,7 +2,8 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { connectNats, LogClient, AppendRejected } from '../../events/bus.ts';
+import { connectNats } from '../../bus/connect.ts';
+import { LogClient, AppendRejected } from '../../bus/logClient.ts';
 import { makeEvent, type Logged } from '../../events/catalogue.ts';
 import { encodeEvent, pack, unpack } from '../../events/codec.ts';
 import { EventLog } from '../../store/eventLog.ts';

@@ -6,37 +6,11 @@
  * `LogClient.consume` delivers events to an actor strictly in sequence order, each exactly once, filling gaps
  * (missed or reordered messages, a late start) with range reads.
  */
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { DareEvent, Logged } from './catalogue.ts';
-import { decodeTrusted, encodeEvent, pack, unpack } from './codec.ts';
-import { subjectsFor, type RunSubjects } from './subjects.ts';
-import { mark, stepTrace } from './stepTrace.ts';
-
-export interface NatsOptions {
-  url: string;
-  token?: string;
-  user?: string;
-  pass?: string;
-  name?: string;
-}
-
-/** Connect with reconnect-forever semantics (a restarted nats-server must not end a run). */
-export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
-  return connect({
-    servers: opts.url,
-    token: opts.token,
-    user: opts.user,
-    pass: opts.pass,
-    name: opts.name,
-    reconnect: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 100,
-    pingInterval: 5_000,
-    // no Error (with its captured stack) made up front for every request and subscription timer: a few
-    // percent of a run's CPU; our errors name the subject and the operation themselves
-    noAsyncTraces: true,
-  });
-}
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DareEvent, Logged } from '../events/catalogue.ts';
+import { decodeTrusted, encodeEvent, pack, unpack } from '../events/codec.ts';
+import { subjectsFor, type RunSubjects } from '../events/subjects.ts';
+import { mark, stepTrace } from '../events/stepTrace.ts';
 
 export interface AppendReply {
   seq: number;
