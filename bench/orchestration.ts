@@ -19,7 +19,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { runScenario, type RunOutcome } from '../cli/runner.ts';
+import { runScenario, type RunOutcome } from '../run/runner.ts';
 import type { WorkerClock } from '../gpu-bridge/bridge.ts';
 import { EventLog } from '../store/eventLog.ts';
 

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { open } from 'lmdb';
 import { connectNats } from '../bus/connect.ts';
-import { verifyLog } from '../cli/replay.ts';
+import { verifyLog } from '../run/replay.ts';
 import { SCHEMA_VERSION } from '../events/catalogue.ts';
 import { unpack } from '../events/codec.ts';
 import { subjectsFor } from '../events/subjects.ts';

@@ -7,7 +7,7 @@
  */
 import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { resumeRun } from '../cli/runner.ts';
+import { resumeRun } from '../run/runner.ts';
 import { connectNats } from '../bus/connect.ts';
 import { LogClient } from '../bus/logClient.ts';
 import { pack } from '../events/codec.ts';

@@ -18,7 +18,7 @@ import type { Writable } from 'node:stream';
 import { labelSourceName } from '../actors/shared/labels.ts';
 import { pooledRawEstimate, snisEstimate } from '../actors/estimator/snis.ts';
 import { ALIASES, ConfigError, parseSet, resolveConfig } from '../events/config.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../events/errors.ts';
 
 export const ESTIMATE_METHODS = ['snis', 'raw'] as const;
 export type EstimateMethod = (typeof ESTIMATE_METHODS)[number];

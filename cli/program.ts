@@ -8,8 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { EVENT_TYPES } from '../events/catalogue.ts';
 import { PRESETS } from '../events/config.ts';
 import { EventLog, StoreError } from '../store/eventLog.ts';
-import { EXIT, UserError } from './errors.ts';
-import { eventJson, eventLine } from './format.ts';
+import { EXIT, UserError } from '../events/errors.ts';
+import { eventJson, eventLine } from '../views/format.ts';
 
 function intArg(name: string) {
   return (v: string): number => {
@@ -73,7 +73,10 @@ export function buildProgram(): Command {
     .option('--until <seq>', 'stop at this sequence number', intArg('--until'))
     .option('--json', 'machine-readable output')
     .action(async (dir: string, o: { verify?: boolean; set: string[]; until?: number; json?: boolean }) => {
-      const { replayVerifyCommand, counterfactual, printCounterfactual, inspectAt, printInspect } = await import('./analysis.ts');
+      const { replayVerifyCommand, printCounterfactual } = await import('./replayCommand.ts');
+      const { counterfactual } = await import('../run/counterfactual.ts');
+      const { inspectAt } = await import('../views/inspect.ts');
+      const { printInspect } = await import('./inspectCommand.ts');
       const log = openRunLog(dir);
       try {
         if (o.verify) {
@@ -95,7 +98,7 @@ export function buildProgram(): Command {
     .option('--prompt <id>', 'one prompt\'s timeline')
     .option('--json', 'machine-readable output')
     .action(async (dir: string, o: { prompt?: string; json?: boolean }) => {
-      const { driftCommand } = await import('./analysis.ts');
+      const { driftCommand } = await import('./driftCommand.ts');
       const log = openRunLog(dir);
       try {
         driftCommand(log, o.prompt, !!o.json);
@@ -113,7 +116,9 @@ export function buildProgram(): Command {
     .option('--live', 'follow a running run over NATS')
     .option('--json', 'machine-readable output')
     .action(async (dir: string, o: { at?: number; prompt?: string; live?: boolean; json?: boolean }) => {
-      const { inspectAt, printInspect, inspectLive, driftCommand } = await import('./analysis.ts');
+      const { inspectAt } = await import('../views/inspect.ts');
+      const { printInspect, inspectLive } = await import('./inspectCommand.ts');
+      const { driftCommand } = await import('./driftCommand.ts');
       if (o.live) return inspectLive(dir, !!o.json);
       const log = openRunLog(dir);
       try {
@@ -129,8 +134,8 @@ export function buildProgram(): Command {
     .description('one more gpu-bridge for a running run that shares its jobs (worker.shareJobs=true)')
     .argument('<dir>', 'run directory of a running run')
     .action(async (dir: string) => {
-      const { bridgeCommand } = await import('./bridgeCommand.ts');
-      await bridgeCommand(dir);
+      const { runReplicaBridge } = await import('../run/replicaBridge.ts');
+      await runReplicaBridge(dir);
     });
 
   program
@@ -139,7 +144,7 @@ export function buildProgram(): Command {
     .argument('<dir>', 'run directory of a running run')
     .addArgument(new Argument('<command>', 'what to do').choices(['pause', 'resume', 'stop']))
     .action(async (dir: string, command: 'pause' | 'resume' | 'stop') => {
-      const { sendControl } = await import('./analysis.ts');
+      const { sendControl } = await import('../run/control.ts');
       await sendControl(dir, command);
       process.stdout.write(`${command}: applied (see \`dare log ${dir} --type ControlApplied\`)\n`);
     });
@@ -188,7 +193,7 @@ export function buildProgram(): Command {
     .argument('<dir>', 'run directory')
     .option('-o, --output <file>', 'output file (default <dir>/report.html)')
     .action(async (dir: string, o: { output?: string }) => {
-      const { writeReport } = await import('./report/html.ts');
+      const { writeReport } = await import('../views/report/html.ts');
       const log = openRunLog(dir);
       try {
         const file = o.output ?? join(dir, 'report.html');
@@ -207,7 +212,7 @@ export function buildProgram(): Command {
     .option('--port <p>', 'port (0: any free port)', intArg('--port'), 8470)
     .option('--host <addr>', 'address to listen on (other than loopback: anyone who can reach it can pause the run)', '127.0.0.1')
     .action(async (dir: string, o: { port: number; host: string }) => {
-      const { serveCommand } = await import('./serve/serveCommand.ts');
+      const { serveCommand } = await import('./serveCommand.ts');
       await serveCommand({ dir, port: o.port, host: o.host });
     });
 
@@ -234,7 +239,7 @@ export function buildProgram(): Command {
     .description('export every actor\'s statechart')
     .option('--mermaid', 'as Mermaid state diagrams')
     .action(async (o: { mermaid?: boolean }) => {
-      const { machinesCommand } = await import('./analysis.ts');
+      const { machinesCommand } = await import('./inspectCommand.ts');
       machinesCommand(!!o.mermaid);
     });
 

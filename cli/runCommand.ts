@@ -1,7 +1,8 @@
 /** The `dare run` and `dare resume` commands: run, then print what a user wants to know at the end. */
 import { relative } from 'node:path';
-import { createLogger } from './logger.ts';
-import { resumeRun, runScenario, type NatsTarget, type Summary } from './runner.ts';
+import { createLogger } from '../run/logger.ts';
+import { resumeRun, runScenario, type NatsTarget, type Summary } from '../run/runner.ts';
+import { writeRunReport } from '../views/report/html.ts';
 
 function natsTarget(url?: string, token?: string): NatsTarget | undefined {
   if (!url) return undefined;
@@ -39,14 +40,14 @@ export async function runCommand(o: { scenario: string; runDir?: string; steps?:
   const logger = createLogger('dare');
   const res = await runScenario({
     scenario: o.scenario, runDir: o.runDir, steps: o.steps, seed: o.seed, sets: o.set, nats: natsTarget(o.nats, o.natsToken), logger,
-    progress: !!process.stderr.isTTY,
+    progress: !!process.stderr.isTTY, onEnd: (log, dir) => writeRunReport(log, dir, logger),
   });
   printSummary(res.summary, res.runDir);
 }
 
 export async function resumeCommand(o: { dir: string; steps?: number; nats?: string; natsToken?: string }): Promise<void> {
   const logger = createLogger('dare');
-  const res = await resumeRun({ runDir: o.dir, steps: o.steps, nats: natsTarget(o.nats, o.natsToken), logger, progress: !!process.stderr.isTTY });
+  const res = await resumeRun({ runDir: o.dir, steps: o.steps, nats: natsTarget(o.nats, o.natsToken), logger, progress: !!process.stderr.isTTY, onEnd: (log, dir) => writeRunReport(log, dir, logger) });
   if ('finished' in res) {
     process.stdout.write(`${o.dir}: the run is already complete; nothing to resume (pass --steps N to extend it)\n`);
     return;

@@ -328,4 +328,6 @@ export function rolloutCompletedId(group: string): string {
 }
 
 export const TIER_CODES = { easy: 0, medium: 1, hard: 2, none: 3 } as const;
+/** tier name by TIER_CODES code */
+export const TIER_NAMES = ['easy', 'medium', 'hard', 'none'] as const;
 export type TierName = Static<typeof Tier>;

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { serveRun } from '../cli/serve/serveCommand.ts';
+import { serveRun } from '../cli/serveCommand.ts';
 import { openBrowser } from '../test/support/browser.ts';
 
 const outDir = resolve(process.argv[2] ?? 'docs/screenshots');

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { openRunLog } from '../cli/program.ts';
-import { writeReport } from '../cli/report/html.ts';
+import { writeReport } from '../views/report/html.ts';
 import { openBrowser } from '../test/support/browser.ts';
 
 const runDir = process.argv[2] ?? 'runs/quickstart-1';

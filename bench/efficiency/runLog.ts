@@ -4,8 +4,8 @@
  * curve — tier counts, how many fresh groups carried no signal (all rows equal), the difficulty of what
  * the sampler picked, and the estimator's error (cli/drift.ts).
  */
-import { MetricsFold } from '../../cli/metrics.ts';
-import { DriftFold } from '../../cli/drift.ts';
+import { MetricsFold } from '../../run/metrics.ts';
+import { DriftFold } from '../../views/drift.ts';
 import type { Logged } from '../../events/catalogue.ts';
 import type { RunConfig } from '../../events/config.ts';
 import { EventLog } from '../../store/eventLog.ts';

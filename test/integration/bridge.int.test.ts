@@ -15,7 +15,7 @@ import { EventLog } from '../../store/eventLog.ts';
 import { makeContext, type DecideContext } from '../../actors/actor.ts';
 import { learnerActor, updateRequest, type LearnerState } from '../../actors/learner/learnerActor.ts';
 import { buildHintPrompt, extractSkeleton } from '../../actors/learner/hints.ts';
-import { bridgeTasks } from '../../cli/bridgeTasks.ts';
+import { bridgeTasks } from '../../run/bridgeTasks.ts';
 import { Bridge, chunkSeed, ROLLOUT_CHUNK, WARMSTART_PATH } from '../../gpu-bridge/bridge.ts';
 import { decodeGroupBlob } from '../../gpu-bridge/blobs.ts';
 import { initArgs, simPromptTable } from '../../gpu-bridge/workerFactory.ts';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runEstimate } from '../../cli/estimate.ts';
-import { UserError } from '../../cli/errors.ts';
+import { UserError } from '../../events/errors.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const FIXTURE = 'test/fixtures/estimate/two-prompts.jsonl';

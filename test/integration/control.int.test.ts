@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../../store/eventLog.ts';
-import { verifyLog } from '../../cli/replay.ts';
+import { verifyLog } from '../../run/replay.ts';
 import { runDare } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '../../events/catalogue.ts';
 import { EventLog } from '../../store/eventLog.ts';
-import { toJsonSafe } from '../../cli/format.ts';
+import { toJsonSafe } from '../../views/format.ts';
 import { stepEvent } from '../support/events.ts';
 import { tempDir } from '../support/tmp.ts';
 

@@ -5,11 +5,9 @@
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedNats } from '../support/scenarios.ts';
-import type { ReportData } from '../../cli/report/series.ts';
-import { runScenario } from '../../cli/runner.ts';
+import type { ReportData } from '../../views/report/series.ts';
 import { hasChromium, openBrowser, type BrowserSession } from '../support/browser.ts';
 import { runDare } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
@@ -37,7 +35,10 @@ const some = (a: Array<number | null>) => a.some((v) => v !== null && Number.isF
 beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'sim.json'), JSON.stringify(scenario));
-  await runScenario({ scenario: join(dir, 'sim.json'), runDir: run, logger: pino({ level: 'silent' }), nats: sharedNats() });
+  // through the command, which writes the report when the run ends
+  const nats = sharedNats();
+  const p = runDare(['run', join(dir, 'sim.json'), '--run-dir', run, '--nats', nats.url, '--nats-token', nats.token]);
+  expect(await p.exit, p.stderr()).toBe(0);
 }, 120_000);
 afterAll(cleanup);
 

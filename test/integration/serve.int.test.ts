@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../../store/eventLog.ts';
-import { serveRun, type Serving } from '../../cli/serve/serveCommand.ts';
+import { serveRun, type Serving } from '../../cli/serveCommand.ts';
 import { runDare } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 

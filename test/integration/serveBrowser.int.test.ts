@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { EventLog } from '../../store/eventLog.ts';
-import { serveRun, type Serving } from '../../cli/serve/serveCommand.ts';
+import { serveRun, type Serving } from '../../cli/serveCommand.ts';
 import { hasChromium, openBrowser, type BrowserSession } from '../support/browser.ts';
 import { runDare, type DareProcess } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';

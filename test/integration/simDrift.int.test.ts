@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedNats } from '../support/scenarios.ts';
-import { driftOf, type DriftStep } from '../../cli/drift.ts';
-import { runScenario } from '../../cli/runner.ts';
-import { verifyLog } from '../../cli/replay.ts';
+import { driftOf, type DriftStep } from '../../views/drift.ts';
+import { runScenario } from '../../run/runner.ts';
+import { verifyLog } from '../../run/replay.ts';
 import { EventLog } from '../../store/eventLog.ts';
 import { tempDir } from '../support/tmp.ts';
 

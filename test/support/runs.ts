@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { encodeEvent } from '../../events/codec.ts';
 import type { DareEvent } from '../../events/catalogue.ts';
 import { expect } from 'vitest';
-import { metricsOf } from '../../cli/metrics.ts';
-import { verifyLog } from '../../cli/replay.ts';
+import { metricsOf } from '../../run/metrics.ts';
+import { verifyLog } from '../../run/replay.ts';
 import { EventLog } from '../../store/eventLog.ts';
 
 export interface DareProcess {

@@ -1,6 +1,6 @@
 /** Deterministic ids (events/catalogue.ts): a rollout group's blob key names its RolloutCompleted. */
 import { describe, expect, it } from 'vitest';
-import { completionIdOfGroup } from '../../cli/metrics.ts';
+import { completionIdOfGroup } from '../../run/metrics.ts';
 import { eventId, groupId, rolloutCompletedId } from '../../events/catalogue.ts';
 
 describe('rollout group and completion ids', () => {

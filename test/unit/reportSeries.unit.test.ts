@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { makeEvent, type DareEvent, type EventType, type Logged, type PayloadOf } from '../../events/catalogue.ts';
-import { reportHtml, scriptJson } from '../../cli/report/html.ts';
-import { ReportFold, reportDataOf } from '../../cli/report/series.ts';
+import { reportHtml, scriptJson } from '../../views/report/html.ts';
+import { ReportFold, reportDataOf } from '../../views/report/series.ts';
 
 const RUN = 'hand';
 const key = { seed: 7, step: 1, purpose: 'x' };

@@ -1,7 +1,7 @@
 /** The dashboard's prompt table as a fold of hand-made events (values worked out by hand beside each check). */
 import { describe, expect, it } from 'vitest';
 import { makeEvent, type DareEvent, type Logged } from '../../events/catalogue.ts';
-import { PromptTable } from '../../cli/serve/promptTable.ts';
+import { PromptTable } from '../../views/serve/promptTable.ts';
 
 const run = 'r';
 let seq = 0;

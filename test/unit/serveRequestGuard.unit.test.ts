@@ -1,6 +1,6 @@
 /** The dashboard's request guard: which request targets, Host names and control origins it lets through. */
 import { describe, expect, it } from 'vitest';
-import { allowedHosts, checkHost, checkSameOrigin, checkTarget, isRefusal } from '../../cli/serve/requestGuard.ts';
+import { allowedHosts, checkHost, checkSameOrigin, checkTarget, isRefusal } from '../../views/serve/requestGuard.ts';
 
 describe('checkTarget', () => {
   it('passes plain paths and splits off the query', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACTORS } from '../../actors/index.ts';
 import { mermaidOf } from '../../actors/machine.ts';
-import { chartEdges, statechartOf } from '../../cli/serve/statechart.ts';
+import { chartEdges, statechartOf } from '../../views/serve/statechart.ts';
 
 describe('statecharts', () => {
   for (const def of ACTORS) {

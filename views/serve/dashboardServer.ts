@@ -14,9 +14,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ACTORS } from '../../actors/index.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../events/errors.ts';
 import { dashboardAssets } from './assets.ts';
-import { promptHistory } from './promptHistory.ts';
+import { promptHistory } from '../promptHistory.ts';
 import { SORTABLE, type PromptTableRow } from './promptTable.ts';
 import { allowedHosts, checkHost, checkSameOrigin, checkTarget, isRefusal } from './requestGuard.ts';
 import type { ControlCommand, RunFeed } from './runFeed.ts';

@@ -13,11 +13,10 @@
  * counts with "none", the estimated-difficulty histogram per estimate, and a reliability table per source.
  * Times come from the informational `ts` fields.
  */
-import { TIER_CODES, type Logged } from '../../events/catalogue.ts';
+import { TIER_CODES, TIER_NAMES, type Logged } from '../../events/catalogue.ts';
 import { DriftFold, type DriftPair, type DriftStep } from '../drift.ts';
-import { MetricsFold, type Accounting } from '../metrics.ts';
+import { MetricsFold, type Accounting } from '../../run/metrics.ts';
 
-export const TIER_NAMES = ['easy', 'medium', 'hard', 'none'] as const;
 export type TierName = (typeof TIER_NAMES)[number];
 
 /** Bins of the estimated-difficulty heat map over [0, 1]. */

@@ -2,9 +2,9 @@
  * `dare serve DIR [--port P] [--host H]`: fold the run's log, follow it live while the run is running, and
  * serve the dashboard until interrupted. Prints the URL (with --port 0, the port the system chose).
  */
-import { UserError } from '../errors.ts';
-import { startDashboard, type DashboardServer } from './dashboardServer.ts';
-import { RunFeed } from './runFeed.ts';
+import { UserError } from '../events/errors.ts';
+import { startDashboard, type DashboardServer } from '../views/serve/dashboardServer.ts';
+import { RunFeed } from '../views/serve/runFeed.ts';
 
 export interface ServeArgs {
   dir: string;

@@ -5,9 +5,8 @@
  * Text columns (id, question, category) come from the prompts database of the same log.
  */
 import { labelSourceName, NO_LABEL } from '../../actors/shared/labels.ts';
-import type { Logged } from '../../events/catalogue.ts';
+import { TIER_NAMES, type Logged } from '../../events/catalogue.ts';
 
-const TIER_NAMES = ['easy', 'medium', 'hard', 'none'];
 const NO_TIER = 255;
 
 export interface PromptText {

@@ -8,7 +8,7 @@ import type { PromptTable } from '../actors/actor.ts';
 import type { RunConfig } from '../events/config.ts';
 import { simPromptTable } from '../gpu-bridge/workerFactory.ts';
 import { generateArithmetic, loadPromptSource, type PromptRow } from '../tasks/index.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../events/errors.ts';
 
 export interface PromptSet {
   rows: PromptRow[];

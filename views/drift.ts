@@ -2,10 +2,10 @@
  * `dare drift`: for every step, the difficulty the estimator predicted for the prompts trained in that step
  * against what their fresh rollouts then showed — calibration error, bias and rank correlation, by source
  * and tier — with ESS and clip statistics; where the sim logged its oracle, the error against the true
- * failure rate too. `--prompt` gives one prompt's timeline.
+ * failure rate too. One prompt's timeline is promptHistory.ts.
  */
 import { labelSourceName } from '../actors/shared/labels.ts';
-import { TIER_CODES, type DareEvent, type Logged } from '../events/catalogue.ts';
+import { TIER_CODES, TIER_NAMES, type DareEvent, type Logged } from '../events/catalogue.ts';
 import type { EventLog } from '../store/eventLog.ts';
 
 export interface Calibration {
@@ -88,7 +88,6 @@ export function calibration(pairs: DriftPair[]): Calibration {
   return { n, mae: mae / n, bias: bias / n, spearman: spearman(pairs.map((p) => p.d), pairs.map((p) => p.realized)), oracleMae: on ? om / on : NaN };
 }
 
-const TIER_NAME = ['easy', 'medium', 'hard', 'none'];
 
 function groupBy(pairs: DriftPair[], key: (p: DriftPair) => string): Record<string, Calibration> {
   const m = new Map<string, DriftPair[]>();
@@ -140,7 +139,7 @@ export class DriftFold {
         realized: e.data.reward.length ? fail / e.data.reward.length : NaN,
         oracle: e.data.oracleSuccess === null ? NaN : 1 - e.data.oracleSuccess,
         source: labelSourceName(this.estimate.data.source[e.data.promptIndex]),
-        tier: TIER_NAME[this.batch.data.tier[i]] ?? String(this.batch.data.tier[i]),
+        tier: TIER_NAMES[this.batch.data.tier[i]] ?? String(this.batch.data.tier[i]),
       });
     }
   }
@@ -189,46 +188,4 @@ export function driftOf(log: EventLog): DriftStep[] {
   const f = new DriftFold();
   for (const l of log.iterate(1)) f.add(l);
   return f.result();
-}
-
-export interface TimelineEntry {
-  seq: number;
-  step: number;
-  kind: 'estimate' | 'selected' | 'rollout' | 'replayed' | 'evicted';
-  detail: Record<string, unknown>;
-}
-
-/** Resolve a prompt argument (index or id) to its index. */
-export function promptIndexOf(log: EventLog, idOrIndex: string): number | undefined {
-  if (/^\d+$/.test(idOrIndex)) return Number(idOrIndex);
-  for (const { index, row } of log.iteratePrompts()) if ((row as { id?: string }).id === idOrIndex) return index;
-  return undefined;
-}
-
-/** One prompt's history: each estimate, selection, tier, rollout group, replay and eviction. */
-export function promptTimeline(log: EventLog, q: number, evictions: (e: Logged) => Array<{ promptIndex: number; groupId: string; reason: string }>): TimelineEntry[] {
-  const out: TimelineEntry[] = [];
-  let step = 0;
-  for (const l of log.iterate(1)) {
-    const e = l.event;
-    if (e.type === 'StepStarted') step = e.data.step;
-    if (e.type === 'DifficultyEstimated' && q < e.data.difficulty.length) {
-      out.push({ seq: l.seq, step: e.data.step, kind: 'estimate', detail: { difficulty: e.data.difficulty[q], source: labelSourceName(e.data.source[q]), ess: e.data.ess[q] } });
-    } else if (e.type === 'BatchSelected') {
-      const i = e.data.prompts.indexOf(q);
-      if (i >= 0) out.push({ seq: l.seq, step: e.data.step, kind: 'selected', detail: { difficulty: e.data.difficulty[i], tier: TIER_NAME[e.data.tier[i]], rollouts: e.data.rollouts[i], hints: e.data.hints[i] } });
-    } else if (e.type === 'RolloutCompleted' && e.data.promptIndex === q) {
-      let ok = 0;
-      for (const r of e.data.reward) if (r > 0) ok++;
-      out.push({ seq: l.seq, step: e.data.step, kind: 'rollout', detail: { group: e.data.group, correct: ok, of: e.data.reward.length, purpose: e.data.purpose, oracleSuccess: e.data.oracleSuccess } });
-    } else if (e.type === 'UpdateRequested') {
-      e.data.groups.forEach((g, gi) => {
-        if (gi >= e.data.freshGroups && g.startsWith('g/') && Number(g.split('/')[2]) === q) {
-          out.push({ seq: l.seq, step: e.data.step, kind: 'replayed', detail: { group: g } });
-        }
-      });
-    }
-    for (const ev of evictions(l)) if (ev.promptIndex === q) out.push({ seq: l.seq, step, kind: 'evicted', detail: { group: ev.groupId, reason: ev.reason } });
-  }
-  return out;
 }

@@ -1,10 +1,10 @@
 /**
- * `dare bridge <DIR>`: one more gpu-bridge for a running run whose primary shares its rollout and score
+ * A replica bridge (`dare bridge <DIR>`): one more gpu-bridge for a running run whose primary shares its rollout and score
  * jobs (`worker.shareJobs=true`). It joins the queue group dare.<run>.gpu, catches its worker's weights up
  * with the log (newest checkpoint, then every logged update), follows every further update, and serves the
  * jobs it is given, until the run ends. Same host as the run: it reads prompts and blobs from the run's log.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connectNats } from '../bus/connect.ts';
 import { LogClient } from '../bus/logClient.ts';
@@ -12,15 +12,14 @@ import type { DareEvent } from '../events/catalogue.ts';
 import { resolveConfig, type RunConfig } from '../events/config.ts';
 import { Bridge } from '../gpu-bridge/bridge.ts';
 import { EventLog } from '../store/eventLog.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../events/errors.ts';
 import { bridgeTasks } from './bridgeTasks.ts';
+import { liveRun } from './control.ts';
 import { createLogger } from './logger.ts';
 
-export async function bridgeCommand(dir: string): Promise<void> {
+export async function runReplicaBridge(dir: string): Promise<void> {
   const runDir = resolve(dir);
-  const natsFile = join(runDir, 'nats.json');
-  if (!existsSync(natsFile)) throw new UserError(`${dir}: no running run here (nats.json missing)`);
-  const { url, token, run } = JSON.parse(readFileSync(natsFile, 'utf8')) as { url: string; token: string; run: string };
+  const { url, token, run } = liveRun(runDir);
   const { scenario: _s, ...saved } = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as RunConfig & { scenario?: string };
   const config = resolveConfig(saved);
   if (!config.worker.shareJobs) throw new UserError(`${dir}: this run does not share its jobs (worker.shareJobs=false)`);

@@ -16,7 +16,7 @@ import type { Logged } from '../../events/catalogue.ts';
 import { pack, unpack } from '../../events/codec.ts';
 import { subjectsFor } from '../../events/subjects.ts';
 import { EventLog, StoreError } from '../../store/eventLog.ts';
-import { UserError } from '../errors.ts';
+import { UserError } from '../../events/errors.ts';
 import { DashboardState } from './dashboardState.ts';
 
 export type ControlCommand = 'pause' | 'resume' | 'stop';

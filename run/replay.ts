@@ -11,7 +11,7 @@ import { encodeEvent } from '../events/codec.ts';
 import { resolveConfig, type RunConfig } from '../events/config.ts';
 import type { EventLog } from '../store/eventLog.ts';
 import { ACTORS } from '../actors/index.ts';
-import { UserError } from './errors.ts';
+import { UserError } from '../events/errors.ts';
 import { promptTableOf, type PromptRowLike } from './promptSet.ts';
 
 /** Events that are decisions of a pure actor (recomputable); everything else is an outside fact. */
