@@ -5,22 +5,32 @@
  * replay --verify passes.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startNatsServer } from '../../bus/natsServer.ts';
 import { metricsOf } from '../../run/metrics.ts';
 import { verifyLog } from '../../run/replay.ts';
-import { EventLog } from '../../store/eventLog.ts';
+import { loggedEvents, simScenario, sleep, testDir, until, withRunLog } from '../support/live.ts';
 import { hasTorch, logHas, runDare } from '../support/runs.ts';
-import { tempDir } from '../support/tmp.ts';
 
-const { dir, cleanup } = tempDir('dare-midrun-');
-afterAll(cleanup);
+const { dir, file } = testDir('dare-midrun-', {
+  sim: simScenario({
+    run: { steps: 14, batchSize: 64, checkpointEvery: 4, evalEvery: 7, evalSize: 200 },
+    task: { count: 1000, evalCount: 200, maxResponseTokens: 128 },
+    worker: { lr: 0.1 },
+    learner: { bufferSize: 256 },
+  }),
+  tiny: {
+    method: 'dare',
+    run: { steps: 4, batchSize: 8, stepsPerEpoch: 2, checkpointEvery: 2, evalEvery: 4, evalSize: 16 },
+    task: { source: 'arithmetic', count: 64, evalCount: 16, maxResponseTokens: 6, levels: '1,2' },
+    worker: { kind: 'tiny', device: 'cpu', lr: 0.0001, warmStartSteps: 20, warmStartLr: 0.001 },
+    learner: { sigma: 0.5, bufferSize: 64, entropyCoeff: 0 },
+  },
+});
 
 function checkFinished(runDir: string, steps: number): void {
-  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
-  try {
+  withRunLog(runDir, (log) => {
     const m = metricsOf(log.iterate(1));
     expect(m.completed).toBe(true);
     expect(m.policyVersion).toBe(steps);
@@ -31,9 +41,7 @@ function checkFinished(runDir: string, steps: number): void {
     // every step's update trained exactly the rollouts its batch asked for
     for (const s of m.steps.filter((x) => x.step > 0)) expect(s.trainedRows).toBeGreaterThanOrEqual(s.rollouts);
     expect(verifyLog(log).mismatch).toBeNull();
-  } finally {
-    void log.close();
-  }
+  });
 }
 
 function pythonChildren(pid: number): number[] {
@@ -48,22 +56,12 @@ describe('faults mid-run', () => {
   it('a restarted nats-server loses and duplicates no rollout', async () => {
     let nats = await startNatsServer();
     const { port, token } = nats;
-    const sc = join(dir, 'sim.json');
-    writeFileSync(sc, JSON.stringify({
-      method: 'dare',
-      run: { steps: 14, batchSize: 64, stepsPerEpoch: 2, checkpointEvery: 4, evalEvery: 7, evalSize: 200 },
-      task: { source: 'sim', count: 1000, evalCount: 200, maxResponseTokens: 128 },
-      worker: { kind: 'sim', lr: 0.1 },
-      learner: { sigma: 0.5, bufferSize: 256 },
-    }));
     const runDir = join(dir, 'nats', 'run');
-    mkdirSync(join(dir, 'nats'), { recursive: true });
-    const p = runDare(['run', sc, '--run-dir', runDir, '--nats', nats.url, '--nats-token', token], { DARE_FAULT_PAUSE: 'update:150' });
-    const start = Date.now();
-    while (!logHas(runDir, 'UpdateCompleted/4') && Date.now() - start < 60_000) await new Promise((r) => setTimeout(r, 20));
+    const p = runDare(['run', file('sim'), '--run-dir', runDir, '--nats', nats.url, '--nats-token', token], { DARE_FAULT_PAUSE: 'update:150' });
+    await until('update 4', () => logHas(runDir, 'UpdateCompleted/4'), 60_000);
     expect(logHas(runDir, 'RunCompleted')).toBe(false); // the restart really happens mid-run
     await nats.kill();
-    await new Promise((r) => setTimeout(r, 700));
+    await sleep(700);
     nats = await startNatsServer({ port, token });
     const code = await p.exit;
     await nats.stop();
@@ -72,17 +70,8 @@ describe('faults mid-run', () => {
   }, 180_000);
 
   it.skipIf(!hasTorch())('a PyTorch worker killed mid-rollout is restarted and the job completes once', async () => {
-    const sc = join(dir, 'tiny.json');
-    writeFileSync(sc, JSON.stringify({
-      method: 'dare',
-      run: { steps: 4, batchSize: 8, stepsPerEpoch: 2, checkpointEvery: 2, evalEvery: 4, evalSize: 16 },
-      task: { source: 'arithmetic', count: 64, evalCount: 16, maxResponseTokens: 6, levels: '1,2' },
-      worker: { kind: 'tiny', device: 'cpu', lr: 0.0001, warmStartSteps: 20, warmStartLr: 0.001 },
-      learner: { sigma: 0.5, bufferSize: 64, entropyCoeff: 0 },
-    }));
     const runDir = join(dir, 'worker', 'run');
-    mkdirSync(join(dir, 'worker'), { recursive: true });
-    const p = runDare(['run', sc, '--run-dir', runDir], { DARE_WORKER_FAULT_DELAY: 'rollout:400' });
+    const p = runDare(['run', file('tiny'), '--run-dir', runDir], { DARE_WORKER_FAULT_DELAY: 'rollout:400' });
     // dare -> node (tsx) -> python worker: find the worker among the grandchildren once step 3 is rolling out
     const start = Date.now();
     let killed = 0;
@@ -98,19 +87,14 @@ describe('faults mid-run', () => {
           }
         }
       }
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
     const code = await p.exit;
     expect(code, p.stderr().slice(-3000)).toBe(0);
     expect(killed).toBeGreaterThan(0);
-    const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
-    try {
-      const types = [...log.iterate(1)].map((e) => e.event.type);
-      expect(types).toContain('WorkerLost');
-      expect(types.filter((t) => t === 'WorkerJoined').length).toBeGreaterThanOrEqual(2);
-    } finally {
-      void log.close();
-    }
+    const types = loggedEvents(runDir).map((e) => e.event.type);
+    expect(types).toContain('WorkerLost');
+    expect(types.filter((t) => t === 'WorkerJoined').length).toBeGreaterThanOrEqual(2);
     checkFinished(runDir, 4);
   }, 240_000);
 });

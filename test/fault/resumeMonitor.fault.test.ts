@@ -5,27 +5,24 @@
  * metrics.csv and summary.json are exactly those of a fold of its whole final log (a stale or wrong
  * restored fold would show there), and equal the uninterrupted run's in every column not taken from clocks.
  */
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { metricsCsv, metricsOf } from '../../run/metrics.ts';
 import { MONITOR_SNAPSHOT } from '../../run/monitorSnapshot.ts';
-import { EventLog } from '../../store/eventLog.ts';
+import { simScenario, testDir, withRunLog } from '../support/live.ts';
 import { expectSameRun, logHas, runDare } from '../support/runs.ts';
-import { tempDir } from '../support/tmp.ts';
-
-const { dir, cleanup } = tempDir('dare-resume-monitor-');
-afterAll(cleanup);
 
 const SNAPSHOT_EVERY = 100;
-const scenario = {
-  method: 'dare',
-  run: { steps: 16, batchSize: 64, stepsPerEpoch: 2, checkpointEvery: 5, evalEvery: 4, evalSize: 200, snapshotEvery: SNAPSHOT_EVERY },
-  task: { source: 'sim', count: 1200, evalCount: 200, maxResponseTokens: 256 },
-  worker: { kind: 'sim', lr: 0.1 },
-  learner: { sigma: 0.5, bufferSize: 512 },
-};
+const { dir, file } = testDir('dare-resume-monitor-', {
+  sim: simScenario({
+    run: { steps: 16, batchSize: 64, checkpointEvery: 5, evalEvery: 4, evalSize: 200, snapshotEvery: SNAPSHOT_EVERY },
+    task: { count: 1200, evalCount: 200, maxResponseTokens: 256 },
+    worker: { lr: 0.1 },
+    learner: { bufferSize: 512 },
+  }),
+});
 
 /** seconds* columns come from the events' clocks: they differ between two runs of the same decisions */
 function withoutClockColumns(csv: string): string[] {
@@ -43,8 +40,7 @@ function monitorRestoredFrom(stderr: string): number[] {
 
 /** The run's metrics.csv and summary.json against a fold of its whole log. */
 function expectMonitorMatchesLog(runDir: string): void {
-  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
-  try {
+  withRunLog(runDir, (log) => {
     const m = metricsOf(log.iterate(1));
     expect(readFileSync(join(runDir, 'metrics.csv'), 'utf8')).toBe(metricsCsv(m.steps));
     const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { rollouts: unknown; seconds: unknown; policyVersion: number; weightsSha256: string };
@@ -52,15 +48,12 @@ function expectMonitorMatchesLog(runDir: string): void {
     expect(summary.seconds).toEqual(m.seconds);
     expect(summary.policyVersion).toBe(m.policyVersion);
     expect(summary.weightsSha256).toBe(m.weightsSha256);
-  } finally {
-    void log.close();
-  }
+  });
 }
 
 describe('resume from the monitor snapshot, and without one', () => {
   it('ends as the uninterrupted run, with the metrics of a whole-log fold', async () => {
-    const sc = join(dir, 'sim.json');
-    writeFileSync(sc, JSON.stringify(scenario));
+    const sc = file('sim');
     const runA = join(dir, 'a', 'run');
     const runB = join(dir, 'b', 'run');
     const runC = join(dir, 'c', 'run');

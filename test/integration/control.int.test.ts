@@ -4,48 +4,28 @@
  * `dare inspect DIR --live` prints the actors' state transitions as they happen. `dare machines --mermaid`
  * exports every statechart.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { EventLog } from '../../store/eventLog.ts';
+import { describe, expect, it } from 'vitest';
 import { verifyLog } from '../../run/replay.ts';
+import { countLogged, dareSync as dare, simScenario, sleep, testDir, until, untilLive, withRunLog } from '../support/live.ts';
 import { runDare } from '../support/runs.ts';
-import { tempDir } from '../support/tmp.ts';
 
-const { dir, cleanup } = tempDir('dare-control-');
-afterAll(cleanup);
-
-function dare(...args: string[]) {
-  return spawnSync(process.execPath, ['cli/dare.js', ...args], { encoding: 'utf8' });
-}
-
-function steps(runDir: string): number {
-  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
-  try {
-    return [...log.iterate(1)].filter((e) => e.event.type === 'StepStarted').length;
-  } finally {
-    void log.close();
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const { dir, file } = testDir('dare-control-', {
+  sim: simScenario({
+    run: { steps: 400, batchSize: 32, checkpointEvery: 100, evalEvery: 100, evalSize: 100 },
+    task: { count: 500, evalCount: 100 },
+    learner: { bufferSize: 128 },
+  }),
+});
+const steps = (runDir: string) => countLogged(runDir, 'StepStarted');
 
 describe('control and live inspection', () => {
   it('pause holds the run at a step boundary, resume continues, stop ends it; --live shows transitions', async () => {
-    mkdirSync(dir, { recursive: true });
-    const sc = join(dir, 'sim.json');
-    writeFileSync(sc, JSON.stringify({
-      method: 'dare',
-      run: { steps: 400, batchSize: 32, stepsPerEpoch: 2, checkpointEvery: 100, evalEvery: 100, evalSize: 100 },
-      task: { source: 'sim', count: 500, evalCount: 100, maxResponseTokens: 64 },
-      worker: { kind: 'sim', lr: 0.05 },
-      learner: { sigma: 0.5, bufferSize: 128 },
-    }));
     const runDir = join(dir, 'run');
-    const p = runDare(['run', sc, '--run-dir', runDir], { DARE_FAULT_PAUSE: 'update:40' });
-    while (!existsSync(join(runDir, 'nats.json')) || !existsSync(join(runDir, 'log', 'data.mdb'))) await sleep(50);
-    while (steps(runDir) < 3) await sleep(50);
+    const p = runDare(['run', file('sim'), '--run-dir', runDir], { DARE_FAULT_PAUSE: 'update:40' });
+    await untilLive(runDir, 60_000);
+    await until('three steps', () => steps(runDir) >= 3, 60_000);
 
     // live inspection: transitions stream in while the run goes
     const live = spawn(process.execPath, ['cli/dare.js', 'inspect', runDir, '--live', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -80,8 +60,7 @@ describe('control and live inspection', () => {
 
     expect(dare('control', runDir, 'stop').status).toBe(0);
     expect(await p.exit).toBe(0);
-    const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
-    try {
+    withRunLog(runDir, (log) => {
       const evs = [...log.iterate(1)].map((e) => e.event);
       const controls = evs.filter((e) => e.type === 'ControlApplied').map((e) => (e as { data: { command: string } }).data.command);
       expect(controls).toEqual(['pause', 'resume', 'stop']);
@@ -89,9 +68,7 @@ describe('control and live inspection', () => {
       expect(steps(runDir)).toBeLessThan(400); // stopped early
       // the control events are facts: every decision around them replays identically
       expect(verifyLog(log).mismatch).toBeNull();
-    } finally {
-      void log.close();
-    }
+    });
     // the run is over: control says so
     const late = dare('control', runDir, 'pause');
     expect(late.status).toBe(1);

@@ -3,18 +3,18 @@
  * every JSON route from that log (checked against the log itself and `dare inspect`), streams an update
  * over Server-Sent Events, and refuses traversal, foreign Host names and cross-origin or offline control.
  */
-import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventLog } from '../../store/eventLog.ts';
 import { serveRun, type Serving } from '../../cli/serveCommand.ts';
+import { EventLog } from '../../store/eventLog.ts';
+import { countLogged, dareSync, simScenario, testDir, until, withRunLog } from '../support/live.ts';
 import { runDare } from '../support/runs.ts';
-import { tempDir } from '../support/tmp.ts';
 
-const { dir, cleanup } = tempDir('dare-serve-');
+const { dir, file } = testDir('dare-serve-', { sim: simScenario() });
 const runDir = join(dir, 'run');
 let serving: Serving;
 let port: number;
@@ -61,16 +61,7 @@ const get = async (path: string) => {
 };
 
 beforeAll(async () => {
-  mkdirSync(dir, { recursive: true });
-  const sc = join(dir, 'sim.json');
-  writeFileSync(sc, JSON.stringify({
-    method: 'dare',
-    run: { steps: 6, batchSize: 16, stepsPerEpoch: 2, checkpointEvery: 3, evalEvery: 3, evalSize: 40 },
-    task: { source: 'sim', count: 120, evalCount: 40, maxResponseTokens: 64 },
-    worker: { kind: 'sim', lr: 0.05 },
-    learner: { sigma: 0.5, bufferSize: 64 },
-  }));
-  const p = runDare(['run', sc, '--run-dir', runDir]);
+  const p = runDare(['run', file('sim'), '--run-dir', runDir]);
   expect(await p.exit, p.stderr()).toBe(0);
   serving = await serveRun({ dir: runDir, port: 0 });
   port = serving.server.port;
@@ -78,7 +69,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await serving?.close();
-  cleanup();
 });
 
 describe('dare serve: routes over a finished run', () => {
@@ -106,7 +96,7 @@ describe('dare serve: routes over a finished run', () => {
       expect(status).toMatchObject({ run: 'run', method: 'dare', step: 6, steps: 6, completed: true, live: false, lastSeq: log.lastSeq() });
 
       // the actors' phases are those `dare inspect` folds from the same log
-      const inspect = spawnSync(process.execPath, ['cli/dare.js', 'inspect', runDir, '--json'], { encoding: 'utf8' });
+      const inspect = dareSync('inspect', runDir, '--json');
       expect(inspect.status, inspect.stderr).toBe(0);
       const views = JSON.parse(inspect.stdout) as Array<{ actor: string; phase: string; recent: unknown[] }>;
       const actors = (await get('/api/actors')) as Array<{ actor: string; phase: string; recent: Array<[number, string, string, string]> }>;
@@ -141,7 +131,7 @@ describe('dare serve: routes over a finished run', () => {
 
       // one prompt's timeline is `dare inspect --prompt`'s
       const q = top.rows[0].index as number;
-      const cli = spawnSync(process.execPath, ['cli/dare.js', 'inspect', runDir, '--prompt', String(q), '--json'], { encoding: 'utf8' });
+      const cli = dareSync('inspect', runDir, '--prompt', String(q), '--json');
       expect(cli.status, cli.stderr).toBe(0);
       const history = await get(`/api/prompts/${q}`);
       expect(history.timeline).toEqual(cli.stdout.trim().split('\n').map((l) => JSON.parse(l)));
@@ -217,17 +207,12 @@ describe('dare serve: routes over a finished run', () => {
 
   it('shows a killed run (its nats.json left behind, its NATS server gone) from the log, without control', async () => {
     const killed = join(dir, 'killed');
-    const p = runDare(['run', join(dir, 'sim.json'), '--run-dir', killed, '--steps', '200'], { DARE_FAULT_PAUSE: 'update:100' });
+    const p = runDare(['run', file('sim'), '--run-dir', killed, '--steps', '200'], { DARE_FAULT_PAUSE: 'update:100' });
     const stepped = (n: number) => () => {
       try {
-        const log = EventLog.open(join(killed, 'log'), { readOnly: true });
-        try {
-          return [...log.iterate(1)].filter((l) => l.event.type === 'StepStarted').length >= n;
-        } finally {
-          void log.close();
-        }
+        return countLogged(killed, 'StepStarted') >= n;
       } catch {
-        return false;
+        return false; // the log is still being created
       }
     };
     expect(await p.killWhen(stepped(2), 60_000)).toBe(true);
@@ -236,17 +221,12 @@ describe('dare serve: routes over a finished run', () => {
     try {
       // its server may still be up for a moment (the run's watchdog stops it within a second): then the
       // dashboard goes live and falls back to the log when the connection drops
-      for (let waited = 0; s.feed.live && waited < 20_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+      await until('the feed to fall back to the log', () => !s.feed.live);
       const status = s.feed.state.status();
       expect(status.live).toBe(false);
       expect(status.completed).toBe(false);
       expect(status.step).toBeGreaterThanOrEqual(2);
-      const log = EventLog.open(join(killed, 'log'), { readOnly: true });
-      try {
-        expect(status.lastSeq).toBe(log.lastSeq());
-      } finally {
-        void log.close();
-      }
+      expect(status.lastSeq).toBe(withRunLog(killed, (log) => log.lastSeq()));
       const r = await new Promise<number>((resolve, reject) => {
         const req = request({ host: '127.0.0.1', port: s.server.port, method: 'POST', path: '/api/control/pause', headers: { Origin: `http://127.0.0.1:${s.server.port}` }, agent: false }, (res) => {
           res.resume();
@@ -263,7 +243,7 @@ describe('dare serve: routes over a finished run', () => {
 
   it('says so for a directory that holds no run', async () => {
     await expect(serveRun({ dir, port: 0 })).rejects.toThrow(/not a run directory/);
-    const r = spawnSync(process.execPath, ['cli/dare.js', 'serve', dir, '--port', '0'], { encoding: 'utf8' });
+    const r = dareSync('serve', dir, '--port', '0');
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/not a run directory/);
     // a port in use: a user error, and the command ends (nothing left holding it open)

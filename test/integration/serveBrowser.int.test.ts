@@ -4,17 +4,16 @@
  * the Pause button really pauses the run — the log holds ControlApplied(pause, source dashboard) and no
  * step starts while paused — then Resume lets it go on and Stop ends it.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { EventLog } from '../../store/eventLog.ts';
 import { serveRun, type Serving } from '../../cli/serveCommand.ts';
 import { hasChromium, openBrowser, type BrowserSession } from '../support/browser.ts';
+import { loggedEvents, simScenario, sleep, testDir, until, untilLive } from '../support/live.ts';
 import { runDare, type DareProcess } from '../support/runs.ts';
-import { tempDir } from '../support/tmp.ts';
 
-const { dir, cleanup } = tempDir('dare-serve-browser-');
+// few prompts, many steps; every update is held 150 ms (DARE_FAULT_PAUSE below) so the run is slow enough to watch
+const { dir, file } = testDir('dare-serve-browser-', { sim: simScenario({ run: { steps: 500, checkpointEvery: 500, evalEvery: 500 } }) });
 let browser: BrowserSession | undefined;
 let serving: Serving | undefined;
 let run: DareProcess | undefined;
@@ -22,47 +21,20 @@ afterAll(async () => {
   await browser?.close();
   await serving?.close();
   if (run) await run.killWhen(() => true, 0);
-  cleanup();
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** [seq, type, data] of the log's events (read-only: the run is the single writer). */
+/** [seq, type, data] of the log's events. */
 function logged(runDir: string): Array<{ seq: number; type: string; data: Record<string, unknown> }> {
-  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
-  try {
-    return [...log.iterate(1)].map((l) => ({ seq: l.seq, type: l.event.type, data: l.event.data as Record<string, unknown> }));
-  } finally {
-    void log.close();
-  }
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  for (let waited = 0; ; waited += 100) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (waited >= timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
+  return loggedEvents(runDir).map((l) => ({ seq: l.seq, type: l.event.type, data: l.event.data as Record<string, unknown> }));
 }
 
 const text = (page: Page, sel: string) => page.locator(sel).textContent();
 
 describe.skipIf(!hasChromium())('dare serve in a browser, over a live run', () => {
   it('shows the run advancing, a state change and a prompt timeline; pause really pauses, resume and stop work', async () => {
-    mkdirSync(dir, { recursive: true });
-    const sc = join(dir, 'sim.json');
-    // few prompts, many steps; every update held 150 ms so the run is slow enough to watch
-    writeFileSync(sc, JSON.stringify({
-      method: 'dare',
-      run: { steps: 500, batchSize: 16, stepsPerEpoch: 2, checkpointEvery: 500, evalEvery: 500, evalSize: 40 },
-      task: { source: 'sim', count: 120, evalCount: 40, maxResponseTokens: 64 },
-      worker: { kind: 'sim', lr: 0.05 },
-      learner: { sigma: 0.5, bufferSize: 64 },
-    }));
     const runDir = join(dir, 'run');
-    run = runDare(['run', sc, '--run-dir', runDir], { DARE_FAULT_PAUSE: 'update:150' });
-    await until('the run to start', async () => existsSync(join(runDir, 'nats.json')) && existsSync(join(runDir, 'log', 'data.mdb')), 30_000);
+    run = runDare(['run', file('sim'), '--run-dir', runDir], { DARE_FAULT_PAUSE: 'update:150' });
+    await untilLive(runDir);
     serving = await serveRun({ dir: runDir, port: 0 });
     browser = await openBrowser();
     const page = await browser.page({ width: 1400, height: 1000 });
