@@ -3,7 +3,6 @@
  * boxes the ground truth must score 1 on all 10,240 rows, and one that boxes a different integer must score 0
  * on every row whose ground truth is an integer.
  */
-import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,10 +11,9 @@ import type { PromptRow } from '../../tasks/promptRow.ts';
 import { verifyMath } from '../../tasks/verifiers/math.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DEEPSCALER = resolve(repoRoot, '../shared/data/deepscaler.parquet');
-const present = existsSync(DEEPSCALER);
+const DEEPSCALER = resolve(repoRoot, 'data/deepscaler.parquet');
 
-describe.skipIf(!present)(`math verifier on every deepscaler row (${present ? DEEPSCALER : 'skipped: ' + DEEPSCALER + ' is absent'})`, () => {
+describe('math verifier on every deepscaler row (data/deepscaler.parquet, shipped in the repository)', () => {
   let rows: PromptRow[] = [];
   beforeAll(async () => {
     rows = (await loadVerlParquet(DEEPSCALER)).rows;

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,10 +8,9 @@ import { gradeAnswer } from '../../tasks/verifiers/math.ts';
 import { verlColumns, verlRow, writeParquet } from '../fixtures/tasks/miniParquet.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DEEPSCALER = resolve(repoRoot, '../shared/data/deepscaler.parquet');
-const present = existsSync(DEEPSCALER);
+const DEEPSCALER = resolve(repoRoot, 'data/deepscaler.parquet');
 
-describe.skipIf(!present)(`deepscaler.parquet (${present ? DEEPSCALER : 'skipped: ' + DEEPSCALER + ' is absent'})`, () => {
+describe('deepscaler.parquet (data/deepscaler.parquet, shipped in the repository)', () => {
   let f: PromptFile;
   beforeAll(async () => {
     f = await loadVerlParquet(DEEPSCALER);
