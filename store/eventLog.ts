@@ -10,16 +10,16 @@
  * de-duplicates by event id, commits, and resolves only after the commit is flushed to disk.
  * Every boolean lmdb-js returns is checked: a failed conditional write aborts the transaction.
  */
-import { mkdirSync, existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { SCHEMA_VERSION, type DareEvent, type Logged } from '../events/catalogue.ts';
 import { BINARY_FIELDS, decodeTrusted, encodeEvent, pack, packPlain, packState, unpack, unpackState } from '../events/codec.ts';
 import { validateEvent, ValidationError } from '../events/validate.ts';
+import { readDataFile } from './dataFile.ts';
+import { StoreError } from './storeError.ts';
 
-export class StoreError extends Error {
-  override name = 'StoreError';
-}
+export { StoreError };
 
 export interface AppendResult {
   seq: number;
@@ -43,25 +43,9 @@ export interface OpenOptions {
   mapSize?: number;
 }
 
-/** LMDB meta page: page header (16 bytes on 64-bit) then mm_magic (u32) and mm_version (u32). */
-const META_MAGIC = 0xbeefc0de;
-
-/** Read the LMDB data-format version of an existing data.mdb (null when there is none yet). */
+/** The LMDB data-format version of an existing data.mdb (null when there is none yet); see dataFile.ts. */
 export function lmdbFormatVersion(dir: string): number | null {
-  const file = join(dir, 'data.mdb');
-  if (!existsSync(file)) return null;
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.alloc(24);
-    const n = readSync(fd, buf, 0, 24, 0);
-    if (n < 24) return null;
-    if (buf.readUInt32LE(16) !== META_MAGIC) {
-      throw new StoreError(`${file}: not an LMDB data file (bad magic)`);
-    }
-    return buf.readUInt32LE(20);
-  } finally {
-    closeSync(fd);
-  }
+  return readDataFile(dir)?.version ?? null;
 }
 
 function formatError(dir: string, version: number): StoreError {
@@ -281,7 +265,16 @@ export class EventLog {
     for (let seq = Math.max(1, from); seq < to; seq++) {
       const value = this.storedAt(key, seq);
       if (value === undefined) return;
-      yield { seq, event: decodeTrusted(value) };
+      yield { seq, event: this.decodeAt(seq, value) };
+    }
+  }
+
+  /** Decode the stored event `seq`; a value that does not decode is damage, reported with its seq. */
+  private decodeAt(seq: number, value: Buffer): DareEvent {
+    try {
+      return decodeTrusted(value);
+    } catch (e) {
+      throw new StoreError(`${this.dir}: event ${seq} does not decode (${(e as Error).message}): the log is damaged; \`dare check\` lists what is wrong`);
     }
   }
 
@@ -362,7 +355,16 @@ export class EventLog {
 
   getBlob(key: string): unknown {
     const v = this.blobs.getBinary(key);
-    return v === undefined ? undefined : unpack(v);
+    return v === undefined ? undefined : this.unpackOr(v, `blob ${key}`);
+  }
+
+  /** Unpack a stored plain value; one that does not decode is damage, reported with what it is. */
+  private unpackOr(v: Buffer, what: string): unknown {
+    try {
+      return unpack(v);
+    } catch (e) {
+      throw new StoreError(`${this.dir}: ${what} does not decode (${(e as Error).message}): the log is damaged; \`dare check\` lists what is wrong`);
+    }
   }
 
   hasBlob(key: string): boolean {
@@ -388,12 +390,13 @@ export class EventLog {
 
   getPrompt(index: number): unknown {
     const v = this.prompts.getBinary(seqKey(index));
-    return v === undefined ? undefined : unpack(v);
+    return v === undefined ? undefined : this.unpackOr(v, `prompt ${index}`);
   }
 
   *iteratePrompts(): Generator<{ index: number; row: unknown }> {
     for (const { key, value } of this.prompts.getRange({})) {
-      yield { index: keySeq(key as Buffer), row: unpack(value as Buffer) };
+      const index = keySeq(key as Buffer);
+      yield { index, row: this.unpackOr(value as Buffer, `prompt ${index}`) };
     }
   }
 
