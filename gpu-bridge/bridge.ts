@@ -31,87 +31,15 @@ import type { RunConfig } from '../events/config.ts';
 import { pack, unpack } from '../events/codec.ts';
 import { subjectsFor } from '../events/subjects.ts';
 import { mark, stepTrace } from '../events/stepTrace.ts';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Subscription } from '@nats-io/transport-node';
 import { seedOf } from '../events/prng.ts';
 import { decodeGroupBlob, decodeRow, logprobSum, parseRowRef, type GroupBlob, type StoredGroupBlob } from './blobs.ts';
 import { SimWorker } from './sim/simWorker.ts';
 import { WorkerJobError, type JobResult, type WorkerHandle, type WorkerInfo } from './workerClient.ts';
 import { initArgs, makeWorker, simCategoryName } from './workerFactory.ts';
+import { BridgeInputError, fail, type BridgeDeps, type CheckpointEntry, type RowBytes, type StoredRow } from './bridgeTypes.ts';
 
-export interface BridgeLogger {
-  info(o: object, m: string): void;
-  warn(o: object, m: string): void;
-  error(o: object, m: string): void;
-}
-
-export interface CheckpointEntry {
-  path: string;
-  sha256: string;
-  policyVersion: number;
-  seq: number;
-}
-
-/** What the bridge uses of the run's log (store/eventLog.ts's EventLog, passed in by the host). */
-export interface BridgeLog {
-  lastSeq(): number;
-  seqOf(id: string): number | undefined;
-  read(from: number, to?: number): Logged[];
-  iterate(from?: number, to?: number): Iterable<Logged>;
-  getPrompt(index: number): unknown;
-  promptCount(): number;
-  getBlob(key: string): unknown;
-  putBlobs(entries: ReadonlyArray<readonly [string, unknown]>): Promise<void>;
-  /** stage blobs for the next append's commit (see `BridgeDeps.blobsInAppend`); a ticket for blobsCommitted */
-  stageBlobs(entries: ReadonlyArray<readonly [string, unknown]>): number;
-  blobsCommitted(ticket: number): boolean;
-  checkpoints(): CheckpointEntry[];
-  registerCheckpoint(entry: CheckpointEntry): Promise<void>;
-}
-
-/**
- * Task knowledge the host gives the bridge (the bridge depends on events only): the verifier of a row's
- * data source, and how a hint prompt is built from a correct earlier response.
- */
-export interface BridgeTasks {
-  /** reward (0/1) of `response` for a prompt of `dataSource` whose answer is `answer` */
-  reward(dataSource: string, response: string, answer: string): number;
-  /** the hint-augmented prompt for `question` from a correct earlier `response` */
-  hintPrompt(question: string, response: string, dataSource: string): string;
-}
-
-export interface BridgeDeps {
-  run: string;
-  config: RunConfig;
-  /** checkpoints go to runDir/<path of CheckpointRequested> */
-  runDir: string;
-  /** same process: prompts (getPrompt), blobs (putBlobs/getBlob), seqOf(id), checkpoints registry */
-  log: BridgeLog;
-  /** verifiers and hint prompts (the sim needs neither) */
-  tasks?: BridgeTasks;
-  /** proposes events (over the bus); resolves once durable */
-  append(events: DareEvent[]): Promise<void>;
-  /**
-   * `log` is the very EventLog the store commits `append`'s events to (the runner hosts both): rollout blobs
-   * are staged into the commit of their RolloutCompleted events (one commit instead of two). Otherwise they
-   * are committed on their own first.
-   */
-  blobsInAppend?: boolean;
-  logger: BridgeLogger;
-  /** injected in tests; otherwise made by workerFactory */
-  worker?: WorkerHandle;
-  /**
-   * Sharing rollout and score jobs among several bridges (queue group `dare.<run>.gpu`): the connection to
-   * serve and send them on. `replica`: a bridge that only follows the log (applies every logged update to
-   * its own worker, so its weights equal the primary's) and serves shared jobs; it never writes the log
-   * except its WorkerJoined.
-   */
-  share?: { nc: NatsConnection; role: 'primary' | 'replica' };
-}
-
-/** A request the bridge cannot serve as logged (missing blob or prompt, inconsistent arrays or versions). */
-export class BridgeInputError extends Error {
-  override name = 'BridgeInputError';
-}
+export { BridgeInputError, type BridgeDeps, type BridgeLog, type BridgeLogger, type BridgeTasks, type CheckpointEntry } from './bridgeTypes.ts';
 
 /**
  * Fault injection for the kill -9 tests: DARE_FAULT_PAUSE="update:300,checkpoint:300" holds the bridge for
@@ -164,10 +92,6 @@ async function fileSha256(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
-}
-
-function fail(msg: string): never {
-  throw new BridgeInputError(msg);
 }
 
 function isMap(v: unknown): v is Record<string, unknown> {
@@ -228,14 +152,6 @@ function timedWorker(inner: WorkerHandle, clock: WorkerClock, inProcess: boolean
       return p.finally(() => record(t0, now(), 0));
     },
   };
-}
-
-/** A stored row as the score and update jobs send it: views of the stored blob's bytes, checked, not copied. */
-interface RowBytes {
-  promptTokens: Uint8Array;
-  tokens: Uint8Array;
-  logprobs: Uint8Array;
-  finish: 'eos' | 'length';
 }
 
 /**
@@ -315,8 +231,6 @@ function sampleRows(samples: readonly CheckedSample[]): SampleRow[] {
     };
   });
 }
-
-type StoredRow = StoredGroupBlob['rows'][number];
 
 /** A sim sample's extra facts (simWorker.ts header). */
 interface SimSample {
