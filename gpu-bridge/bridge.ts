@@ -37,29 +37,12 @@ import { decodeGroupBlob, decodeRow, logprobSum, parseRowRef, type GroupBlob, ty
 import { SimWorker } from './sim/simWorker.ts';
 import { WorkerJobError, type JobResult, type WorkerHandle, type WorkerInfo } from './workerClient.ts';
 import { initArgs, makeWorker, simCategoryName } from './workerFactory.ts';
+import { faultPause } from './faults.ts';
+import { timedWorker, type WorkerClock } from './timedWorker.ts';
 import { BridgeInputError, fail, type BridgeDeps, type CheckpointEntry, type RowBytes, type StoredRow } from './bridgeTypes.ts';
 
+export type { WorkerClock } from './timedWorker.ts';
 export { BridgeInputError, type BridgeDeps, type BridgeLog, type BridgeLogger, type BridgeTasks, type CheckpointEntry } from './bridgeTypes.ts';
-
-/**
- * Fault injection for the kill -9 tests: DARE_FAULT_PAUSE="update:300,checkpoint:300" holds the bridge for
- * that many ms after the worker applied an update (before UpdateCompleted is logged) and after a checkpoint
- * file is written (before it is registered), so a kill lands in the two most delicate moments.
- */
-const FAULT_PAUSES: Record<string, number> = Object.fromEntries(
-  (process.env.DARE_FAULT_PAUSE ?? '')
-    .split(',')
-    .filter(Boolean)
-    .map((p) => {
-      const [k, v] = p.split(':');
-      return [k.trim(), Number(v)];
-    }),
-);
-
-async function faultPause(point: 'update' | 'checkpoint'): Promise<void> {
-  const ms = FAULT_PAUSES[point];
-  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
-}
 
 /** The requests the bridge acts on (Bridge.requests); every other event passes it by. */
 type BridgeRequest = 'RolloutRequested' | 'ScoreRequested' | 'UpdateRequested' | 'CheckpointRequested' | 'EvalRequested' | 'SignalRequested';
@@ -107,51 +90,6 @@ function finite(v: unknown, what: string): number {
   const n = typeof v === 'number' ? v : NaN;
   if (!Number.isFinite(n)) fail(`${what}: the worker returned ${String(v)}, not a finite number`);
   return n;
-}
-
-/**
- * Time spent in worker jobs, for the control-plane benchmark (informational: never read by a decision).
- * A job's time runs from the bridge's call to the worker's reply: for a process worker that includes the
- * pipe; for the in-process sim it is the synchronous job itself (the reply is settled before the call
- * returns, so later microtasks of other actors are not counted). Spans are [start, end] in ms since the
- * epoch (performance.timeOrigin + now(), the clock of the events' `ts`), the newest MAX_SPANS kept.
- */
-export interface WorkerClock {
-  seconds: number;
-  jobs: number;
-  /** [start, end, CPU seconds]; CPU only for the in-process worker: process.cpuUsage over the job, all threads */
-  spans: Array<[number, number, number]>;
-  cpuSeconds: number;
-}
-
-const MAX_SPANS = 100_000;
-
-function timedWorker(inner: WorkerHandle, clock: WorkerClock, inProcess: boolean): WorkerHandle {
-  const now = () => performance.timeOrigin + performance.now();
-  const record = (t0: number, t1: number, cpu: number) => {
-    clock.seconds += (t1 - t0) / 1000;
-    clock.cpuSeconds += cpu;
-    clock.jobs++;
-    clock.spans.push([t0, t1, cpu]);
-    if (clock.spans.length > MAX_SPANS) clock.spans.splice(0, clock.spans.length - MAX_SPANS);
-  };
-  return {
-    get info() {
-      return inner.info;
-    },
-    close: () => inner.close(),
-    request(job, args, opts) {
-      const t0 = now();
-      const c0 = inProcess ? process.cpuUsage() : null;
-      const p = inner.request(job, args, opts);
-      if (c0) {
-        const c = process.cpuUsage(c0);
-        record(t0, now(), (c.user + c.system) / 1e6);
-        return p;
-      }
-      return p.finally(() => record(t0, now(), 0));
-    },
-  };
 }
 
 /**
