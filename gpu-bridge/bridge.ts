@@ -33,12 +33,13 @@ import { subjectsFor } from '../events/subjects.ts';
 import { mark, stepTrace } from '../events/stepTrace.ts';
 import type { Subscription } from '@nats-io/transport-node';
 import { seedOf } from '../events/prng.ts';
-import { decodeGroupBlob, decodeRow, logprobSum, parseRowRef, type GroupBlob, type StoredGroupBlob } from './blobs.ts';
+import { decodeRow, logprobSum, parseRowRef, type StoredGroupBlob } from './blobs.ts';
 import { SimWorker } from './sim/simWorker.ts';
 import { WorkerJobError, type JobResult, type WorkerHandle, type WorkerInfo } from './workerClient.ts';
 import { initArgs, makeWorker, simCategoryName } from './workerFactory.ts';
 import { faultPause } from './faults.ts';
 import { timedWorker, type WorkerClock } from './timedWorker.ts';
+import { asArray, checkSample, finite, groupBlob, isMap, promptRow, requirePrompt, storedGroupBytes, verifiedReward, type CheckedSample } from './jobInputs.ts';
 import { BridgeInputError, fail, type BridgeDeps, type CheckpointEntry, type RowBytes, type StoredRow } from './bridgeTypes.ts';
 
 export type { WorkerClock } from './timedWorker.ts';
@@ -75,60 +76,6 @@ async function fileSha256(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
-}
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
-}
-
-function asArray(v: unknown, what: string): unknown[] {
-  if (!Array.isArray(v)) fail(`${what}: expected an array in the worker's result`);
-  return v;
-}
-
-function finite(v: unknown, what: string): number {
-  const n = typeof v === 'number' ? v : NaN;
-  if (!Number.isFinite(n)) fail(`${what}: the worker returned ${String(v)}, not a finite number`);
-  return n;
-}
-
-/**
- * The rows of a stored group blob as byte views, when the blob passes every check decodeGroupBlob makes
- * (else null: the caller lets decodeGroupBlob name the fault). The blob was unpacked from a copy of the
- * stored bytes (EventLog.getBlob), so its bins belong to this value alone and views of them stay valid.
- */
-function storedRowBytes(value: unknown): RowBytes[] | null {
-  if (!isMap(value) || !Array.isArray(value.rows)) return null;
-  const out: RowBytes[] = new Array(value.rows.length);
-  for (let i = 0; i < value.rows.length; i++) {
-    const r = value.rows[i] as unknown;
-    if (!isMap(r)) return null;
-    const { promptTokens, tokens, logprobs, text, finish } = r;
-    if (!(promptTokens instanceof Uint8Array) || !(tokens instanceof Uint8Array) || !(logprobs instanceof Uint8Array)) return null;
-    if (promptTokens.byteLength % 4 !== 0 || tokens.byteLength % 4 !== 0 || logprobs.byteLength !== tokens.byteLength) return null;
-    if (typeof text !== 'string' || (finish !== 'eos' && finish !== 'length')) return null;
-    out[i] = { promptTokens, tokens, logprobs, finish };
-  }
-  return out;
-}
-
-/** A worker's sample as decodeRow checks it; its bins are still the worker's. */
-interface CheckedSample {
-  promptTokens: Uint8Array;
-  tokens: Uint8Array;
-  logprobs: Uint8Array;
-  text: string;
-  finish: 'eos' | 'length';
-}
-
-/** A worker's sample checked as decodeRow checks it; null when a check fails (the caller lets decodeRow name the fault). */
-function checkSample(v: unknown): CheckedSample | null {
-  if (!isMap(v)) return null;
-  const { promptTokens, tokens, logprobs, text, finish } = v;
-  if (!(promptTokens instanceof Uint8Array) || !(tokens instanceof Uint8Array) || !(logprobs instanceof Uint8Array)) return null;
-  if (promptTokens.byteLength % 4 !== 0 || tokens.byteLength % 4 !== 0 || logprobs.byteLength !== tokens.byteLength) return null;
-  if (typeof text !== 'string' || (finish !== 'eos' && finish !== 'length')) return null;
-  return { promptTokens, tokens, logprobs, text, finish };
 }
 
 /** A sample kept as bytes: the stored form of the row, its token count and its behaviour log-prob sum. */
@@ -411,7 +358,7 @@ export class Bridge {
     const n = this.cfg.task.count > 0 ? Math.min(this.cfg.task.count, total) : total;
     const rows: Array<{ i: number; level: number; row: PromptRow }> = [];
     for (let i = 0; i < n; i++) {
-      const row = this.promptRow(i);
+      const row = promptRow(this.deps.log, i);
       if (!row) continue;
       const lv = row.meta?.level;
       rows.push({ i, level: typeof lv === 'number' ? lv : 0, row });
@@ -554,7 +501,7 @@ export class Bridge {
       const prompts: Array<{ promptId: string; text: string; system?: string }> = [];
       for (let i = lo; i < hi; i++) {
         const p = d.prompts[i];
-        const row = this.sim ? this.promptRow(p) : this.requirePrompt(p, ev.id);
+        const row = this.sim ? promptRow(this.deps.log, p) : requirePrompt(this.deps.log, p, ev.id);
         prompts.push({ promptId: String(p), text: row?.question ?? String(p), ...(d.kind === 'judge' && d.system ? { system: d.system } : {}) });
       }
       const seed = chunkSeed(d.seed, k);
@@ -600,49 +547,11 @@ export class Bridge {
 
   // ---- prompts and blobs ---------------------------------------------------------------------------
 
-  private promptRow(index: number): PromptRow | undefined {
-    const r = this.deps.log.getPrompt(index);
-    if (!isMap(r)) return undefined;
-    if (typeof r.question !== 'string' || typeof r.answer !== 'string' || typeof r.dataSource !== 'string' || typeof r.category !== 'string') {
-      fail(`prompt ${index}: malformed row in the prompts database (question, answer, dataSource and category must be strings)`);
-    }
-    return r as unknown as PromptRow;
-  }
-
-  private requirePrompt(index: number, where: string): PromptRow {
-    const row = this.promptRow(index);
-    if (!row) fail(`${where}: prompt index ${index} is not in the prompts database`);
-    return row;
-  }
-
-  /** A group's rows from its blob (`cache`: groups already read by the same request). */
-  private group(key: string, where: string, cache?: Map<string, GroupBlob>): GroupBlob {
-    const hit = cache?.get(key);
-    if (hit) return hit;
-    let g: GroupBlob;
-    try {
-      g = decodeGroupBlob(this.deps.log.getBlob(key), key);
-    } catch (err) {
-      fail(`${where}: ${(err as Error).message}`);
-    }
-    cache?.set(key, g);
-    return g;
-  }
-
   /** A group's rows as checked byte views of its stored blob (score and update jobs send bytes). */
   private groupBytes(key: string, where: string, cache?: Map<string, RowBytes[]>): RowBytes[] {
     const hit = cache?.get(key) ?? this.rowCache.get(key);
     if (hit) return hit;
-    const value = this.deps.log.getBlob(key);
-    const rows = storedRowBytes(value);
-    if (!rows) {
-      try {
-        decodeGroupBlob(value, key);
-      } catch (err) {
-        fail(`${where}: ${(err as Error).message}`);
-      }
-      fail(`${where}: blob ${key}: malformed`);
-    }
+    const rows = storedGroupBytes(this.deps.log, key, where);
     cache?.set(key, rows);
     return rows;
   }
@@ -669,15 +578,6 @@ export class Bridge {
       this.rowCache.delete(key);
       this.rowCacheSizes.delete(key);
       this.rowCacheBytes -= bytes;
-    }
-  }
-
-  private reward(row: PromptRow, text: string, where: string): number {
-    try {
-      if (!this.deps.tasks) throw new Error('no verifier given to the bridge (BridgeDeps.tasks)');
-      return this.deps.tasks.reward(row.dataSource, text, row.answer);
-    } catch (err) {
-      fail(`${where}: verifier of ${row.dataSource}: ${(err as Error).message}`);
     }
   }
 
@@ -742,7 +642,7 @@ export class Bridge {
         const total = d.rollouts[pos];
         const h = d.hints[pos];
         if (h > total) fail(`${ev.id}: prompt ${p} has ${h} hinted rollouts of ${total}`);
-        const row = this.sim ? this.promptRow(p) : this.requirePrompt(p, ev.id);
+        const row = this.sim ? promptRow(this.deps.log, p) : requirePrompt(this.deps.log, p, ev.id);
         rows.set(p, row);
         const question = row?.question ?? String(p);
         if (total - h > 0) {
@@ -810,7 +710,7 @@ export class Bridge {
             length[i] = x.sim.length;
             logprob[i] = x.sim.logprob;
           } else {
-            reward[i] = this.reward(rows.get(p)!, row.text, `${ev.id} prompt ${p}`);
+            reward[i] = verifiedReward(this.deps.tasks, rows.get(p)!, row.text, `${ev.id} prompt ${p}`);
             length[i] = row.tokens;
             logprob[i] = row.logprobSum;
           }
@@ -847,7 +747,7 @@ export class Bridge {
     } catch (err) {
       fail((err as Error).message);
     }
-    const g = this.group(ref.group, `${reqId} hint source of prompt ${p}`);
+    const g = groupBlob(this.deps.log, ref.group, `${reqId} hint source of prompt ${p}`);
     const src = g.rows[ref.row];
     if (!src) fail(`${reqId}: hint source ${source} of prompt ${p}: the group has ${g.rows.length} rows`);
     if (!this.deps.tasks) fail(`${reqId}: no hint builder given to the bridge (BridgeDeps.tasks)`);
@@ -994,7 +894,7 @@ export class Bridge {
     const prompts: Array<{ promptId: string; text: string }> = [];
     for (let i = 0; i < n; i++) {
       const p = d.prompts[i];
-      const row = this.sim ? this.promptRow(p) : this.requirePrompt(p, ev.id);
+      const row = this.sim ? promptRow(this.deps.log, p) : requirePrompt(this.deps.log, p, ev.id);
       rows.push(row);
       prompts.push({ promptId: String(p), text: row?.question ?? String(p) });
     }
@@ -1011,7 +911,7 @@ export class Bridge {
         const p = d.prompts[i];
         const text = typeof texts[j] === 'string' ? (texts[j] as string) : fail(`eval ${ev.id}#${k}: texts[${j}] is not a string`);
         const row = rows[i];
-        const correct = this.sim ? text === 'correct' : this.reward(row!, text, `${ev.id} prompt ${p}`) > 0;
+        const correct = this.sim ? text === 'correct' : verifiedReward(this.deps.tasks, row!, text, `${ev.id} prompt ${p}`) > 0;
         const cat = (this.sim ? simCategoryName(this.sim.bank.category[p]) : row!.category).slice(0, 32);
         const t = tiers.get(cat) ?? { ok: 0, len: 0, count: 0 };
         t.ok += correct ? 1 : 0;
