@@ -20,7 +20,6 @@
  * followed by a save, so a restart before the first learner checkpoint loads the warm-started weights
  * instead of bare init weights.
  */
-import { heldBytes } from './heldBytes.ts';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -37,9 +36,10 @@ import { decodeRow, logprobSum, parseRowRef, type StoredGroupBlob } from './blob
 import { SimWorker } from './sim/simWorker.ts';
 import { WorkerJobError, type JobResult, type WorkerHandle, type WorkerInfo } from './workerClient.ts';
 import { initArgs, makeWorker, simCategoryName } from './workerFactory.ts';
+import { RowCache } from './rowCache.ts';
 import { faultPause } from './faults.ts';
 import { timedWorker, type WorkerClock } from './timedWorker.ts';
-import { asArray, checkSample, finite, groupBlob, isMap, promptRow, requirePrompt, storedGroupBytes, verifiedReward, type CheckedSample } from './jobInputs.ts';
+import { asArray, checkSample, finite, groupBlob, isMap, promptRow, requirePrompt, verifiedReward, type CheckedSample } from './jobInputs.ts';
 import { BridgeInputError, fail, type BridgeDeps, type CheckpointEntry, type RowBytes, type StoredRow } from './bridgeTypes.ts';
 
 export type { WorkerClock } from './timedWorker.ts';
@@ -52,11 +52,6 @@ type BridgeRequest = 'RolloutRequested' | 'ScoreRequested' | 'UpdateRequested' |
 export const ROLLOUT_CHUNK = 64;
 /** Time (ms) after which finished rollout chunks are written (see rollout()). */
 const ROLLOUT_FLUSH_MS = 250;
-/** Memory (heldBytes) of recently written rows the bridge keeps for score and update jobs (see Bridge.rowCache). */
-const ROW_CACHE_BYTES = 64 * 1024 * 1024;
-/** heldBytes of an empty array, and of one RowBytes beyond its three views' bytes (an object, three views). */
-const HELD_ARRAY = heldBytes([]);
-const HELD_ROW = heldBytes({ promptTokens: new Uint8Array(0), tokens: new Uint8Array(0), logprobs: new Uint8Array(0), finish: 'eos' });
 /** Rows per score job. */
 export const SCORE_CHUNK = 4096;
 /** Prompts per eval job. */
@@ -146,20 +141,15 @@ export class Bridge {
   private jobSub: Subscription | null = null;
   /** shared jobs this bridge has served (for tests and logs) */
   served = 0;
-  /**
-   * Rows of the groups this bridge wrote lately, as the score and update jobs send them (the same bytes
-   * groupBytes reads back from the log), oldest first, at most ROW_CACHE_BYTES: an update reads the step's
-   * fresh groups and recently buffered ones, and decoding 500 blobs a step cost the sim ~15 ms.
-   */
-  private readonly rowCache = new Map<string, RowBytes[]>();
-  private rowCacheBytes = 0;
-  private readonly rowCacheSizes = new Map<string, number>();
+  /** rows of the groups this bridge wrote lately (rowCache.ts) */
+  private readonly rowCache: RowCache;
   /** time in worker jobs (benchmarks only) */
   readonly workerClock: WorkerClock = { seconds: 0, jobs: 0, spans: [], cpuSeconds: 0 };
 
   private constructor(deps: BridgeDeps) {
     this.deps = deps;
     this.name = deps.config.worker.kind;
+    this.rowCache = new RowCache(deps.log);
   }
 
   /**
@@ -547,40 +537,6 @@ export class Bridge {
 
   // ---- prompts and blobs ---------------------------------------------------------------------------
 
-  /** A group's rows as checked byte views of its stored blob (score and update jobs send bytes). */
-  private groupBytes(key: string, where: string, cache?: Map<string, RowBytes[]>): RowBytes[] {
-    const hit = cache?.get(key) ?? this.rowCache.get(key);
-    if (hit) return hit;
-    const rows = storedGroupBytes(this.deps.log, key, where);
-    cache?.set(key, rows);
-    return rows;
-  }
-
-  /** Remember the rows of groups just written (durable) for later score and update jobs. */
-  private cacheRows(blobs: ReadonlyArray<readonly [string, StoredGroupBlob]>): void {
-    for (const [key, blob] of blobs) {
-      if (this.rowCache.has(key)) continue;
-      const rows: RowBytes[] = new Array(blob.rows.length);
-      // heldBytes(rows), without walking them: objects included (a sim row's three views weigh more than their bytes)
-      let bytes = HELD_ARRAY;
-      for (let i = 0; i < rows.length; i++) {
-        const r = blob.rows[i];
-        rows[i] = { promptTokens: r.promptTokens, tokens: r.tokens, logprobs: r.logprobs, finish: r.finish };
-        bytes += HELD_ROW + r.promptTokens.byteLength + r.tokens.byteLength + r.logprobs.byteLength;
-      }
-      if (bytes > ROW_CACHE_BYTES) continue;
-      this.rowCache.set(key, rows);
-      this.rowCacheSizes.set(key, bytes);
-      this.rowCacheBytes += bytes;
-    }
-    for (const [key, bytes] of this.rowCacheSizes) {
-      if (this.rowCacheBytes <= ROW_CACHE_BYTES) break;
-      this.rowCache.delete(key);
-      this.rowCacheSizes.delete(key);
-      this.rowCacheBytes -= bytes;
-    }
-  }
-
   // ---- rollout -------------------------------------------------------------------------------------
 
   private async rollout(ev: EventOf<'RolloutRequested'>): Promise<void> {
@@ -613,7 +569,7 @@ export class Bridge {
         // blobs first or in the same commit: a RolloutCompleted in the log always has its rows
         const ticket = this.deps.blobsInAppend ? log.stageBlobs(held.blobs) : (await log.putBlobs(held.blobs), 0);
         if (stepTrace.on) mark('rollout:blobsPut');
-        this.cacheRows(held.blobs);
+        this.rowCache.add(held.blobs);
         await this.deps.append(held.events);
         if (ticket > 0 && !log.blobsCommitted(ticket)) {
           throw new Error(`rollout ${ev.id}: events logged without their staged blobs (blobsInAppend, but the appends reach another log)`);
@@ -761,7 +717,7 @@ export class Bridge {
     const rowOffsets = new Uint32Array(d.groups.length + 1);
     const rows: Array<{ promptTokens: Uint8Array; tokens: Uint8Array }> = [];
     d.groups.forEach((key, gi) => {
-      for (const r of this.groupBytes(key, ev.id)) rows.push({ promptTokens: r.promptTokens, tokens: r.tokens });
+      for (const r of this.rowCache.groupRows(key, ev.id)) rows.push({ promptTokens: r.promptTokens, tokens: r.tokens });
       rowOffsets[gi + 1] = rows.length;
     });
     if (rows.length !== d.rows) fail(`${ev.id}: its groups hold ${rows.length} rows, the request says ${d.rows}`);
@@ -799,7 +755,7 @@ export class Bridge {
     for (let r = 0; r < n; r++) {
       const key = d.groups[d.rowGroup[r]];
       if (key === undefined) fail(`${ev.id}: rowGroup[${r}] = ${d.rowGroup[r]} is outside the ${d.groups.length} groups`);
-      const g = this.groupBytes(key, ev.id, groups);
+      const g = this.rowCache.groupRows(key, ev.id, groups);
       const row = g[d.rowIndex[r]];
       if (!row) fail(`${ev.id}: row ${r} refers to row ${d.rowIndex[r]} of ${key}, which has ${g.length} rows`);
       rows[r] = {
