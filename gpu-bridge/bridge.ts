@@ -27,8 +27,6 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { eventId, groupId, makeEvent, rolloutCompletedId, type DareEvent, type EventOf, type Logged } from '../events/catalogue.ts';
 import type { PromptRow } from '../events/promptRow.ts';
 import type { RunConfig } from '../events/config.ts';
-import { pack, unpack } from '../events/codec.ts';
-import { subjectsFor } from '../events/subjects.ts';
 import { mark, stepTrace } from '../events/stepTrace.ts';
 import type { Subscription } from '@nats-io/transport-node';
 import { seedOf } from '../events/prng.ts';
@@ -36,7 +34,9 @@ import { decodeRow, logprobSum, parseRowRef, type StoredGroupBlob } from './blob
 import { SimWorker } from './sim/simWorker.ts';
 import { WorkerJobError, type JobResult, type WorkerHandle, type WorkerInfo } from './workerClient.ts';
 import { initArgs, makeWorker, simCategoryName } from './workerFactory.ts';
+import { PolicyVersion } from './policyVersion.ts';
 import { RowCache } from './rowCache.ts';
+import { sendSharedJob, serveSharedJobs } from './sharedJobs.ts';
 import { faultPause } from './faults.ts';
 import { timedWorker, type WorkerClock } from './timedWorker.ts';
 import { asArray, checkSample, finite, groupBlob, isMap, promptRow, requirePrompt, verifiedReward, type CheckedSample } from './jobInputs.ts';
@@ -124,10 +124,8 @@ export class Bridge {
   private readonly name: string;
   private worker!: WorkerHandle;
   private sim: SimWorker | null = null;
-  /** policy version of the log: updates applied to the worker's weights */
-  private version = 0;
-  /** worker-reported version − log version (1 after the tiny warm start) */
-  private offset = 0;
+  /** the log's policy version the weights are at, and the worker's offset from it */
+  private readonly version = new PolicyVersion();
   /** the checkpoint restore() loads (chosen at create: it also decides the warm start) */
   private restoreFrom: CheckpointEntry | null = null;
   private restored = false;
@@ -136,8 +134,6 @@ export class Bridge {
   /** events passed to onEvent whose handling has not settled yet */
   private inProgress = 0;
   private side: Promise<void> = Promise.resolve();
-  /** resolved whenever the policy version moves (shared jobs wait for the version they were made at) */
-  private versionWaiters: Array<() => void> = [];
   private jobSub: Subscription | null = null;
   /** shared jobs this bridge has served (for tests and logs) */
   served = 0;
@@ -176,63 +172,23 @@ export class Bridge {
     return this.deps.share?.role === 'replica';
   }
 
-  private setVersion(v: number): void {
-    this.version = v;
-    for (const w of this.versionWaiters.splice(0)) w();
-  }
-
   /** The log's policy version this bridge's weights are at. */
   get policyVersion(): number {
-    return this.version;
+    return this.version.value;
   }
 
-  /** Resolves once the weights are at `v` (or past it), or after `timeoutMs`. */
-  private async atVersion(v: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs; // liveness only
-    while (this.version < v && Date.now() < deadline) {
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.max(1, deadline - Date.now()));
-        this.versionWaiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-  }
-
-  /**
-   * Serve shared rollout/score jobs from the queue group: wait until the weights are at the version the job
-   * was made at, run it on this bridge's worker, reply with the result. A job made at an older version than
-   * these weights cannot be served here (the reply says so and the sender asks again).
-   */
+  /** Serve shared rollout/score jobs from the queue group (sharedJobs.ts). */
   serveJobs(): void {
     const share = this.deps.share;
     if (!share || this.jobSub) return;
-    const subject = subjectsFor(this.deps.run).gpu;
-    this.jobSub = share.nc.subscribe(subject, {
-      queue: 'bridges',
-      callback: (err, msg) => {
-        if (err) return;
-        void (async () => {
-          try {
-            const req = unpack(msg.data) as { job: string; args: Record<string, unknown>; id: string; version: number };
-            if ((req.job !== 'rollout' && req.job !== 'score') || typeof req.id !== 'string' || typeof req.version !== 'number') {
-              throw new Error('malformed shared job');
-            }
-            await this.atVersion(req.version, 60_000);
-            if (this.version !== req.version) {
-              msg.respond(pack({ ok: false, retry: true, error: `weights at version ${this.version}, job made at ${req.version}` }));
-              return;
-            }
-            const result = await this.worker.request(req.job, req.args, { id: req.id });
-            this.served++;
-            this.deps.logger.info({ job: req.job, id: req.id, version: req.version, worker: this.name }, 'shared job served');
-            msg.respond(pack({ ok: true, result: bytesDeep(result) }));
-          } catch (e) {
-            msg.respond(pack({ ok: false, retry: false, error: (e as Error).message }));
-          }
-        })();
-      },
+    this.jobSub = serveSharedJobs({
+      nc: share.nc,
+      run: this.deps.run,
+      worker: this.worker,
+      version: this.version,
+      name: this.name,
+      logger: this.deps.logger,
+      onServed: () => void this.served++,
     });
   }
 
@@ -240,21 +196,7 @@ export class Bridge {
   private async job(job: 'rollout' | 'score', args: Record<string, unknown>, id: string): Promise<JobResult> {
     const share = this.deps.share;
     if (!share) return this.worker.request(job, args, { id });
-    const subject = subjectsFor(this.deps.run).gpu;
-    const body = pack({ job, args: bytesDeep(args), id, version: this.version });
-    const timeout = this.cfg.worker.jobTimeoutSec * 1000;
-    for (let attempt = 1; ; attempt++) {
-      let reply: { ok: boolean; retry?: boolean; result?: JobResult; error?: string };
-      try {
-        reply = unpack((await share.nc.request(subject, body, { timeout })).data) as typeof reply;
-      } catch (e) {
-        if (attempt >= 5) throw new Error(`shared ${job} ${id}: no bridge answered (${(e as Error).message})`);
-        continue;
-      }
-      if (reply.ok) return reply.result!;
-      if (!reply.retry || attempt >= 20) throw new WorkerJobError(job, id, 'shared', reply.error ?? 'failed');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    return sendSharedJob({ nc: share.nc, run: this.deps.run, version: this.version.value, timeoutMs: this.cfg.worker.jobTimeoutSec * 1000 }, job, args, id);
   }
 
   private async start(): Promise<void> {
@@ -273,7 +215,7 @@ export class Bridge {
     this.sim = worker instanceof SimWorker ? worker : null;
     this.worker = timedWorker(worker, this.workerClock, this.sim !== null);
     const init: JobResult = this.worker.info.init ?? (await this.worker.request('init', initArgs(config), { id: `init/${this.name}` }));
-    this.offset = this.sim ? this.sim.policyVersion : typeof init.policyVersion === 'number' ? init.policyVersion : 0;
+    this.version.offset = this.sim ? this.sim.policyVersion : typeof init.policyVersion === 'number' ? init.policyVersion : 0;
     this.restoreFrom = await this.findCheckpoint();
     if (config.worker.kind === 'tiny' && config.worker.warmStartSteps > 0 && !this.restoreFrom) await this.warmStart();
     await this.deps.append([this.joinedEvent(this.worker.info, init)]);
@@ -374,7 +316,7 @@ export class Bridge {
       { examples, steps: config.worker.warmStartSteps, batchSize: Math.min(SFT_BATCH, examples.length), lr: config.worker.warmStartLr, seed: config.run.seed },
       { id: 'warmstart/sft' },
     );
-    this.offset = typeof res.policyVersion === 'number' ? res.policyVersion : this.offset + 1;
+    this.version.offset = typeof res.policyVersion === 'number' ? res.policyVersion : this.version.offset + 1;
     // a replica's warm start is the primary's (same seed, deterministic): the primary saves and registers it
     if (this.replica) return;
     const abs = resolve(runDir, WARMSTART_PATH);
@@ -395,15 +337,15 @@ export class Bridge {
     this.restored = true;
     const { log, logger, runDir } = this.deps;
     const ck = this.restoreFrom;
-    this.version = 0;
+    this.version.value = 0;
     if (ck) {
       const r = await this.worker.request(
         'load',
         { path: resolve(runDir, ck.path), sha256: ck.sha256 },
         { id: `load/${ck.policyVersion}/${ck.sha256.slice(0, 16)}` },
       );
-      this.setVersion(ck.policyVersion);
-      this.offset = typeof r.policyVersion === 'number' ? r.policyVersion - ck.policyVersion : this.offset;
+      this.version.set(ck.policyVersion);
+      this.version.offset = typeof r.policyVersion === 'number' ? r.policyVersion - ck.policyVersion : this.version.offset;
       logger.info({ path: ck.path, policyVersion: ck.policyVersion }, 'checkpoint loaded');
     }
     const from = ck?.policyVersion ?? 0;
@@ -426,8 +368,8 @@ export class Bridge {
         );
       }
     }
-    logger.info({ checkpoint: ck?.path ?? null, policyVersion: this.version, reapplied }, 'weights caught up with the log');
-    return { checkpoint: ck?.path ?? null, policyVersion: this.version, reapplied };
+    logger.info({ checkpoint: ck?.path ?? null, policyVersion: this.version.value, reapplied }, 'weights caught up with the log');
+    return { checkpoint: ck?.path ?? null, policyVersion: this.version.value, reapplied };
   }
 
   // ---- events --------------------------------------------------------------------------------------
@@ -469,7 +411,7 @@ export class Bridge {
     const ev = e.event;
     if (this.replica) {
       // a replica follows every update of the log on its own worker, and does nothing else
-      if (ev.type === 'UpdateRequested' && ev.data.policyVersion === this.version) await this.applyUpdate(ev);
+      if (ev.type === 'UpdateRequested' && ev.data.policyVersion === this.version.value) await this.applyUpdate(ev);
       return;
     }
     const act = this.requests[ev.type as BridgeRequest] as ((ev: DareEvent) => Promise<void> | undefined) | undefined;
@@ -510,11 +452,11 @@ export class Bridge {
     await this.deps.append([
       makeEvent(
         'SignalCompleted',
-        { step: d.step, kind: d.kind, prompts: d.prompts, texts, values, policyVersion: this.version },
+        { step: d.step, kind: d.kind, prompts: d.prompts, texts, values, policyVersion: this.version.value },
         { run: this.deps.run, id: eventId('SignalCompleted', d.step, d.kind), cause: ev.id },
       ),
     ]);
-    this.deps.logger.info({ request: ev.id, kind: d.kind, prompts: n, policyVersion: this.version }, 'signal completed');
+    this.deps.logger.info({ request: ev.id, kind: d.kind, prompts: n, policyVersion: this.version.value }, 'signal completed');
   }
 
   /** A job error or an unservable request is a run failure: RunFailed, then rethrow. */
@@ -679,7 +621,7 @@ export class Bridge {
         events.push(
           makeEvent(
             'RolloutCompleted',
-            { step: d.step, promptIndex: p, group: key, purpose: d.purpose, policyVersion: this.version, reward, length, logprob, truncated, hinted, oracleSuccess },
+            { step: d.step, promptIndex: p, group: key, purpose: d.purpose, policyVersion: this.version.value, reward, length, logprob, truncated, hinted, oracleSuccess },
             { run: this.deps.run, id: completionId(p), cause: ev.id },
           ),
         );
@@ -691,7 +633,7 @@ export class Bridge {
       if (performance.now() - heldSince >= ROLLOUT_FLUSH_MS) await write();
     }
     await write();
-    if (generated > 0) this.deps.logger.info({ request: ev.id, prompts: n, samples: generated, policyVersion: this.version }, 'rollouts completed');
+    if (generated > 0) this.deps.logger.info({ request: ev.id, prompts: n, samples: generated, policyVersion: this.version.value }, 'rollouts completed');
   }
 
   /** The hint-augmented prompt of prompt p from its source row `<groupId>#<row>` (actors/learner/hints.ts). */
@@ -732,11 +674,11 @@ export class Bridge {
     await this.deps.append([
       makeEvent(
         'ScoreCompleted',
-        { groups: d.groups, rowOffsets, current, policyVersion: this.version },
+        { groups: d.groups, rowOffsets, current, policyVersion: this.version.value },
         { run: this.deps.run, id: eventId('ScoreCompleted', d.step), cause: ev.id },
       ),
     ]);
-    this.deps.logger.info({ request: ev.id, groups: d.groups.length, rows: rows.length, policyVersion: this.version }, 'score completed');
+    this.deps.logger.info({ request: ev.id, groups: d.groups.length, rows: rows.length, policyVersion: this.version.value }, 'score completed');
   }
 
   // ---- update --------------------------------------------------------------------------------------
@@ -744,8 +686,8 @@ export class Bridge {
   /** Run the update job of an UpdateRequested (id = the request id) and move the version on. */
   private async applyUpdate(ev: EventOf<'UpdateRequested'>): Promise<EventOf<'UpdateCompleted'>['data']> {
     const d = ev.data;
-    if (d.policyVersion !== this.version) {
-      fail(`${ev.id} was built at policy version ${d.policyVersion}; the worker's weights are at ${this.version}`);
+    if (d.policyVersion !== this.version.value) {
+      fail(`${ev.id} was built at policy version ${d.policyVersion}; the worker's weights are at ${this.version.value}`);
     }
     const n = d.rowGroup.length;
     const perRow = { rowIndex: d.rowIndex, rawReward: d.rawReward, shapedReward: d.shapedReward, advantage: d.advantage, clipLo: d.clipLo, clipHi: d.clipHi, weight: d.weight, bin: d.bin };
@@ -781,10 +723,10 @@ export class Bridge {
     if (d.lConst > 0) args.lConst = d.lConst;
     const res = await this.worker.request('update', args, { id: ev.id });
     const next = d.policyVersion + 1;
-    if (typeof res.policyVersion === 'number' && res.policyVersion - this.offset !== next) {
-      fail(`update ${ev.id}: the worker reports version ${res.policyVersion}, expected ${next + this.offset} (log version ${next} + offset ${this.offset})`);
+    if (typeof res.policyVersion === 'number' && res.policyVersion - this.version.offset !== next) {
+      fail(`update ${ev.id}: the worker reports version ${res.policyVersion}, expected ${next + this.version.offset} (log version ${next} + offset ${this.version.offset})`);
     }
-    this.setVersion(next);
+    this.version.set(next);
     const bl = res.binLosses instanceof Map ? Object.fromEntries(res.binLosses) : isMap(res.binLosses) ? res.binLosses : {};
     const binLosses: Record<string, number> = {};
     for (const [b, v] of Object.entries(bl)) binLosses[String(b)] = finite(v, `update ${ev.id}: binLosses[${b}]`);
@@ -816,14 +758,14 @@ export class Bridge {
   private async checkpoint(ev: EventOf<'CheckpointRequested'>): Promise<void> {
     const d = ev.data;
     const { log, runDir } = this.deps;
-    if (d.policyVersion !== this.version) fail(`${ev.id} asks for version ${d.policyVersion}; the worker's weights are at ${this.version}`);
+    if (d.policyVersion !== this.version.value) fail(`${ev.id} asks for version ${d.policyVersion}; the worker's weights are at ${this.version.value}`);
     const abs = resolve(runDir, d.path);
     const rel = isAbsolute(d.path) ? relative(resolve(runDir), abs) : d.path;
     mkdirSync(dirname(abs), { recursive: true });
     const res = await this.worker.request('save', { path: abs }, { id: ev.id });
     if (typeof res.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(res.sha256)) fail(`save ${ev.id}: the worker returned no valid sha256`);
-    if (typeof res.policyVersion === 'number' && res.policyVersion - this.offset !== d.policyVersion) {
-      fail(`save ${ev.id}: the worker saved version ${res.policyVersion}, expected ${d.policyVersion + this.offset}`);
+    if (typeof res.policyVersion === 'number' && res.policyVersion - this.version.offset !== d.policyVersion) {
+      fail(`save ${ev.id}: the worker saved version ${res.policyVersion}, expected ${d.policyVersion + this.version.offset}`);
     }
     const bytes = Math.max(0, Math.round(finite(res.bytes, `save ${ev.id}: bytes`)));
     await faultPause('checkpoint');
@@ -843,8 +785,8 @@ export class Bridge {
   private async evaluate(ev: EventOf<'EvalRequested'>): Promise<void> {
     const d = ev.data;
     const n = d.prompts.length;
-    if (d.policyVersion !== this.version) {
-      this.deps.logger.warn({ request: ev.id, requested: d.policyVersion, current: this.version }, 'eval requested for another policy version; evaluating the current weights');
+    if (d.policyVersion !== this.version.value) {
+      this.deps.logger.warn({ request: ev.id, requested: d.policyVersion, current: this.version.value }, 'eval requested for another policy version; evaluating the current weights');
     }
     const rows: Array<PromptRow | undefined> = [];
     const prompts: Array<{ promptId: string; text: string }> = [];
@@ -886,11 +828,11 @@ export class Bridge {
     await this.deps.append([
       makeEvent(
         'EvalCompleted',
-        { step: d.step, policyVersion: this.version, accuracy, byTier, oracleAccuracy },
+        { step: d.step, policyVersion: this.version.value, accuracy, byTier, oracleAccuracy },
         { run: this.deps.run, id: eventId('EvalCompleted', d.step), cause: ev.id },
       ),
     ]);
-    this.deps.logger.info({ request: ev.id, accuracy, prompts: n, policyVersion: this.version }, 'eval completed');
+    this.deps.logger.info({ request: ev.id, accuracy, prompts: n, policyVersion: this.version.value }, 'eval completed');
   }
 
   /** Wait for the event in progress and pending lifecycle events, then shut the worker down. */
@@ -903,7 +845,7 @@ export class Bridge {
     // as in restore(): no update at or above the loaded checkpoint's version lies before its registration
     for (const e of this.deps.log.iterate(this.restoreFrom?.seq ?? 1, last + 1)) {
       const ev = e.event;
-      if (ev.type === 'UpdateRequested' && ev.data.policyVersion === this.version) await this.applyUpdate(ev);
+      if (ev.type === 'UpdateRequested' && ev.data.policyVersion === this.version.value) await this.applyUpdate(ev);
     }
     return last;
   }
@@ -914,20 +856,4 @@ export class Bridge {
     await this.side;
     await this.worker?.close();
   }
-}
-
-/** A job's args or result with every typed array as a Uint8Array view of its bytes (plain MessagePack bin). */
-function bytesDeep(x: unknown): unknown {
-  if (ArrayBuffer.isView(x)) return x instanceof Uint8Array ? x : new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
-  if (Array.isArray(x)) return x.map(bytesDeep);
-  if (x && typeof x === 'object' && !(x instanceof Map)) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x)) out[k] = bytesDeep(v);
-    return out;
-  }
-  return x;
-}
-
-function bytesOf(a: ArrayBufferView): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
