@@ -1,17 +1,26 @@
 /**
  * The gpu-bridge actor (DESIGN §4, §5, §7): turns logged requests into worker jobs and the jobs' results into
  * logged facts. RolloutRequested → RolloutCompleted per prompt (blobs first), ScoreRequested → ScoreCompleted,
- * UpdateRequested → UpdateCompleted, CheckpointRequested → CheckpointSaved, EvalRequested → EvalCompleted; and
- * WorkerJoined / WorkerLost for the worker's lifecycle.
+ * UpdateRequested → UpdateCompleted, CheckpointRequested → CheckpointSaved, EvalRequested → EvalCompleted,
+ * SignalRequested → SignalCompleted; and WorkerJoined / WorkerLost for the worker's lifecycle.
+ *
+ * This file keeps the lifecycle (create, start, restore, close) and the routing: onEvent and the request
+ * table, which hands each request to its job in jobs/ (one file per request kind) with a JobContext
+ * (jobs/jobContext.ts). Around them: the row cache (rowCache.ts), the queue group of shared jobs
+ * (sharedJobs.ts), the worker clock (timedWorker.ts), the checks of a job's inputs (jobInputs.ts), the tiny
+ * worker's warm start (warmStart.ts), the policy version (policyVersion.ts) and the shared types
+ * (bridgeTypes.ts).
  *
  * Exactly-once by the log: a request is acted on only while its completion id is absent from the log, and
  * every job id derives from the request id, so a resumed process re-issues exactly the requests without a
  * completion, with the same ids (DESIGN §6 step 4). Rollout requests run in fixed chunks of 64 prompts with a
- * seed derived from (request seed, chunk index): a re-issued chunk samples what the lost one would have.
+ * seed derived from (request seed, chunk index) (jobs/chunks.ts): a re-issued chunk samples what the lost one
+ * would have.
  *
  * Policy versions: the bridge reports the LOG's version (the number of updates in the log), kept in
- * `version`. A tiny worker's supervised warm start (`sft`) bumps the worker's own counter once, so the
- * bridge keeps `offset` = worker version − log version and checks every worker-reported version against it.
+ * `version` (policyVersion.ts). A tiny worker's supervised warm start (`sft`) bumps the worker's own counter
+ * once, so the bridge keeps `offset` = worker version − log version and checks every worker-reported version
+ * against it.
  *
  * Worker restarts (Supervisor, workerFactory.ts): the Supervisor restores a new process by init → load(last
  * checkpoint it saw) → the updates it ran since, with `replayUpdates` on. The bridge never re-applies updates
@@ -20,104 +29,37 @@
  * followed by a save, so a restart before the first learner checkpoint loads the warm-started weights
  * instead of bare init weights.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { eventId, groupId, makeEvent, rolloutCompletedId, type DareEvent, type EventOf, type Logged } from '../events/catalogue.ts';
-import type { PromptRow } from '../events/promptRow.ts';
-import type { RunConfig } from '../events/config.ts';
-import { mark, stepTrace } from '../events/stepTrace.ts';
 import type { Subscription } from '@nats-io/transport-node';
-import { seedOf } from '../events/prng.ts';
-import { decodeRow, logprobSum, parseRowRef, type StoredGroupBlob } from './blobs.ts';
-import { SimWorker } from './sim/simWorker.ts';
-import { WorkerJobError, type JobResult, type WorkerHandle, type WorkerInfo } from './workerClient.ts';
-import { initArgs, makeWorker, simCategoryName } from './workerFactory.ts';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { eventId, makeEvent, type DareEvent, type EventOf, type Logged } from '../events/catalogue.ts';
+import type { RunConfig } from '../events/config.ts';
+import { BridgeInputError, type BridgeDeps, type CheckpointEntry } from './bridgeTypes.ts';
+import { checkpoint, findCheckpoint } from './jobs/checkpoint.ts';
+import { evaluate } from './jobs/eval.ts';
+import type { JobContext } from './jobs/jobContext.ts';
+import { rollout } from './jobs/rollout.ts';
+import { score } from './jobs/score.ts';
+import { signal } from './jobs/signal.ts';
+import { applyUpdate, update } from './jobs/update.ts';
 import { PolicyVersion } from './policyVersion.ts';
 import { RowCache } from './rowCache.ts';
 import { sendSharedJob, serveSharedJobs } from './sharedJobs.ts';
-import { faultPause } from './faults.ts';
+import { SimWorker } from './sim/simWorker.ts';
 import { timedWorker, type WorkerClock } from './timedWorker.ts';
-import { asArray, checkSample, finite, groupBlob, isMap, promptRow, requirePrompt, verifiedReward, type CheckedSample } from './jobInputs.ts';
-import { BridgeInputError, fail, type BridgeDeps, type CheckpointEntry, type RowBytes, type StoredRow } from './bridgeTypes.ts';
+import { warmStart } from './warmStart.ts';
+import { WorkerJobError, type JobResult, type WorkerHandle, type WorkerInfo } from './workerClient.ts';
+import { initArgs, makeWorker } from './workerFactory.ts';
 
-export type { WorkerClock } from './timedWorker.ts';
 export { BridgeInputError, type BridgeDeps, type BridgeLog, type BridgeLogger, type BridgeTasks, type CheckpointEntry } from './bridgeTypes.ts';
+export { chunkSeed, EVAL_CHUNK, ROLLOUT_CHUNK, SCORE_CHUNK } from './jobs/chunks.ts';
+export type { WorkerClock } from './timedWorker.ts';
+export { WARMSTART_PATH } from './warmStart.ts';
 
 /** The requests the bridge acts on (Bridge.requests); every other event passes it by. */
 type BridgeRequest = 'RolloutRequested' | 'ScoreRequested' | 'UpdateRequested' | 'CheckpointRequested' | 'EvalRequested' | 'SignalRequested';
 
-/** Prompts per rollout job (fixed: a re-issued chunk must be the same job). */
-export const ROLLOUT_CHUNK = 64;
-/** Time (ms) after which finished rollout chunks are written (see rollout()). */
-const ROLLOUT_FLUSH_MS = 250;
-/** Rows per score job. */
-export const SCORE_CHUNK = 4096;
-/** Prompts per eval job. */
-export const EVAL_CHUNK = 256;
-/** Where the tiny worker's warm-started weights are saved (relative to the run directory). */
-export const WARMSTART_PATH = 'checkpoints/warmstart.ckpt';
-const SFT_BATCH = 64;
-const SFT_MAX_EXAMPLES = 4096;
 const MAX_REASON = 4096;
-
-/** uint32 seed of rollout chunk k of a request with seed `seed`. */
-export function chunkSeed(seed: number, k: number): number {
-  return seedOf({ seed, step: k, purpose: 'bridge/rollout' });
-}
-
-async function fileSha256(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
-
-/** A sample kept as bytes: the stored form of the row, its token count and its behaviour log-prob sum. */
-interface SampleRow {
-  stored: StoredRow;
-  tokens: number;
-  logprobSum: number;
-  text: string;
-  finish: 'eos' | 'length';
-}
-
-/**
- * The stored rows of checked samples: their bins copied once, detached from the worker's buffers, into ONE
- * buffer for all of them (a chunk's samples: one allocation, not three per sample). Every bin's length is a
- * multiple of 4 and they lie end to end from offset 0, so every view is 4-byte aligned.
- */
-function sampleRows(samples: readonly CheckedSample[]): SampleRow[] {
-  let total = 0;
-  for (const s of samples) total += s.promptTokens.byteLength + s.tokens.byteLength + s.logprobs.byteLength;
-  const buf = new Uint8Array(total);
-  let at = 0;
-  const copy = (b: Uint8Array): Uint8Array => {
-    buf.set(b, at);
-    at += b.byteLength;
-    return buf.subarray(at - b.byteLength, at);
-  };
-  return samples.map((s) => {
-    const promptTokens = copy(s.promptTokens);
-    const tokens = copy(s.tokens);
-    const logprobs = copy(s.logprobs);
-    return {
-      stored: { promptTokens, tokens, logprobs, text: s.text, finish: s.finish },
-      tokens: tokens.byteLength / 4,
-      // the float32 entries summed in double precision (an aligned view of the copy)
-      logprobSum: logprobSum(new Float32Array(buf.buffer, logprobs.byteOffset, logprobs.byteLength / 4)),
-      text: s.text,
-      finish: s.finish,
-    };
-  });
-}
-
-/** A sim sample's extra facts (simWorker.ts header). */
-interface SimSample {
-  correct: boolean;
-  length: number;
-  logprob: number;
-}
 
 export class Bridge {
   private readonly deps: BridgeDeps;
@@ -139,6 +81,8 @@ export class Bridge {
   served = 0;
   /** rows of the groups this bridge wrote lately (rowCache.ts) */
   private readonly rowCache: RowCache;
+  /** what every job is given (jobs/jobContext.ts); made by start() once the worker is up */
+  private ctx!: JobContext;
   /** time in worker jobs (benchmarks only) */
   readonly workerClock: WorkerClock = { seconds: 0, jobs: 0, spans: [], cpuSeconds: 0 };
 
@@ -214,10 +158,26 @@ export class Bridge {
       });
     this.sim = worker instanceof SimWorker ? worker : null;
     this.worker = timedWorker(worker, this.workerClock, this.sim !== null);
+    const deps = this.deps;
+    this.ctx = {
+      run: deps.run,
+      config: deps.config,
+      runDir: deps.runDir,
+      log: deps.log,
+      tasks: deps.tasks,
+      logger: deps.logger,
+      append: (events) => deps.append(events),
+      blobsInAppend: deps.blobsInAppend,
+      worker: this.worker,
+      sim: this.sim,
+      version: this.version,
+      rowCache: this.rowCache,
+      job: (job, args, id) => this.job(job, args, id),
+    };
     const init: JobResult = this.worker.info.init ?? (await this.worker.request('init', initArgs(config), { id: `init/${this.name}` }));
     this.version.offset = this.sim ? this.sim.policyVersion : typeof init.policyVersion === 'number' ? init.policyVersion : 0;
-    this.restoreFrom = await this.findCheckpoint();
-    if (config.worker.kind === 'tiny' && config.worker.warmStartSteps > 0 && !this.restoreFrom) await this.warmStart();
+    this.restoreFrom = await findCheckpoint(this.deps.log, this.deps.runDir, logger);
+    if (config.worker.kind === 'tiny' && config.worker.warmStartSteps > 0 && !this.restoreFrom) await warmStart(this.ctx, this.replica);
     await this.deps.append([this.joinedEvent(this.worker.info, init)]);
     this.started = true;
     logger.info({ worker: this.name, device: init.device, dtype: init.dtype }, 'worker joined');
@@ -261,71 +221,7 @@ export class Bridge {
     this.sideAppend([this.joinedEvent(info, info.init)], 'WorkerJoined');
   }
 
-  // ---- checkpoints and resume ----------------------------------------------------------------------
-
-  /** Newest registered checkpoint whose file exists and whose sha256 matches (others skipped with a warning). */
-  private async findCheckpoint(): Promise<CheckpointEntry | null> {
-    const list = this.deps.log.checkpoints().map((c, i) => ({ c, i }));
-    list.sort((a, b) => b.c.policyVersion - a.c.policyVersion || b.i - a.i);
-    for (const { c } of list) {
-      const abs = resolve(this.deps.runDir, c.path);
-      if (!existsSync(abs)) {
-        this.deps.logger.warn({ path: c.path, policyVersion: c.policyVersion }, 'registered checkpoint is missing: skipped');
-        continue;
-      }
-      const sha = await fileSha256(abs);
-      if (sha !== c.sha256) {
-        this.deps.logger.warn({ path: c.path, policyVersion: c.policyVersion, expected: c.sha256, actual: sha }, 'checkpoint sha256 mismatch: skipped');
-        continue;
-      }
-      return c;
-    }
-    return null;
-  }
-
-  /** Training prompts for the warm start: the easier half by arithmetic level (then index), at most 4096. */
-  private warmStartExamples(): Array<{ text: string; completion: string }> {
-    const log = this.deps.log;
-    const total = log.promptCount();
-    const n = this.cfg.task.count > 0 ? Math.min(this.cfg.task.count, total) : total;
-    const rows: Array<{ i: number; level: number; row: PromptRow }> = [];
-    for (let i = 0; i < n; i++) {
-      const row = promptRow(this.deps.log, i);
-      if (!row) continue;
-      const lv = row.meta?.level;
-      rows.push({ i, level: typeof lv === 'number' ? lv : 0, row });
-    }
-    rows.sort((a, b) => a.level - b.level || a.i - b.i);
-    return rows.slice(0, Math.min(SFT_MAX_EXAMPLES, Math.ceil(rows.length / 2))).map(({ row }) => ({ text: row.question, completion: row.answer }));
-  }
-
-  /**
-   * Supervised warm start of the tiny model (it starts from random weights): `sft` on the easiest training
-   * prompts, then a save registered as the policy-version-0 checkpoint, so a supervised restart or a resume
-   * gets these weights back without repeating the sft.
-   */
-  private async warmStart(): Promise<void> {
-    const { config, logger, log, runDir } = this.deps;
-    const examples = this.warmStartExamples();
-    if (examples.length === 0) {
-      logger.warn({}, 'warm start skipped: no training prompts in the prompts database');
-      return;
-    }
-    const res = await this.worker.request(
-      'sft',
-      { examples, steps: config.worker.warmStartSteps, batchSize: Math.min(SFT_BATCH, examples.length), lr: config.worker.warmStartLr, seed: config.run.seed },
-      { id: 'warmstart/sft' },
-    );
-    this.version.offset = typeof res.policyVersion === 'number' ? res.policyVersion : this.version.offset + 1;
-    // a replica's warm start is the primary's (same seed, deterministic): the primary saves and registers it
-    if (this.replica) return;
-    const abs = resolve(runDir, WARMSTART_PATH);
-    mkdirSync(dirname(abs), { recursive: true });
-    const saved = await this.worker.request('save', { path: abs }, { id: 'warmstart/save' });
-    if (typeof saved.sha256 !== 'string') fail('warm start save: the worker returned no sha256');
-    await log.registerCheckpoint({ path: WARMSTART_PATH, sha256: saved.sha256, policyVersion: 0, seq: log.lastSeq() });
-    logger.info({ examples: examples.length, steps: config.worker.warmStartSteps, loss: res.loss, path: WARMSTART_PATH }, 'warm start done');
-  }
+  // ---- resume --------------------------------------------------------------------------------------
 
   /**
    * Resume (DESIGN §6 steps 2–3): load the newest valid registered checkpoint, then re-apply, in log order,
@@ -358,7 +254,7 @@ export class Bridge {
       if (ev.type !== 'UpdateRequested' || ev.data.policyVersion < from) continue;
       const doneSeq = log.seqOf(eventId('UpdateCompleted', ev.data.step));
       if (doneSeq === undefined) continue;
-      const out = await this.guard(ev, () => this.applyUpdate(ev));
+      const out = await this.guard(ev, () => applyUpdate(this.ctx, ev));
       reapplied++;
       const logged = log.read(doneSeq, doneSeq + 1)[0]?.event;
       if (logged?.type === 'UpdateCompleted' && (logged.data.policyVersion !== out.policyVersion || logged.data.loss !== out.loss)) {
@@ -399,64 +295,23 @@ export class Bridge {
 
   /** What the bridge does with each request it acts on (the keys are also what onEvent lets through). */
   private readonly requests: { [K in BridgeRequest]: (ev: EventOf<K>) => Promise<void> | undefined } = {
-    RolloutRequested: (ev) => this.guard(ev, () => this.rollout(ev)),
-    ScoreRequested: (ev) => (this.done(eventId('ScoreCompleted', ev.data.step)) ? undefined : this.guard(ev, () => this.score(ev))),
-    UpdateRequested: (ev) => (this.done(eventId('UpdateCompleted', ev.data.step)) ? undefined : this.guard(ev, () => this.update(ev))),
-    CheckpointRequested: (ev) => (this.done(eventId('CheckpointSaved', ev.data.policyVersion)) ? undefined : this.guard(ev, () => this.checkpoint(ev))),
-    EvalRequested: (ev) => (this.done(eventId('EvalCompleted', ev.data.step)) ? undefined : this.guard(ev, () => this.evaluate(ev))),
-    SignalRequested: (ev) => (this.done(eventId('SignalCompleted', ev.data.step, ev.data.kind)) ? undefined : this.guard(ev, () => this.signal(ev))),
+    RolloutRequested: (ev) => this.guard(ev, () => rollout(this.ctx, ev)),
+    ScoreRequested: (ev) => (this.done(eventId('ScoreCompleted', ev.data.step)) ? undefined : this.guard(ev, () => score(this.ctx, ev))),
+    UpdateRequested: (ev) => (this.done(eventId('UpdateCompleted', ev.data.step)) ? undefined : this.guard(ev, () => update(this.ctx, ev))),
+    CheckpointRequested: (ev) => (this.done(eventId('CheckpointSaved', ev.data.policyVersion)) ? undefined : this.guard(ev, () => checkpoint(this.ctx, ev))),
+    EvalRequested: (ev) => (this.done(eventId('EvalCompleted', ev.data.step)) ? undefined : this.guard(ev, () => evaluate(this.ctx, ev))),
+    SignalRequested: (ev) => (this.done(eventId('SignalCompleted', ev.data.step, ev.data.kind)) ? undefined : this.guard(ev, () => signal(this.ctx, ev))),
   };
 
   private async handle(e: Logged): Promise<void> {
     const ev = e.event;
     if (this.replica) {
       // a replica follows every update of the log on its own worker, and does nothing else
-      if (ev.type === 'UpdateRequested' && ev.data.policyVersion === this.version.value) await this.applyUpdate(ev);
+      if (ev.type === 'UpdateRequested' && ev.data.policyVersion === this.version.value) await applyUpdate(this.ctx, ev);
       return;
     }
     const act = this.requests[ev.type as BridgeRequest] as ((ev: DareEvent) => Promise<void> | undefined) | undefined;
     return act?.(ev);
-  }
-
-  /**
-   * The estimator's per-prompt signals from the policy itself: `generate` replies to a judge instruction
-   * (LLM-judge) or the mean prefix entropy (`entropy` job, EDCO), in chunks of 256 prompts.
-   */
-  private async signal(ev: EventOf<'SignalRequested'>): Promise<void> {
-    const d = ev.data;
-    const n = d.prompts.length;
-    const texts: string[] = [];
-    const values = new Float32Array(d.kind === 'entropy' ? n : 0);
-    for (let k = 0; k * EVAL_CHUNK < n; k++) {
-      const lo = k * EVAL_CHUNK;
-      const hi = Math.min(n, lo + EVAL_CHUNK);
-      const prompts: Array<{ promptId: string; text: string; system?: string }> = [];
-      for (let i = lo; i < hi; i++) {
-        const p = d.prompts[i];
-        const row = this.sim ? promptRow(this.deps.log, p) : requirePrompt(this.deps.log, p, ev.id);
-        prompts.push({ promptId: String(p), text: row?.question ?? String(p), ...(d.kind === 'judge' && d.system ? { system: d.system } : {}) });
-      }
-      const seed = chunkSeed(d.seed, k);
-      if (d.kind === 'judge') {
-        const res = await this.worker.request('generate', { prompts, temperature: d.temperature, maxTokens: d.maxTokens, seed }, { id: `${ev.id}#${k}` });
-        const got = asArray(res.texts, `generate ${ev.id}#${k}: texts`);
-        if (got.length !== prompts.length) fail(`generate ${ev.id}#${k}: ${got.length} texts for ${prompts.length} prompts`);
-        for (const t of got) texts.push(String(t));
-      } else {
-        const res = await this.worker.request('entropy', { prompts, temperature: d.temperature, maxTokens: d.maxTokens, seed }, { id: `${ev.id}#${k}` });
-        const got = asArray(res.entropy, `entropy ${ev.id}#${k}: entropy`);
-        if (got.length !== prompts.length) fail(`entropy ${ev.id}#${k}: ${got.length} values for ${prompts.length} prompts`);
-        got.forEach((v, j) => (values[lo + j] = finite(v, `entropy ${ev.id}#${k}[${j}]`)));
-      }
-    }
-    await this.deps.append([
-      makeEvent(
-        'SignalCompleted',
-        { step: d.step, kind: d.kind, prompts: d.prompts, texts, values, policyVersion: this.version.value },
-        { run: this.deps.run, id: eventId('SignalCompleted', d.step, d.kind), cause: ev.id },
-      ),
-    ]);
-    this.deps.logger.info({ request: ev.id, kind: d.kind, prompts: n, policyVersion: this.version.value }, 'signal completed');
   }
 
   /** A job error or an unservable request is a run failure: RunFailed, then rethrow. */
@@ -477,365 +332,6 @@ export class Bridge {
     }
   }
 
-  // ---- prompts and blobs ---------------------------------------------------------------------------
-
-  // ---- rollout -------------------------------------------------------------------------------------
-
-  private async rollout(ev: EventOf<'RolloutRequested'>): Promise<void> {
-    const d = ev.data;
-    const { log } = this.deps;
-    const n = d.prompts.length;
-    if (d.rollouts.length !== n || d.hints.length !== n || d.hintSources.length !== n) {
-      fail(`${ev.id}: prompts (${n}), rollouts (${d.rollouts.length}), hints (${d.hints.length}) and hintSources (${d.hintSources.length}) differ in length`);
-    }
-    const seen = new Set<number>();
-    for (let i = 0; i < n; i++) {
-      if (seen.has(d.prompts[i])) fail(`${ev.id}: prompt ${d.prompts[i]} appears twice`);
-      seen.add(d.prompts[i]);
-    }
-    const train = d.purpose === 'train';
-    const groupKey = (p: number) => (train ? groupId(d.step, p) : `g/${d.purpose}/${d.step}/${p}`);
-    const completionId = (p: number) => rolloutCompletedId(groupKey(p));
-
-    let generated = 0;
-    if (stepTrace.on) mark('rollout:start');
-    // Finished chunks are written together until ROLLOUT_FLUSH_MS have passed since the last write (one commit
-    // per write, or two: blobs with or before the events), so a fast worker (the sim: ms per chunk) writes a
-    // request at once, while a slow one writes each chunk as it completes and a crash loses at most one chunk's
-    // work. Only the commit grouping depends on the timing: the logged events and their ids do not.
-    const held: { blobs: Array<readonly [string, StoredGroupBlob]>; events: DareEvent[]; chunks: Array<[number, number]> } = { blobs: [], events: [], chunks: [] };
-    let heldSince = performance.now();
-    const write = async () => {
-      if (held.events.length > 0) {
-        if (stepTrace.on) mark(`rollout:write ${held.events.length}`);
-        // blobs first or in the same commit: a RolloutCompleted in the log always has its rows
-        const ticket = this.deps.blobsInAppend ? log.stageBlobs(held.blobs) : (await log.putBlobs(held.blobs), 0);
-        if (stepTrace.on) mark('rollout:blobsPut');
-        this.rowCache.add(held.blobs);
-        await this.deps.append(held.events);
-        if (ticket > 0 && !log.blobsCommitted(ticket)) {
-          throw new Error(`rollout ${ev.id}: events logged without their staged blobs (blobsInAppend, but the appends reach another log)`);
-        }
-        // one line per chunk that reached the log: the resume tests check no chunk is generated twice
-        for (const [k, prompts] of held.chunks) this.deps.logger.info({ request: ev.id, chunk: k, prompts }, 'rollout chunk logged');
-      }
-      held.blobs = [];
-      held.events = [];
-      held.chunks = [];
-      heldSince = performance.now();
-    };
-    for (let k = 0; k * ROLLOUT_CHUNK < n; k++) {
-      const lo = k * ROLLOUT_CHUNK;
-      const hi = Math.min(n, lo + ROLLOUT_CHUNK);
-      const missing: number[] = [];
-      for (let pos = lo; pos < hi; pos++) if (log.seqOf(completionId(d.prompts[pos])) === undefined) missing.push(pos);
-      if (missing.length === 0) continue;
-
-      // the whole chunk, always: the job (and so every sample) must not depend on what was already logged
-      const entries: Array<{ pos: number; hinted: boolean; n: number }> = [];
-      const jobPrompts: Array<{ promptId: string; text: string; n: number }> = [];
-      const rows = new Map<number, PromptRow | undefined>();
-      for (let pos = lo; pos < hi; pos++) {
-        const p = d.prompts[pos];
-        const total = d.rollouts[pos];
-        const h = d.hints[pos];
-        if (h > total) fail(`${ev.id}: prompt ${p} has ${h} hinted rollouts of ${total}`);
-        const row = this.sim ? promptRow(this.deps.log, p) : requirePrompt(this.deps.log, p, ev.id);
-        rows.set(p, row);
-        const question = row?.question ?? String(p);
-        if (total - h > 0) {
-          entries.push({ pos, hinted: false, n: total - h });
-          jobPrompts.push({ promptId: String(p), text: question, n: total - h });
-        }
-        if (h > 0) {
-          entries.push({ pos, hinted: true, n: h });
-          jobPrompts.push({ promptId: String(p), text: this.hintPrompt(ev.id, p, row, d.hintSources[pos]), n: h });
-        }
-      }
-      let groups: unknown[] = [];
-      if (jobPrompts.length > 0) {
-        const res = await this.job(
-          'rollout',
-          { prompts: jobPrompts, temperature: d.temperature, maxTokens: d.maxTokens, seed: chunkSeed(d.seed, k) },
-          `${ev.id}#${k}`,
-        );
-        groups = asArray(res.groups, `rollout ${ev.id}#${k}: groups`);
-        if (groups.length !== jobPrompts.length) fail(`rollout ${ev.id}#${k}: ${groups.length} groups for ${jobPrompts.length} prompts`);
-      }
-      // samples per position, plain first then hinted
-      // `at` indexes `checked` and, once its rows are copied out together, `sampled`
-      const byPos = new Map<number, Array<{ at: number; sim: SimSample | null; hinted: boolean }>>();
-      const checked: CheckedSample[] = [];
-      entries.forEach((en, j) => {
-        const g = groups[j];
-        const samples = asArray(isMap(g) ? g.samples : undefined, `rollout ${ev.id}#${k}: groups[${j}].samples`);
-        if (samples.length !== en.n) fail(`rollout ${ev.id}#${k}: groups[${j}] has ${samples.length} samples, asked for ${en.n}`);
-        const list = byPos.get(en.pos) ?? [];
-        samples.forEach((s, i) => {
-          const row = checkSample(s);
-          if (!row) {
-            try {
-              decodeRow(s, `rollout ${ev.id}#${k} groups[${j}].samples[${i}]`);
-            } catch (err) {
-              fail((err as Error).message);
-            }
-            fail(`rollout ${ev.id}#${k} groups[${j}].samples[${i}]: malformed sample`);
-          }
-          const sm = s as Record<string, unknown>;
-          const sim = this.sim ? { correct: sm.correct === true, length: finite(sm.length, 'sim sample length'), logprob: finite(sm.logprob, 'sim sample logprob') } : null;
-          list.push({ at: checked.length, sim, hinted: en.hinted });
-          checked.push(row);
-        });
-        byPos.set(en.pos, list);
-      });
-      const sampled = sampleRows(checked);
-
-      const blobs: Array<readonly [string, StoredGroupBlob]> = [];
-      const events: DareEvent[] = [];
-      for (const pos of missing) {
-        const p = d.prompts[pos];
-        const list = byPos.get(pos) ?? [];
-        const m = list.length;
-        const reward = new Float32Array(m);
-        const length = new Uint32Array(m);
-        const logprob = new Float64Array(m);
-        const truncated = new Uint8Array(m);
-        const hinted = new Uint8Array(m);
-        list.forEach((x, i) => {
-          const row = sampled[x.at];
-          if (x.sim) {
-            reward[i] = x.sim.correct ? 1 : 0;
-            length[i] = x.sim.length;
-            logprob[i] = x.sim.logprob;
-          } else {
-            reward[i] = verifiedReward(this.deps.tasks, rows.get(p)!, row.text, `${ev.id} prompt ${p}`);
-            length[i] = row.tokens;
-            logprob[i] = row.logprobSum;
-          }
-          truncated[i] = row.finish === 'length' ? 1 : 0;
-          hinted[i] = x.hinted ? 1 : 0;
-        });
-        const key = groupKey(p);
-        blobs.push([key, { rows: list.map((x) => sampled[x.at].stored) } satisfies StoredGroupBlob]);
-        const oracleSuccess = this.sim ? this.sim.oracle.passRate(p, { temperature: d.temperature }) : null;
-        events.push(
-          makeEvent(
-            'RolloutCompleted',
-            { step: d.step, promptIndex: p, group: key, purpose: d.purpose, policyVersion: this.version.value, reward, length, logprob, truncated, hinted, oracleSuccess },
-            { run: this.deps.run, id: completionId(p), cause: ev.id },
-          ),
-        );
-        generated += m;
-      }
-      for (const b of blobs) held.blobs.push(b);
-      for (const e of events) held.events.push(e);
-      held.chunks.push([k, events.length]);
-      if (performance.now() - heldSince >= ROLLOUT_FLUSH_MS) await write();
-    }
-    await write();
-    if (generated > 0) this.deps.logger.info({ request: ev.id, prompts: n, samples: generated, policyVersion: this.version.value }, 'rollouts completed');
-  }
-
-  /** The hint-augmented prompt of prompt p from its source row `<groupId>#<row>` (actors/learner/hints.ts). */
-  private hintPrompt(reqId: string, p: number, row: PromptRow | undefined, source: string): string {
-    if (!source) fail(`${reqId}: prompt ${p} asks for hinted rollouts without a hint source`);
-    let ref: { group: string; row: number };
-    try {
-      ref = parseRowRef(source, `${reqId} hintSources of prompt ${p}`);
-    } catch (err) {
-      fail((err as Error).message);
-    }
-    const g = groupBlob(this.deps.log, ref.group, `${reqId} hint source of prompt ${p}`);
-    const src = g.rows[ref.row];
-    if (!src) fail(`${reqId}: hint source ${source} of prompt ${p}: the group has ${g.rows.length} rows`);
-    if (!this.deps.tasks) fail(`${reqId}: no hint builder given to the bridge (BridgeDeps.tasks)`);
-    return this.deps.tasks!.hintPrompt(row?.question ?? String(p), src.text, row?.dataSource ?? '');
-  }
-
-  // ---- score ---------------------------------------------------------------------------------------
-
-  private async score(ev: EventOf<'ScoreRequested'>): Promise<void> {
-    const d = ev.data;
-    const rowOffsets = new Uint32Array(d.groups.length + 1);
-    const rows: Array<{ promptTokens: Uint8Array; tokens: Uint8Array }> = [];
-    d.groups.forEach((key, gi) => {
-      for (const r of this.rowCache.groupRows(key, ev.id)) rows.push({ promptTokens: r.promptTokens, tokens: r.tokens });
-      rowOffsets[gi + 1] = rows.length;
-    });
-    if (rows.length !== d.rows) fail(`${ev.id}: its groups hold ${rows.length} rows, the request says ${d.rows}`);
-    const current = new Float64Array(rows.length);
-    for (let k = 0; k * SCORE_CHUNK < rows.length; k++) {
-      const part = rows.slice(k * SCORE_CHUNK, (k + 1) * SCORE_CHUNK);
-      const res = await this.job('score', { rows: part, temperature: this.cfg.task.temperature }, `${ev.id}#${k}`);
-      const sums = asArray(res.sums, `score ${ev.id}#${k}: sums`);
-      if (sums.length !== part.length) fail(`score ${ev.id}#${k}: ${sums.length} sums for ${part.length} rows`);
-      sums.forEach((s, i) => (current[k * SCORE_CHUNK + i] = finite(s, `score ${ev.id}#${k}: sums[${i}]`)));
-    }
-    await this.deps.append([
-      makeEvent(
-        'ScoreCompleted',
-        { groups: d.groups, rowOffsets, current, policyVersion: this.version.value },
-        { run: this.deps.run, id: eventId('ScoreCompleted', d.step), cause: ev.id },
-      ),
-    ]);
-    this.deps.logger.info({ request: ev.id, groups: d.groups.length, rows: rows.length, policyVersion: this.version.value }, 'score completed');
-  }
-
-  // ---- update --------------------------------------------------------------------------------------
-
-  /** Run the update job of an UpdateRequested (id = the request id) and move the version on. */
-  private async applyUpdate(ev: EventOf<'UpdateRequested'>): Promise<EventOf<'UpdateCompleted'>['data']> {
-    const d = ev.data;
-    if (d.policyVersion !== this.version.value) {
-      fail(`${ev.id} was built at policy version ${d.policyVersion}; the worker's weights are at ${this.version.value}`);
-    }
-    const n = d.rowGroup.length;
-    const perRow = { rowIndex: d.rowIndex, rawReward: d.rawReward, shapedReward: d.shapedReward, advantage: d.advantage, clipLo: d.clipLo, clipHi: d.clipHi, weight: d.weight, bin: d.bin };
-    for (const [f, a] of Object.entries(perRow)) if (a.length !== n) fail(`${ev.id}: ${f} has ${a.length} entries for ${n} rows`);
-    const rows: Record<string, unknown>[] = new Array(n);
-    const groups = new Map<string, RowBytes[]>();
-    for (let r = 0; r < n; r++) {
-      const key = d.groups[d.rowGroup[r]];
-      if (key === undefined) fail(`${ev.id}: rowGroup[${r}] = ${d.rowGroup[r]} is outside the ${d.groups.length} groups`);
-      const g = this.rowCache.groupRows(key, ev.id, groups);
-      const row = g[d.rowIndex[r]];
-      if (!row) fail(`${ev.id}: row ${r} refers to row ${d.rowIndex[r]} of ${key}, which has ${g.length} rows`);
-      rows[r] = {
-        promptTokens: row.promptTokens,
-        tokens: row.tokens,
-        oldLogprobs: row.logprobs,
-        advantage: d.advantage[r],
-        clipLo: d.clipLo[r],
-        clipHi: d.clipHi[r],
-        weight: d.weight[r],
-        bin: d.bin[r],
-        truncated: row.finish === 'length',
-      };
-    }
-    const args: Record<string, unknown> = {
-      rows,
-      aggregation: d.aggregation,
-      maskTruncated: d.maskTruncated,
-      entropyCoeff: d.entropyCoeff,
-      klCoeff: d.klCoeff,
-      temperature: this.cfg.task.temperature,
-    };
-    if (d.lConst > 0) args.lConst = d.lConst;
-    const res = await this.worker.request('update', args, { id: ev.id });
-    const next = d.policyVersion + 1;
-    if (typeof res.policyVersion === 'number' && res.policyVersion - this.version.offset !== next) {
-      fail(`update ${ev.id}: the worker reports version ${res.policyVersion}, expected ${next + this.version.offset} (log version ${next} + offset ${this.version.offset})`);
-    }
-    this.version.set(next);
-    const bl = res.binLosses instanceof Map ? Object.fromEntries(res.binLosses) : isMap(res.binLosses) ? res.binLosses : {};
-    const binLosses: Record<string, number> = {};
-    for (const [b, v] of Object.entries(bl)) binLosses[String(b)] = finite(v, `update ${ev.id}: binLosses[${b}]`);
-    const tokens = finite(res.tokens, `update ${ev.id}: tokens`);
-    return {
-      step: d.step,
-      policyVersion: next,
-      loss: finite(res.loss, `update ${ev.id}: loss`),
-      clipFrac: finite(res.clipFrac, `update ${ev.id}: clipFrac`),
-      kl: finite(res.kl, `update ${ev.id}: kl`),
-      entropy: finite(res.entropy, `update ${ev.id}: entropy`),
-      gradNorm: finite(res.gradNorm, `update ${ev.id}: gradNorm`),
-      tokens: Math.max(0, Math.round(tokens)),
-      binLosses,
-    };
-  }
-
-  private async update(ev: EventOf<'UpdateRequested'>): Promise<void> {
-    if (stepTrace.on) mark('update:start');
-    const data = await this.applyUpdate(ev);
-    if (stepTrace.on) mark('update:applied');
-    await faultPause('update');
-    await this.deps.append([makeEvent('UpdateCompleted', data, { run: this.deps.run, id: eventId('UpdateCompleted', data.step), cause: ev.id })]);
-    this.deps.logger.info({ request: ev.id, policyVersion: data.policyVersion, loss: data.loss, rows: ev.data.rowGroup.length }, 'update completed');
-  }
-
-  // ---- checkpoint ----------------------------------------------------------------------------------
-
-  private async checkpoint(ev: EventOf<'CheckpointRequested'>): Promise<void> {
-    const d = ev.data;
-    const { log, runDir } = this.deps;
-    if (d.policyVersion !== this.version.value) fail(`${ev.id} asks for version ${d.policyVersion}; the worker's weights are at ${this.version.value}`);
-    const abs = resolve(runDir, d.path);
-    const rel = isAbsolute(d.path) ? relative(resolve(runDir), abs) : d.path;
-    mkdirSync(dirname(abs), { recursive: true });
-    const res = await this.worker.request('save', { path: abs }, { id: ev.id });
-    if (typeof res.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(res.sha256)) fail(`save ${ev.id}: the worker returned no valid sha256`);
-    if (typeof res.policyVersion === 'number' && res.policyVersion - this.version.offset !== d.policyVersion) {
-      fail(`save ${ev.id}: the worker saved version ${res.policyVersion}, expected ${d.policyVersion + this.version.offset}`);
-    }
-    const bytes = Math.max(0, Math.round(finite(res.bytes, `save ${ev.id}: bytes`)));
-    await faultPause('checkpoint');
-    await log.registerCheckpoint({ path: rel, sha256: res.sha256, policyVersion: d.policyVersion, seq: log.lastSeq() });
-    await this.deps.append([
-      makeEvent(
-        'CheckpointSaved',
-        { policyVersion: d.policyVersion, path: rel, sha256: res.sha256, bytes },
-        { run: this.deps.run, id: eventId('CheckpointSaved', d.policyVersion), cause: ev.id },
-      ),
-    ]);
-    this.deps.logger.info({ request: ev.id, path: rel, policyVersion: d.policyVersion, bytes }, 'checkpoint saved');
-  }
-
-  // ---- eval ----------------------------------------------------------------------------------------
-
-  private async evaluate(ev: EventOf<'EvalRequested'>): Promise<void> {
-    const d = ev.data;
-    const n = d.prompts.length;
-    if (d.policyVersion !== this.version.value) {
-      this.deps.logger.warn({ request: ev.id, requested: d.policyVersion, current: this.version.value }, 'eval requested for another policy version; evaluating the current weights');
-    }
-    const rows: Array<PromptRow | undefined> = [];
-    const prompts: Array<{ promptId: string; text: string }> = [];
-    for (let i = 0; i < n; i++) {
-      const p = d.prompts[i];
-      const row = this.sim ? promptRow(this.deps.log, p) : requirePrompt(this.deps.log, p, ev.id);
-      rows.push(row);
-      prompts.push({ promptId: String(p), text: row?.question ?? String(p) });
-    }
-    const tiers = new Map<string, { ok: number; len: number; count: number }>();
-    let ok = 0;
-    for (let k = 0; k * EVAL_CHUNK < n; k++) {
-      const part = prompts.slice(k * EVAL_CHUNK, (k + 1) * EVAL_CHUNK);
-      const res = await this.worker.request('eval', { prompts: part, maxTokens: this.cfg.task.maxResponseTokens }, { id: `${ev.id}#${k}` });
-      const texts = asArray(res.texts, `eval ${ev.id}#${k}: texts`);
-      const lengths = asArray(res.lengths, `eval ${ev.id}#${k}: lengths`);
-      if (texts.length !== part.length || lengths.length !== part.length) fail(`eval ${ev.id}#${k}: ${texts.length} texts, ${lengths.length} lengths for ${part.length} prompts`);
-      part.forEach((_, j) => {
-        const i = k * EVAL_CHUNK + j;
-        const p = d.prompts[i];
-        const text = typeof texts[j] === 'string' ? (texts[j] as string) : fail(`eval ${ev.id}#${k}: texts[${j}] is not a string`);
-        const row = rows[i];
-        const correct = this.sim ? text === 'correct' : verifiedReward(this.deps.tasks, row!, text, `${ev.id} prompt ${p}`) > 0;
-        const cat = (this.sim ? simCategoryName(this.sim.bank.category[p]) : row!.category).slice(0, 32);
-        const t = tiers.get(cat) ?? { ok: 0, len: 0, count: 0 };
-        t.ok += correct ? 1 : 0;
-        t.len += finite(lengths[j], `eval ${ev.id}#${k}: lengths[${j}]`);
-        t.count++;
-        tiers.set(cat, t);
-        if (correct) ok++;
-      });
-    }
-    const byTier: Record<string, { accuracy: number; meanLength: number; count: number }> = {};
-    for (const [cat, t] of [...tiers.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-      byTier[cat] = { accuracy: t.ok / t.count, meanLength: t.len / t.count, count: t.count };
-    }
-    const accuracy = n > 0 ? ok / n : 0;
-    const oracleAccuracy = this.sim && n > 0 ? this.sim.oracle.expectedAccuracy(d.prompts) : null;
-    await this.deps.append([
-      makeEvent(
-        'EvalCompleted',
-        { step: d.step, policyVersion: this.version.value, accuracy, byTier, oracleAccuracy },
-        { run: this.deps.run, id: eventId('EvalCompleted', d.step), cause: ev.id },
-      ),
-    ]);
-    this.deps.logger.info({ request: ev.id, accuracy, prompts: n, policyVersion: this.version.value }, 'eval completed');
-  }
-
-  /** Wait for the event in progress and pending lifecycle events, then shut the worker down. */
   /**
    * A replica joining a run: after restore(), apply the logged updates that restore() left for the primary
    * (those without a completion yet), so the weights match the whole log; returns the last seq it covered.
@@ -845,11 +341,12 @@ export class Bridge {
     // as in restore(): no update at or above the loaded checkpoint's version lies before its registration
     for (const e of this.deps.log.iterate(this.restoreFrom?.seq ?? 1, last + 1)) {
       const ev = e.event;
-      if (ev.type === 'UpdateRequested' && ev.data.policyVersion === this.version.value) await this.applyUpdate(ev);
+      if (ev.type === 'UpdateRequested' && ev.data.policyVersion === this.version.value) await applyUpdate(this.ctx, ev);
     }
     return last;
   }
 
+  /** Wait for the event in progress and pending lifecycle events, then shut the worker down. */
   async close(): Promise<void> {
     this.jobSub?.unsubscribe();
     await this.queue;

@@ -1,9 +1,9 @@
 /**
- * Shared jobs (DESIGN §7): several bridges (one per GPU host) join the queue group `dare.<run>.gpu`, and
- * rollout and score jobs are shared among them. A job travels with the policy version it was made at: a
- * bridge serves it once its own weights are at that version (they follow the log's updates), so every
- * bridge that answers samples or scores with the same weights. Updates are never shared: they run on the
- * bridge that holds the trainer.
+ * Shared jobs (DESIGN §7, docs/worker-protocol.md "Several bridges"): several bridges join the queue group
+ * `dare.<run>.gpu`, and rollout and score jobs are shared among them. A job travels with the policy version
+ * it was made at: a bridge serves it once its own weights are at that version (they follow the log's
+ * updates), so a job's result does not depend on which bridge ran it. Updates, checkpoints and evals stay
+ * with the primary.
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { pack, unpack } from '../events/codec.ts';
