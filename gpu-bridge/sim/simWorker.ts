@@ -32,7 +32,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { floatAt, keyWords } from '../../events/prng.ts';
-import { binToF32, binToI32, decodeBody, f32ToBin, i32ToBin, packBody } from '../frames.ts';
+import { decodeBody, f32ToBin, i32ToBin, packBody } from '../frames.ts';
+import { arr, bad, isMap, JobFail, map, num, rowBin32, rowField, rowNum, str, uint } from './simArgs.ts';
 import { WorkerJobError, type JobResult, type RequestOptions, type WorkerHandle, type WorkerInfo } from '../workerClient.ts';
 import { heldBytes } from '../heldBytes.ts';
 import { PromptBank, type PromptBankConfig } from './promptBank.ts';
@@ -78,61 +79,6 @@ export interface SimParams {
 
 const SAVE_FORMAT = 'dare-sim/1';
 const ROW_TOKENS = 3;
-
-class JobFail extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const bad = (msg: string): JobFail => new JobFail('bad_request', msg);
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
-}
-function num(v: unknown, field: string, def?: number): number {
-  if (v === undefined && def !== undefined) return def;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${field} must be a finite number, got ${JSON.stringify(v)}`);
-  return v;
-}
-function uint(v: unknown, field: string, def?: number, min = 0): number {
-  const n = num(v, field, def);
-  if (!Number.isInteger(n) || n < min) throw bad(`${field} must be an integer ≥ ${min}, got ${n}`);
-  return n;
-}
-function str(v: unknown, field: string): string {
-  if (typeof v !== 'string') throw bad(`${field} must be a string`);
-  return v;
-}
-function arr(v: unknown, field: string): unknown[] {
-  if (!Array.isArray(v)) throw bad(`${field} must be an array`);
-  return v;
-}
-function map(v: unknown, field: string): Record<string, unknown> {
-  if (!isMap(v)) throw bad(`${field} must be a map`);
-  return v;
-}
-/** Field name of args.rows[i] (built only for an error message: a string per row and field cost the sim's update ~10% of its allocations). */
-const rowField = (i: number, name: string): string => `args.rows[${i}]${name ? '.' + name : ''}`;
-/** num() for a row's field, with the field's name built only on failure. */
-function rowNum(v: unknown, i: number, name: string, def?: number): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : num(v, rowField(i, name), def);
-}
-/** bin32() for a row's field, with the field's name built only on failure. */
-function rowBin32(v: unknown, i: number, name: string, kind: 'i4' | 'f4'): Int32Array | Float32Array {
-  if (v instanceof Uint8Array && v.byteLength % 4 === 0) return kind === 'i4' ? binToI32(v) : binToF32(v);
-  return bin32(v, rowField(i, name), kind);
-}
-function bin32(v: unknown, field: string, kind: 'i4' | 'f4'): Int32Array | Float32Array {
-  try {
-    return kind === 'i4' ? binToI32(v, field) : binToF32(v, field);
-  } catch (e) {
-    throw bad((e as Error).message);
-  }
-}
 
 type Cached = { ok: true; result: JobResult } | { ok: false; code: string; message: string };
 
