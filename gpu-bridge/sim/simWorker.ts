@@ -27,7 +27,7 @@
  * and 2j+1 (length), so it does not depend on the rest of the batch. Same init + same jobs ⇒ identical
  * bytes. Replies are cached by request id, so a repeated id returns the first reply and an update is never
  * applied twice: replies of state-changing jobs since the last save (and the last `cacheSize` of them), and
- * of read-only jobs the last `cacheSize` within `cacheBytes` (docs/worker-protocol.md, Idempotency).
+ * of read-only jobs the last `cacheSize` within `cacheBytes` (replyCache.ts; docs/worker-protocol.md, Idempotency).
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
@@ -35,7 +35,7 @@ import { floatAt, keyWords } from '../../events/prng.ts';
 import { decodeBody, f32ToBin, i32ToBin, packBody } from '../frames.ts';
 import { arr, bad, isMap, JobFail, map, num, rowBin32, rowField, rowNum, str, uint } from './simArgs.ts';
 import { WorkerJobError, type JobResult, type RequestOptions, type WorkerHandle, type WorkerInfo } from '../workerClient.ts';
-import { heldBytes } from '../heldBytes.ts';
+import { ReplyCache, type Cached } from './replyCache.ts';
 import { PromptBank, type PromptBankConfig } from './promptBank.ts';
 import { newOptimState, optimStep, type OptimConfig, type OptimState } from './optimizer.ts';
 import { SimOracle, type SimStateView } from './oracle.ts';
@@ -80,8 +80,6 @@ export interface SimParams {
 const SAVE_FORMAT = 'dare-sim/1';
 const ROW_TOKENS = 3;
 
-type Cached = { ok: true; result: JobResult } | { ok: false; code: string; message: string };
-
 export interface SimWorkerOptions {
   name?: string;
   /** Round-trip args and results through MessagePack, as over a pipe (tests; slower). */
@@ -95,10 +93,6 @@ export interface SimWorkerOptions {
    */
   cacheBytes?: number;
 }
-
-/** Jobs that change the worker's state: their replies are kept since the last save whatever their number. */
-const STATE_JOBS = new Set(['init', 'update', 'sft', 'save', 'load']);
-
 
 export class SimWorker implements WorkerHandle, SimStateView {
   readonly oracle: SimOracle;
@@ -117,14 +111,11 @@ export class SimWorker implements WorkerHandle, SimStateView {
   private version = 0;
   private idIndex: Map<string, number> | null = null;
 
-  private readonly cache = new Map<string, { reply: Cached; seq: number; readOnly: boolean; bytes: number }>();
-  private replySeq = 0;
-  private lastSaveSeq = 0;
-  private readOnlyCount = 0;
-  private readOnlyBytes = 0;
+  private readonly replies: ReplyCache;
 
   constructor(opts: SimWorkerOptions = {}) {
     this.opts = opts;
+    this.replies = new ReplyCache(opts);
     this._info = { name: opts.name ?? 'sim', kind: 'sim', pid: null, generation: 0 };
     this.oracle = new SimOracle(this);
   }
@@ -183,7 +174,7 @@ export class SimWorker implements WorkerHandle, SimStateView {
 
   /** The reply cache's size: entries, read-only ones and their payload bytes. */
   replyCache(): { entries: number; readOnly: number; readOnlyBytes: number } {
-    return { entries: this.cache.size, readOnly: this.readOnlyCount, readOnlyBytes: this.readOnlyBytes };
+    return this.replies.size();
   }
 
   // ---- WorkerHandle ----------------------------------------------------------------------------------
@@ -191,8 +182,7 @@ export class SimWorker implements WorkerHandle, SimStateView {
   request(job: string, args: Record<string, unknown>, opts: RequestOptions = {}): Promise<JobResult> {
     if (this.closed) return Promise.reject(new Error(`sim worker ${this._info.name} is closed`));
     const id = opts.id ?? `${this._info.name}.${++this.autoId}`;
-    const hit = this.cache.get(id);
-    const reply = hit ? hit.reply : this.execute(id, job, args);
+    const reply = this.replies.get(id) ?? this.execute(id, job, args);
     if (reply.ok) return Promise.resolve(reply.result);
     return Promise.reject(new WorkerJobError(job, id, reply.code, reply.message));
   }
@@ -212,35 +202,8 @@ export class SimWorker implements WorkerHandle, SimStateView {
     } catch (e) {
       reply = e instanceof JobFail ? { ok: false, code: e.code, message: e.message } : { ok: false, code: 'internal', message: (e as Error).message };
     }
-    const readOnly = !STATE_JOBS.has(job);
-    const bytes = readOnly && reply.ok ? heldBytes(reply.result) : 0;
-    this.cache.set(id, { reply, seq: ++this.replySeq, readOnly, bytes });
-    if (readOnly) {
-      this.readOnlyCount++;
-      this.readOnlyBytes += bytes;
-    }
-    if (job === 'save' && reply.ok) this.lastSaveSeq = this.replySeq;
-    this.evict();
+    this.replies.put(id, job, reply);
     return reply;
-  }
-
-  /** Oldest first: read-only replies beyond the count or byte budget, state replies older than the last save beyond the count. */
-  private evict(): void {
-    const cap = Math.max(1024, this.opts.cacheSize ?? 1024);
-    const budget = this.opts.cacheBytes ?? 64 * 1024 ** 2;
-    let stateCount = this.cache.size - this.readOnlyCount;
-    for (const [k, v] of this.cache) {
-      const roOver = this.readOnlyCount > cap || (this.readOnlyBytes > budget && this.readOnlyCount > 64);
-      const stateOver = stateCount > cap;
-      if (!roOver && !stateOver) break;
-      if (v.readOnly ? roOver : stateOver && v.seq < this.lastSaveSeq) {
-        this.cache.delete(k);
-        if (v.readOnly) {
-          this.readOnlyCount--;
-          this.readOnlyBytes -= v.bytes;
-        } else stateCount--;
-      }
-    }
   }
 
   private run(job: string, a: Record<string, unknown>): JobResult {
