@@ -30,12 +30,13 @@
  * of read-only jobs the last `cacheSize` within `cacheBytes` (replyCache.ts; docs/worker-protocol.md, Idempotency).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { floatAt, keyWords } from '../../events/prng.ts';
 import { decodeBody, f32ToBin, i32ToBin, packBody } from '../frames.ts';
 import { arr, bad, isMap, JobFail, map, num, rowBin32, rowField, rowNum, str, uint } from './simArgs.ts';
 import { WorkerJobError, type JobResult, type RequestOptions, type WorkerHandle, type WorkerInfo } from '../workerClient.ts';
 import { ReplyCache, type Cached } from './replyCache.ts';
+import { decodeSimCheckpoint, encodeSimCheckpoint, writeDurably } from './simCheckpoint.ts';
 import { PromptBank, type PromptBankConfig } from './promptBank.ts';
 import { newOptimState, optimStep, type OptimConfig, type OptimState } from './optimizer.ts';
 import { SimOracle, type SimStateView } from './oracle.ts';
@@ -77,7 +78,6 @@ export interface SimParams {
   phi: number;
 }
 
-const SAVE_FORMAT = 'dare-sim/1';
 const ROW_TOKENS = 3;
 
 export interface SimWorkerOptions {
@@ -479,25 +479,8 @@ export class SimWorker implements WorkerHandle, SimStateView {
 
   private save(a: Record<string, unknown>): JobResult {
     const path = str(a.path, 'args.path');
-    const doc = {
-      format: SAVE_FORMAT,
-      numCategories: this.constants.numCategories,
-      policyVersion: this.version,
-      params: Array.from(this.w),
-      reference: Array.from(this.ref),
-      optim: { t: this.optim.t, m: Array.from(this.optim.m), v: Array.from(this.optim.v) },
-    };
-    const data = Buffer.from(JSON.stringify(doc));
-    const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    const data = encodeSimCheckpoint({ numCategories: this.constants.numCategories, policyVersion: this.version, params: this.w, reference: this.ref, optim: this.optim });
+    writeDurably(path, data);
     return { path, sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length, policyVersion: this.version };
   }
 
@@ -514,30 +497,12 @@ export class SimWorker implements WorkerHandle, SimStateView {
       const got = createHash('sha256').update(data).digest('hex');
       if (got !== want) throw bad(`args.sha256: ${path} has sha256 ${got}, expected ${want}`);
     }
-    let doc: Record<string, unknown>;
-    try {
-      doc = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
-    } catch (e) {
-      throw bad(`${path} is not a sim checkpoint: ${(e as Error).message}`);
-    }
-    const C = this.constants.numCategories;
-    if (doc.format !== SAVE_FORMAT) throw bad(`${path}: format must be ${SAVE_FORMAT}, got ${JSON.stringify(doc.format)}`);
-    if (doc.numCategories !== C) throw bad(`${path}: numCategories ${String(doc.numCategories)} does not match this sim's ${C}`);
-    const vec = (v: unknown, f: string): Float64Array => {
-      const xs = arr(v, `${path}: ${f}`);
-      if (xs.length !== C + 2) throw bad(`${path}: ${f} must have ${C + 2} entries, got ${xs.length}`);
-      return Float64Array.from(xs, (x, i) => num(x, `${path}: ${f}[${i}]`));
-    };
-    const o = map(doc.optim, `${path}: optim`);
-    const params = vec(doc.params, 'params');
-    const reference = vec(doc.reference, 'reference');
-    const optim: OptimState = { t: uint(o.t, `${path}: optim.t`), m: vec(o.m, 'optim.m'), v: vec(o.v, 'optim.v') };
-    const version = uint(doc.policyVersion, `${path}: policyVersion`);
-    this.w = params;
-    this.ref = reference;
-    this.optim = optim;
-    this.version = version;
-    return { policyVersion: version };
+    const c = decodeSimCheckpoint(data, path, this.constants.numCategories);
+    this.w = c.params;
+    this.ref = c.reference;
+    this.optim = c.optim;
+    this.version = c.policyVersion;
+    return { policyVersion: c.policyVersion };
   }
 
   private evalJob(a: Record<string, unknown>): JobResult {
