@@ -37,7 +37,8 @@ import { arr, bad, isMap, JobFail, map, num, rowBin32, rowField, rowNum, str, ui
 import { WorkerJobError, type JobResult, type RequestOptions, type WorkerHandle, type WorkerInfo } from '../workerClient.ts';
 import { ReplyCache, type Cached } from './replyCache.ts';
 import { decodeSimCheckpoint, encodeSimCheckpoint, writeDurably } from './simCheckpoint.ts';
-import { PromptBank, type PromptBankConfig } from './promptBank.ts';
+import type { PromptBank } from './promptBank.ts';
+import { parseSimInit } from './simInit.ts';
 import { newOptimState, optimStep, type OptimConfig, type OptimState } from './optimizer.ts';
 import { SimOracle, type SimStateView } from './oracle.ts';
 import {
@@ -55,21 +56,7 @@ import {
   type SimRow,
 } from './simPolicy.ts';
 
-export interface SimConfig extends PromptBankConfig {
-  /** Slope s of the correctness logit (default 1). */
-  slope?: number;
-  /** δ: wrong answers have η = φ + δ, i.e. longer when δ > 0 (default 0.5). */
-  wrongLengthDelta?: number;
-  /** Initial shared skill θ0 (default 0). */
-  theta0?: number;
-  /** Initial per-category skill θ_c: one number for all or one per category (default 0). */
-  thetaCategory?: number | number[];
-  /** Initial verbosity φ; the mean uncapped length of a correct answer is 1 + e^φ tokens (default ln 255). */
-  phi?: number;
-  optimizer?: 'adam' | 'sgd';
-  /** Prompt ids in bank order (index = position). */
-  promptIds?: string[];
-}
+export type { SimConfig } from './simInit.ts';
 
 /** Policy parameters in named form. */
 export interface SimParams {
@@ -242,58 +229,7 @@ export class SimWorker implements WorkerHandle, SimStateView {
   // ---- jobs ------------------------------------------------------------------------------------------
 
   private init(a: Record<string, unknown>): JobResult {
-    const seed = uint(a.seed, 'args.seed');
-    if (a.kind !== undefined && a.kind !== 'sim') throw bad(`args.kind must be "sim" for the sim worker, got ${JSON.stringify(a.kind)}`);
-    const cfg = (a.sim === undefined ? {} : map(a.sim, 'args.sim')) as SimConfig;
-    let bank: PromptBank;
-    try {
-      bank = new PromptBank(seed, cfg);
-    } catch (e) {
-      throw bad((e as Error).message);
-    }
-    const C = bank.numCategories;
-    const k: SimConstants = {
-      numCategories: C,
-      slope: num(cfg.slope, 'args.sim.slope', 1),
-      wrongLengthDelta: num(cfg.wrongLengthDelta, 'args.sim.wrongLengthDelta', 0.5),
-    };
-    if (!(k.slope > 0)) throw bad('args.sim.slope must be > 0');
-    const w = new Float64Array(C + 2);
-    w[0] = num(cfg.theta0, 'args.sim.theta0', 0);
-    const tc = cfg.thetaCategory ?? 0;
-    if (Array.isArray(tc)) {
-      if (tc.length !== C) throw bad(`args.sim.thetaCategory must have ${C} entries, got ${tc.length}`);
-      tc.forEach((t, c) => (w[1 + c] = num(t, `args.sim.thetaCategory[${c}]`)));
-    } else {
-      w.fill(num(tc, 'args.sim.thetaCategory'), 1, 1 + C);
-    }
-    w[C + 1] = num(cfg.phi, 'args.sim.phi', Math.log(255));
-
-    const o = a.optim === undefined ? {} : map(a.optim, 'args.optim');
-    const kind = cfg.optimizer ?? 'adam';
-    if (kind !== 'adam' && kind !== 'sgd') throw bad(`args.sim.optimizer must be adam|sgd, got ${JSON.stringify(kind)}`);
-    const optimCfg: OptimConfig = {
-      kind,
-      lr: num(o.lr, 'args.optim.lr', 0.05),
-      weightDecay: num(o.weightDecay, 'args.optim.weightDecay', 0),
-      beta1: num(o.beta1, 'args.optim.beta1', 0.9),
-      beta2: num(o.beta2, 'args.optim.beta2', 0.999),
-      eps: num(o.eps, 'args.optim.eps', 1e-8),
-      gradClip: num(o.gradClip, 'args.optim.gradClip', 0),
-    };
-
-    let idIndex: Map<string, number> | null = null;
-    if (cfg.promptIds !== undefined) {
-      const ids = arr(cfg.promptIds, 'args.sim.promptIds');
-      if (ids.length !== bank.n) throw bad(`args.sim.promptIds has ${ids.length} ids, the bank has ${bank.n} prompts`);
-      idIndex = new Map();
-      ids.forEach((id, i) => {
-        const s = str(id, `args.sim.promptIds[${i}]`);
-        if (idIndex!.has(s)) throw bad(`args.sim.promptIds[${i}] repeats ${JSON.stringify(s)}`);
-        idIndex!.set(s, i);
-      });
-    }
-
+    const { bank, constants: k, weights: w, optimCfg, idIndex } = parseSimInit(a);
     this._bank = bank;
     this._k = k;
     this.w = w;
