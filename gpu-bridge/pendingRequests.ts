@@ -1,6 +1,6 @@
 /**
  * Requests in the log that have no (complete) completion yet: what a resume re-issues, with their ids.
- * Uses the same completion ids the bridge writes (bridge.ts).
+ * Uses the same completion ids the bridge's jobs write (jobs/, and bridge.ts's request table).
  */
 import { eventId, type Logged } from '../events/catalogue.ts';
 

@@ -27,15 +27,18 @@
  * and 2j+1 (length), so it does not depend on the rest of the batch. Same init + same jobs ⇒ identical
  * bytes. Replies are cached by request id, so a repeated id returns the first reply and an update is never
  * applied twice: replies of state-changing jobs since the last save (and the last `cacheSize` of them), and
- * of read-only jobs the last `cacheSize` within `cacheBytes` (docs/worker-protocol.md, Idempotency).
+ * of read-only jobs the last `cacheSize` within `cacheBytes` (replyCache.ts; docs/worker-protocol.md, Idempotency).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { floatAt, keyWords } from '../../events/prng.ts';
-import { binToF32, binToI32, decodeBody, f32ToBin, i32ToBin, packBody } from '../frames.ts';
+import { decodeBody, f32ToBin, i32ToBin, packBody } from '../frames.ts';
+import { arr, bad, isMap, JobFail, map, num, rowBin32, rowField, rowNum, str, uint } from './simArgs.ts';
 import { WorkerJobError, type JobResult, type RequestOptions, type WorkerHandle, type WorkerInfo } from '../workerClient.ts';
-import { heldBytes } from '../heldBytes.ts';
-import { PromptBank, type PromptBankConfig } from './promptBank.ts';
+import { ReplyCache, type Cached } from './replyCache.ts';
+import { decodeSimCheckpoint, encodeSimCheckpoint, writeDurably } from './simCheckpoint.ts';
+import type { PromptBank } from './promptBank.ts';
+import { parseSimInit } from './simInit.ts';
 import { newOptimState, optimStep, type OptimConfig, type OptimState } from './optimizer.ts';
 import { SimOracle, type SimStateView } from './oracle.ts';
 import {
@@ -53,21 +56,7 @@ import {
   type SimRow,
 } from './simPolicy.ts';
 
-export interface SimConfig extends PromptBankConfig {
-  /** Slope s of the correctness logit (default 1). */
-  slope?: number;
-  /** δ: wrong answers have η = φ + δ, i.e. longer when δ > 0 (default 0.5). */
-  wrongLengthDelta?: number;
-  /** Initial shared skill θ0 (default 0). */
-  theta0?: number;
-  /** Initial per-category skill θ_c: one number for all or one per category (default 0). */
-  thetaCategory?: number | number[];
-  /** Initial verbosity φ; the mean uncapped length of a correct answer is 1 + e^φ tokens (default ln 255). */
-  phi?: number;
-  optimizer?: 'adam' | 'sgd';
-  /** Prompt ids in bank order (index = position). */
-  promptIds?: string[];
-}
+export type { SimConfig } from './simInit.ts';
 
 /** Policy parameters in named form. */
 export interface SimParams {
@@ -76,65 +65,7 @@ export interface SimParams {
   phi: number;
 }
 
-const SAVE_FORMAT = 'dare-sim/1';
 const ROW_TOKENS = 3;
-
-class JobFail extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const bad = (msg: string): JobFail => new JobFail('bad_request', msg);
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array);
-}
-function num(v: unknown, field: string, def?: number): number {
-  if (v === undefined && def !== undefined) return def;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${field} must be a finite number, got ${JSON.stringify(v)}`);
-  return v;
-}
-function uint(v: unknown, field: string, def?: number, min = 0): number {
-  const n = num(v, field, def);
-  if (!Number.isInteger(n) || n < min) throw bad(`${field} must be an integer ≥ ${min}, got ${n}`);
-  return n;
-}
-function str(v: unknown, field: string): string {
-  if (typeof v !== 'string') throw bad(`${field} must be a string`);
-  return v;
-}
-function arr(v: unknown, field: string): unknown[] {
-  if (!Array.isArray(v)) throw bad(`${field} must be an array`);
-  return v;
-}
-function map(v: unknown, field: string): Record<string, unknown> {
-  if (!isMap(v)) throw bad(`${field} must be a map`);
-  return v;
-}
-/** Field name of args.rows[i] (built only for an error message: a string per row and field cost the sim's update ~10% of its allocations). */
-const rowField = (i: number, name: string): string => `args.rows[${i}]${name ? '.' + name : ''}`;
-/** num() for a row's field, with the field's name built only on failure. */
-function rowNum(v: unknown, i: number, name: string, def?: number): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : num(v, rowField(i, name), def);
-}
-/** bin32() for a row's field, with the field's name built only on failure. */
-function rowBin32(v: unknown, i: number, name: string, kind: 'i4' | 'f4'): Int32Array | Float32Array {
-  if (v instanceof Uint8Array && v.byteLength % 4 === 0) return kind === 'i4' ? binToI32(v) : binToF32(v);
-  return bin32(v, rowField(i, name), kind);
-}
-function bin32(v: unknown, field: string, kind: 'i4' | 'f4'): Int32Array | Float32Array {
-  try {
-    return kind === 'i4' ? binToI32(v, field) : binToF32(v, field);
-  } catch (e) {
-    throw bad((e as Error).message);
-  }
-}
-
-type Cached = { ok: true; result: JobResult } | { ok: false; code: string; message: string };
 
 export interface SimWorkerOptions {
   name?: string;
@@ -149,10 +80,6 @@ export interface SimWorkerOptions {
    */
   cacheBytes?: number;
 }
-
-/** Jobs that change the worker's state: their replies are kept since the last save whatever their number. */
-const STATE_JOBS = new Set(['init', 'update', 'sft', 'save', 'load']);
-
 
 export class SimWorker implements WorkerHandle, SimStateView {
   readonly oracle: SimOracle;
@@ -171,14 +98,11 @@ export class SimWorker implements WorkerHandle, SimStateView {
   private version = 0;
   private idIndex: Map<string, number> | null = null;
 
-  private readonly cache = new Map<string, { reply: Cached; seq: number; readOnly: boolean; bytes: number }>();
-  private replySeq = 0;
-  private lastSaveSeq = 0;
-  private readOnlyCount = 0;
-  private readOnlyBytes = 0;
+  private readonly replies: ReplyCache;
 
   constructor(opts: SimWorkerOptions = {}) {
     this.opts = opts;
+    this.replies = new ReplyCache(opts);
     this._info = { name: opts.name ?? 'sim', kind: 'sim', pid: null, generation: 0 };
     this.oracle = new SimOracle(this);
   }
@@ -237,7 +161,7 @@ export class SimWorker implements WorkerHandle, SimStateView {
 
   /** The reply cache's size: entries, read-only ones and their payload bytes. */
   replyCache(): { entries: number; readOnly: number; readOnlyBytes: number } {
-    return { entries: this.cache.size, readOnly: this.readOnlyCount, readOnlyBytes: this.readOnlyBytes };
+    return this.replies.size();
   }
 
   // ---- WorkerHandle ----------------------------------------------------------------------------------
@@ -245,8 +169,7 @@ export class SimWorker implements WorkerHandle, SimStateView {
   request(job: string, args: Record<string, unknown>, opts: RequestOptions = {}): Promise<JobResult> {
     if (this.closed) return Promise.reject(new Error(`sim worker ${this._info.name} is closed`));
     const id = opts.id ?? `${this._info.name}.${++this.autoId}`;
-    const hit = this.cache.get(id);
-    const reply = hit ? hit.reply : this.execute(id, job, args);
+    const reply = this.replies.get(id) ?? this.execute(id, job, args);
     if (reply.ok) return Promise.resolve(reply.result);
     return Promise.reject(new WorkerJobError(job, id, reply.code, reply.message));
   }
@@ -266,35 +189,8 @@ export class SimWorker implements WorkerHandle, SimStateView {
     } catch (e) {
       reply = e instanceof JobFail ? { ok: false, code: e.code, message: e.message } : { ok: false, code: 'internal', message: (e as Error).message };
     }
-    const readOnly = !STATE_JOBS.has(job);
-    const bytes = readOnly && reply.ok ? heldBytes(reply.result) : 0;
-    this.cache.set(id, { reply, seq: ++this.replySeq, readOnly, bytes });
-    if (readOnly) {
-      this.readOnlyCount++;
-      this.readOnlyBytes += bytes;
-    }
-    if (job === 'save' && reply.ok) this.lastSaveSeq = this.replySeq;
-    this.evict();
+    this.replies.put(id, job, reply);
     return reply;
-  }
-
-  /** Oldest first: read-only replies beyond the count or byte budget, state replies older than the last save beyond the count. */
-  private evict(): void {
-    const cap = Math.max(1024, this.opts.cacheSize ?? 1024);
-    const budget = this.opts.cacheBytes ?? 64 * 1024 ** 2;
-    let stateCount = this.cache.size - this.readOnlyCount;
-    for (const [k, v] of this.cache) {
-      const roOver = this.readOnlyCount > cap || (this.readOnlyBytes > budget && this.readOnlyCount > 64);
-      const stateOver = stateCount > cap;
-      if (!roOver && !stateOver) break;
-      if (v.readOnly ? roOver : stateOver && v.seq < this.lastSaveSeq) {
-        this.cache.delete(k);
-        if (v.readOnly) {
-          this.readOnlyCount--;
-          this.readOnlyBytes -= v.bytes;
-        } else stateCount--;
-      }
-    }
   }
 
   private run(job: string, a: Record<string, unknown>): JobResult {
@@ -333,58 +229,7 @@ export class SimWorker implements WorkerHandle, SimStateView {
   // ---- jobs ------------------------------------------------------------------------------------------
 
   private init(a: Record<string, unknown>): JobResult {
-    const seed = uint(a.seed, 'args.seed');
-    if (a.kind !== undefined && a.kind !== 'sim') throw bad(`args.kind must be "sim" for the sim worker, got ${JSON.stringify(a.kind)}`);
-    const cfg = (a.sim === undefined ? {} : map(a.sim, 'args.sim')) as SimConfig;
-    let bank: PromptBank;
-    try {
-      bank = new PromptBank(seed, cfg);
-    } catch (e) {
-      throw bad((e as Error).message);
-    }
-    const C = bank.numCategories;
-    const k: SimConstants = {
-      numCategories: C,
-      slope: num(cfg.slope, 'args.sim.slope', 1),
-      wrongLengthDelta: num(cfg.wrongLengthDelta, 'args.sim.wrongLengthDelta', 0.5),
-    };
-    if (!(k.slope > 0)) throw bad('args.sim.slope must be > 0');
-    const w = new Float64Array(C + 2);
-    w[0] = num(cfg.theta0, 'args.sim.theta0', 0);
-    const tc = cfg.thetaCategory ?? 0;
-    if (Array.isArray(tc)) {
-      if (tc.length !== C) throw bad(`args.sim.thetaCategory must have ${C} entries, got ${tc.length}`);
-      tc.forEach((t, c) => (w[1 + c] = num(t, `args.sim.thetaCategory[${c}]`)));
-    } else {
-      w.fill(num(tc, 'args.sim.thetaCategory'), 1, 1 + C);
-    }
-    w[C + 1] = num(cfg.phi, 'args.sim.phi', Math.log(255));
-
-    const o = a.optim === undefined ? {} : map(a.optim, 'args.optim');
-    const kind = cfg.optimizer ?? 'adam';
-    if (kind !== 'adam' && kind !== 'sgd') throw bad(`args.sim.optimizer must be adam|sgd, got ${JSON.stringify(kind)}`);
-    const optimCfg: OptimConfig = {
-      kind,
-      lr: num(o.lr, 'args.optim.lr', 0.05),
-      weightDecay: num(o.weightDecay, 'args.optim.weightDecay', 0),
-      beta1: num(o.beta1, 'args.optim.beta1', 0.9),
-      beta2: num(o.beta2, 'args.optim.beta2', 0.999),
-      eps: num(o.eps, 'args.optim.eps', 1e-8),
-      gradClip: num(o.gradClip, 'args.optim.gradClip', 0),
-    };
-
-    let idIndex: Map<string, number> | null = null;
-    if (cfg.promptIds !== undefined) {
-      const ids = arr(cfg.promptIds, 'args.sim.promptIds');
-      if (ids.length !== bank.n) throw bad(`args.sim.promptIds has ${ids.length} ids, the bank has ${bank.n} prompts`);
-      idIndex = new Map();
-      ids.forEach((id, i) => {
-        const s = str(id, `args.sim.promptIds[${i}]`);
-        if (idIndex!.has(s)) throw bad(`args.sim.promptIds[${i}] repeats ${JSON.stringify(s)}`);
-        idIndex!.set(s, i);
-      });
-    }
-
+    const { bank, constants: k, weights: w, optimCfg, idIndex } = parseSimInit(a);
     this._bank = bank;
     this._k = k;
     this.w = w;
@@ -570,25 +415,8 @@ export class SimWorker implements WorkerHandle, SimStateView {
 
   private save(a: Record<string, unknown>): JobResult {
     const path = str(a.path, 'args.path');
-    const doc = {
-      format: SAVE_FORMAT,
-      numCategories: this.constants.numCategories,
-      policyVersion: this.version,
-      params: Array.from(this.w),
-      reference: Array.from(this.ref),
-      optim: { t: this.optim.t, m: Array.from(this.optim.m), v: Array.from(this.optim.v) },
-    };
-    const data = Buffer.from(JSON.stringify(doc));
-    const tmp = `${path}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    const data = encodeSimCheckpoint({ numCategories: this.constants.numCategories, policyVersion: this.version, params: this.w, reference: this.ref, optim: this.optim });
+    writeDurably(path, data);
     return { path, sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length, policyVersion: this.version };
   }
 
@@ -605,30 +433,12 @@ export class SimWorker implements WorkerHandle, SimStateView {
       const got = createHash('sha256').update(data).digest('hex');
       if (got !== want) throw bad(`args.sha256: ${path} has sha256 ${got}, expected ${want}`);
     }
-    let doc: Record<string, unknown>;
-    try {
-      doc = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
-    } catch (e) {
-      throw bad(`${path} is not a sim checkpoint: ${(e as Error).message}`);
-    }
-    const C = this.constants.numCategories;
-    if (doc.format !== SAVE_FORMAT) throw bad(`${path}: format must be ${SAVE_FORMAT}, got ${JSON.stringify(doc.format)}`);
-    if (doc.numCategories !== C) throw bad(`${path}: numCategories ${String(doc.numCategories)} does not match this sim's ${C}`);
-    const vec = (v: unknown, f: string): Float64Array => {
-      const xs = arr(v, `${path}: ${f}`);
-      if (xs.length !== C + 2) throw bad(`${path}: ${f} must have ${C + 2} entries, got ${xs.length}`);
-      return Float64Array.from(xs, (x, i) => num(x, `${path}: ${f}[${i}]`));
-    };
-    const o = map(doc.optim, `${path}: optim`);
-    const params = vec(doc.params, 'params');
-    const reference = vec(doc.reference, 'reference');
-    const optim: OptimState = { t: uint(o.t, `${path}: optim.t`), m: vec(o.m, 'optim.m'), v: vec(o.v, 'optim.v') };
-    const version = uint(doc.policyVersion, `${path}: policyVersion`);
-    this.w = params;
-    this.ref = reference;
-    this.optim = optim;
-    this.version = version;
-    return { policyVersion: version };
+    const c = decodeSimCheckpoint(data, path, this.constants.numCategories);
+    this.w = c.params;
+    this.ref = c.reference;
+    this.optim = c.optim;
+    this.version = c.policyVersion;
+    return { policyVersion: c.policyVersion };
   }
 
   private evalJob(a: Record<string, unknown>): JobResult {

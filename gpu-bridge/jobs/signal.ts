@@ -1,0 +1,50 @@
+/**
+ * SignalRequested → SignalCompleted: per-prompt signals the estimator asks of the policy itself (LLM-judge
+ * replies, EDCO's prefix entropy).
+ */
+import { eventId, makeEvent, type EventOf } from '../../events/catalogue.ts';
+import { fail } from '../bridgeTypes.ts';
+import { asArray, finite } from '../jobInputs.ts';
+import { chunkSeed, EVAL_CHUNK } from './chunks.ts';
+import { jobPrompt, type JobContext } from './jobContext.ts';
+
+/**
+ * The estimator's per-prompt signals from the policy itself: `generate` replies to a judge instruction
+ * (LLM-judge) or the mean prefix entropy (`entropy` job, EDCO), in chunks of 256 prompts.
+ */
+export async function signal(ctx: JobContext, ev: EventOf<'SignalRequested'>): Promise<void> {
+  const d = ev.data;
+  const n = d.prompts.length;
+  const texts: string[] = [];
+  const values = new Float32Array(d.kind === 'entropy' ? n : 0);
+  for (let k = 0; k * EVAL_CHUNK < n; k++) {
+    const lo = k * EVAL_CHUNK;
+    const hi = Math.min(n, lo + EVAL_CHUNK);
+    const prompts: Array<{ promptId: string; text: string; system?: string }> = [];
+    for (let i = lo; i < hi; i++) {
+      const p = d.prompts[i];
+      const row = jobPrompt(ctx, p, ev.id);
+      prompts.push({ promptId: String(p), text: row?.question ?? String(p), ...(d.kind === 'judge' && d.system ? { system: d.system } : {}) });
+    }
+    const seed = chunkSeed(d.seed, k);
+    if (d.kind === 'judge') {
+      const res = await ctx.worker.request('generate', { prompts, temperature: d.temperature, maxTokens: d.maxTokens, seed }, { id: `${ev.id}#${k}` });
+      const got = asArray(res.texts, `generate ${ev.id}#${k}: texts`);
+      if (got.length !== prompts.length) fail(`generate ${ev.id}#${k}: ${got.length} texts for ${prompts.length} prompts`);
+      for (const t of got) texts.push(String(t));
+    } else {
+      const res = await ctx.worker.request('entropy', { prompts, temperature: d.temperature, maxTokens: d.maxTokens, seed }, { id: `${ev.id}#${k}` });
+      const got = asArray(res.entropy, `entropy ${ev.id}#${k}: entropy`);
+      if (got.length !== prompts.length) fail(`entropy ${ev.id}#${k}: ${got.length} values for ${prompts.length} prompts`);
+      got.forEach((v, j) => (values[lo + j] = finite(v, `entropy ${ev.id}#${k}[${j}]`)));
+    }
+  }
+  await ctx.append([
+    makeEvent(
+      'SignalCompleted',
+      { step: d.step, kind: d.kind, prompts: d.prompts, texts, values, policyVersion: ctx.version.value },
+      { run: ctx.run, id: eventId('SignalCompleted', d.step, d.kind), cause: ev.id },
+    ),
+  ]);
+  ctx.logger.info({ request: ev.id, kind: d.kind, prompts: n, policyVersion: ctx.version.value }, 'signal completed');
+}
