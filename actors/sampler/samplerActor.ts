@@ -17,7 +17,7 @@ import { adarftSelect, adarftUpdateTarget } from './adarft.ts';
 import { betaLogWeights } from './betaSampler.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { laplaceLogWeights } from './laplace.ts';
-import { entropyLogits } from '../shared/entropy.ts';
+import { entropyLogits } from './entropy.ts';
 import { createPosteriors, withGroups, type BetaPosteriors, type GroupCounts } from '../shared/mopps.ts';
 import { GrowOnlyList } from '../shared/growOnly.ts';
 import { moppsSelect } from './moppsSelect.ts';
