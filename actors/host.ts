@@ -5,7 +5,8 @@
  * durability before it takes the next event. Snapshots of its state are written every `snapshotEvery`
  * events, only after its decisions for that prefix are durable, so a resume that restores a snapshot at
  * seq s and re-decides from s+1 misses nothing (re-proposed decisions carry the same ids and are
- * de-duplicated by the store).
+ * de-duplicated by the store). A snapshot carries the version of the actor's snapshot shape; one of
+ * another version is not restored (restoreFolded), and the actor folds the log from the start instead.
  */
 import { createActor, type Actor, type AnyStateMachine } from 'xstate';
 import type { Consumer } from '../bus/logClient.ts';
@@ -145,7 +146,7 @@ export class HostedActor<S, P extends string> {
     if (this.opts.snapshots && this.opts.snapshotEvery && ++this.sinceSnapshot >= this.opts.snapshotEvery) {
       this.sinceSnapshot = 0;
       await this.opts.snapshots.putSnapshot(this.def.name, seq, {
-        state: this.def.snapshot(this.state), phase: this.phase, recent: this.folded.recent,
+        version: this.def.snapshotVersion ?? 1, state: this.def.snapshot(this.state), phase: this.phase, recent: this.folded.recent,
       });
     }
   }
@@ -179,8 +180,21 @@ export class HostedActor<S, P extends string> {
   }
 }
 
-/** Restore an actor's folded state from a snapshot written by HostedActor. */
-export function restoreFolded<S, P extends string>(def: ActorDef<S, P>, snap: { seq: number; state: unknown }, config: RunConfig): Folded<S, P> {
-  const x = snap.state as { state: unknown; phase: P; recent: Array<[number, string, P, P]> };
+/** A snapshot as HostedActor writes it (`version` absent in those written before snapshots had versions: 1). */
+interface StoredSnapshot<P extends string> {
+  version?: number;
+  state: unknown;
+  phase: P;
+  recent?: Array<[number, string, P, P]>;
+}
+
+/**
+ * Restore an actor's folded state from a snapshot written by HostedActor, or undefined when the snapshot
+ * is not of this actor's current shape (another snapshot version, or a phase it no longer has): the
+ * caller then folds the log from the start.
+ */
+export function restoreFolded<S, P extends string>(def: ActorDef<S, P>, snap: { seq: number; state: unknown }, config: RunConfig): Folded<S, P> | undefined {
+  const x = snap.state as StoredSnapshot<P> | null;
+  if (typeof x !== 'object' || x === null || (x.version ?? 1) !== (def.snapshotVersion ?? 1) || !def.phases.includes(x.phase)) return undefined;
   return { state: def.restore(x.state, config), phase: x.phase, seq: snap.seq, recent: x.recent ?? [] };
 }
