@@ -1,10 +1,10 @@
 /**
  * Snapshots of an older shape (DESIGN §3: correctness never depends on snapshots). A sim run killed with -9
  * after its actors snapshotted is resumed twice from copies: as it was, restoring its snapshots, and with the
- * sampler's snapshot replaced by one of the shape older code wrote (no version, every method's fields side by
- * side, and stale content). Restoring that one as it is would leave the sampler without its method's state;
- * it is ignored instead, the sampler is rebuilt by a full fold, and both resumed runs end with the log and
- * weights of an uninterrupted run. Every actor's snapshot left at the end restores to the state of a full
+ * sampler's and the estimator's snapshots replaced by ones of the shape older code wrote (no version, every
+ * method's fields side by side, and stale content). Restoring those as they are would leave both actors
+ * without their method's state; they are ignored instead, both actors are rebuilt by a full fold, and both
+ * resumed runs end with the log and weights of an uninterrupted run. Every actor's snapshot left at the end restores to the state of a full
  * fold of the log up to its sequence number.
  */
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { foldOne, initialFolded, type ActorDef, type Folded } from '../../actors/actor.ts';
 import { restoreFolded } from '../../actors/host.ts';
+import { estimatorActor } from '../../actors/estimator/estimatorActor.ts';
 import { ACTORS } from '../../actors/index.ts';
 import { samplerActor } from '../../actors/sampler/samplerActor.ts';
 import { createPosteriors } from '../../actors/shared/mopps.ts';
@@ -42,6 +43,19 @@ function oldSamplerSnapshot(config: RunConfig, categoryOf: Uint16Array) {
       stage: null, stages: [], difficulty: null, estimateStep: 0, adarftTarget: 0, stepRewardSum: 0, stepRewardRows: 0, lastSelection: null,
     },
     phase: 'waiting',
+    recent: [],
+  };
+}
+
+/** The estimator's snapshot as the code before strategies wrote it (version 1), around a real buffer: the posteriors at the prior. */
+function oldEstimatorSnapshot(config: RunConfig, current: { state: { state: { buffer: unknown; numPrompts: number } } }) {
+  const prior = config.estimator.moppsPrior;
+  return {
+    state: {
+      settings: { method: 'mopps', moppsDecay: config.estimator.moppsDecay, moppsPrior: prior }, numPrompts: current.state.state.numPrompts,
+      buffer: current.state.state.buffer, posteriors: createPosteriors(COUNT, prior, prior), fresh: null, round: null, last: null,
+    },
+    phase: 'idle',
     recent: [],
   };
 }
@@ -83,7 +97,7 @@ describe('a snapshot of an older shape', () => {
     expect(killed, `the run ended before it could be killed:\n${b.stderr().slice(-2000)}`).toBe(true);
     expect(logHas(runB, 'RunCompleted')).toBe(false);
 
-    // C: the same killed run with the sampler's snapshot of the old shape
+    // C: the same killed run with the sampler's and the estimator's snapshots of the old shape
     cpSync(runB, runC, { recursive: true });
     const log = EventLog.open(join(runC, 'log'));
     try {
@@ -96,6 +110,11 @@ describe('a snapshot of an older shape', () => {
       // restored as it is, the old shape would leave the sampler without its method's state
       expect((samplerActor.restore((planted.state as { state: unknown }).state, config) as { own?: unknown }).own).toBeUndefined();
       expect(restoreFolded(samplerActor, planted, config)).toBeUndefined();
+      const est = log.getSnapshot('estimator')! as { seq: number; state: { state: { buffer: unknown; numPrompts: number } } };
+      await log.putSnapshot('estimator', est.seq, oldEstimatorSnapshot(config, est));
+      const plantedEst = log.getSnapshot('estimator')!;
+      expect((estimatorActor.restore((plantedEst.state as { state: unknown }).state, config) as { own?: unknown }).own).toBeUndefined();
+      expect(restoreFolded(estimatorActor, plantedEst, config)).toBeUndefined();
     } finally {
       await log.close();
     }

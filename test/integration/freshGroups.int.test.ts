@@ -83,7 +83,7 @@ describe('fresh groups folded per step equal the per-event fold', () => {
       }
       if (!want) continue;
       expect((samplerActor.snapshot(sa) as { own: { posteriors: BetaPosteriors } }).own.posteriors, `sampler at seq ${l.seq}`).toEqual(want);
-      expect((estimatorActor.snapshot(es) as { posteriors: BetaPosteriors }).posteriors, `estimator at seq ${l.seq}`).toEqual(want);
+      expect((estimatorActor.snapshot(es) as { own: { posteriors: BetaPosteriors } }).own.posteriors, `estimator at seq ${l.seq}`).toEqual(want);
     }
     expect(groups).toBeGreaterThan(50);
   }, 60_000);
