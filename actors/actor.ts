@@ -56,6 +56,12 @@ export interface ActorDef<S, P extends string = string> {
   /** state -> MessagePack-able snapshot and back (typed arrays allowed: the snapshot codec handles them) */
   snapshot(state: S): unknown;
   restore(snap: unknown, config: RunConfig): S;
+  /**
+   * Version of the snapshot's shape (absent: 1); raise it whenever `snapshot` changes shape. A stored
+   * snapshot of another version is never restored: the actor is rebuilt by folding the log from its start
+   * (correctness never depends on snapshots, DESIGN §3).
+   */
+  snapshotVersion?: number;
 }
 
 /** State of an actor as folded by the pure path: its reducer state plus its statechart phase. */

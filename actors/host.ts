@@ -1,18 +1,20 @@
 /**
  * Runs actors live: each actor consumes the log over NATS in sequence order (its own ordered consumer),
- * folds every event through its xstate machine, and — from `decideFrom` on — proposes the events its
- * decider returns, awaiting their durability before it takes the next event. Snapshots of its state are
- * written every `snapshotEvery` events, only after its decisions for that prefix are durable, so a resume
- * that restores a snapshot at seq s and re-decides from s+1 misses nothing (re-proposed decisions carry
- * the same ids and are de-duplicated by the store).
+ * folds every event with `foldOne` (the fold replay and inspect use) while its xstate machine follows the
+ * transitions, and — from `decideFrom` on — proposes the events its decider returns, awaiting their
+ * durability before it takes the next event. Snapshots of its state are written every `snapshotEvery`
+ * events, only after its decisions for that prefix are durable, so a resume that restores a snapshot at
+ * seq s and re-decides from s+1 misses nothing (re-proposed decisions carry the same ids and are
+ * de-duplicated by the store). A snapshot carries the version of the actor's snapshot shape; one of
+ * another version is not restored (restoreFolded), and the actor folds the log from the start instead.
  */
-import { createActor, type Actor, type AnyStateMachine, type InspectionEvent } from 'xstate';
+import { createActor, type Actor, type AnyStateMachine } from 'xstate';
 import type { Consumer } from '../bus/logClient.ts';
 import type { DareEvent, Logged } from '../events/catalogue.ts';
 import type { RunConfig } from '../events/config.ts';
 import { mark, stepTrace } from '../events/stepTrace.ts';
-import type { ActorDef, DecideContext, Folded } from './actor.ts';
-import { machineOf, primeEvolved, snapshotAt, type LogEvent, type MachineContext } from './machine.ts';
+import { foldOne, type ActorDef, type DecideContext, type Folded } from './actor.ts';
+import { machineOf, primeEvolved, snapshotAt, type MachineContext } from './machine.ts';
 
 /** What the host needs of the bus (LogClient satisfies it). */
 export interface BusHandle {
@@ -58,14 +60,15 @@ export class HostedActor<S, P extends string> {
   private readonly opts: HostedActorOptions<S, P>;
   private sinceSnapshot = 0;
   private failed: unknown = null;
-  readonly recent: Array<[number, string, string, string]> = [];
   /**
-   * The folded state and the seq of the last event folded. The host folds every event itself (one evolve
-   * per event) and sends the machine only the events that have an edge from its current phase: any other
-   * event only folds (the '*' transition) and cannot move the phase, so the machine — and the inspection
-   * API watching it — sees every transition while most events (RolloutCompleted) skip xstate's machinery.
+   * The fold — state, phase, seq of the last event folded and the recent transitions — kept by `foldOne`,
+   * the very step replay and inspect fold with. The host sends the machine only the events that have an
+   * edge from the current phase (any other event only folds, the '*' transition, and cannot move the phase),
+   * primed with the state the fold computed, and checks that the machine lands in the fold's phase: the
+   * machine, and the inspection API watching it, sees every transition while most events (RolloutCompleted)
+   * skip xstate's machinery.
    */
-  private folded: { state: S; seq: number };
+  private folded: Folded<S, P>;
 
   constructor(opts: HostedActorOptions<S, P>) {
     this.opts = opts;
@@ -75,35 +78,15 @@ export class HostedActor<S, P extends string> {
     this.actor = createActor(this.machine, {
       input: { config: opts.config, state: start?.state, seq: start?.seq ?? 0 },
       snapshot: start ? snapshotAt(this.machine, start.phase, start.state, start.seq, opts.config) : undefined,
-      inspect: (ie: InspectionEvent) => this.inspect(ie),
     });
-    if (start) this.recent.push(...start.recent);
     this.actor.start();
     const ctx = this.actor.getSnapshot().context as MachineContext<S>;
-    this.folded = { state: ctx.state, seq: ctx.seq };
-  }
-
-  private lastValue: string | null = null;
-
-  private inspect(ie: InspectionEvent): void {
-    if (ie.type !== '@xstate.snapshot') return;
-    const snap = ie.snapshot as { value?: unknown; context?: MachineContext<S> };
-    const value = String(snap.value);
-    const ev = (ie.event as LogEvent | undefined)?.logged;
-    if (this.lastValue !== null && value !== this.lastValue && ev) {
-      const m: InspectMessage = {
-        actor: this.def.name, seq: ev.seq, event: ev.event.type, from: this.lastValue, to: value,
-        summary: snap.context ? this.def.summary(snap.context.state) : {},
-      };
-      this.recent.push([m.seq, m.event, m.from, m.to]);
-      if (this.recent.length > 20) this.recent.shift();
-      this.opts.onTransition?.(m);
-    }
-    this.lastValue = value;
+    // a copy of the restored transitions: foldOne appends to the array it is given
+    this.folded = start ? { ...start, recent: start.recent.slice() } : { state: ctx.state, phase: opts.def.initialPhase, seq: ctx.seq, recent: [] };
   }
 
   get phase(): P {
-    return this.actor.getSnapshot().value as P;
+    return this.folded.phase;
   }
 
   get state(): S {
@@ -112,6 +95,11 @@ export class HostedActor<S, P extends string> {
 
   get seq(): number {
     return this.folded.seq;
+  }
+
+  /** the last transitions, [seq, event type, from, to] (the same list a snapshot carries) */
+  get recent(): ReadonlyArray<[number, string, P, P]> {
+    return this.folded.recent;
   }
 
   get error(): unknown {
@@ -125,15 +113,20 @@ export class HostedActor<S, P extends string> {
    */
   handle(e: Logged): void | Promise<void> {
     if (this.failed) return;
-    if (e.seq <= this.seq) return; // already folded (restored snapshot)
-    const state = this.def.evolve(this.folded.state, e);
+    const from = this.folded.phase;
+    if (e.seq <= this.folded.seq) return; // already folded (restored snapshot)
+    const next = foldOne(this.def, this.folded, e);
     const type = e.event.type;
-    const phase = this.phase;
-    if (this.def.edges[phase]?.[type] !== undefined || this.def.edges['*']?.[type] !== undefined) {
-      primeEvolved(this.machine, e, state);
+    if (this.def.edges[from]?.[type] !== undefined || this.def.edges['*']?.[type] !== undefined) {
+      primeEvolved(this.machine, e, next.state);
       this.actor.send({ type, logged: e });
+      const value = this.actor.getSnapshot().value;
+      if (value !== next.phase) throw new Error(`${this.def.name}: the machine went to ${String(value)} on ${type} (seq ${e.seq}), the fold to ${next.phase}`);
     }
-    this.folded = { state, seq: e.seq };
+    this.folded = next;
+    if (next.phase !== from) {
+      this.opts.onTransition?.({ actor: this.def.name, seq: e.seq, event: type, from, to: next.phase, summary: this.def.summary(next.state) });
+    }
     const out = e.seq >= (this.opts.decideFrom ?? 1) ? this.def.decide(this.state, e, this.opts.ctx) : NO_EVENTS;
     const every = this.opts.snapshots ? (this.opts.snapshotEvery ?? 0) : 0;
     if (out.length === 0 && (every <= 0 || this.sinceSnapshot + 1 < every)) {
@@ -153,7 +146,7 @@ export class HostedActor<S, P extends string> {
     if (this.opts.snapshots && this.opts.snapshotEvery && ++this.sinceSnapshot >= this.opts.snapshotEvery) {
       this.sinceSnapshot = 0;
       await this.opts.snapshots.putSnapshot(this.def.name, seq, {
-        state: this.def.snapshot(this.state), phase: this.phase, recent: this.recent,
+        version: this.def.snapshotVersion ?? 1, state: this.def.snapshot(this.state), phase: this.phase, recent: this.folded.recent,
       });
     }
   }
@@ -187,8 +180,21 @@ export class HostedActor<S, P extends string> {
   }
 }
 
-/** Restore an actor's folded state from a snapshot written by HostedActor. */
-export function restoreFolded<S, P extends string>(def: ActorDef<S, P>, snap: { seq: number; state: unknown }, config: RunConfig): Folded<S, P> {
-  const x = snap.state as { state: unknown; phase: P; recent: Array<[number, string, P, P]> };
+/** A snapshot as HostedActor writes it (`version` absent in those written before snapshots had versions: 1). */
+interface StoredSnapshot<P extends string> {
+  version?: number;
+  state: unknown;
+  phase: P;
+  recent?: Array<[number, string, P, P]>;
+}
+
+/**
+ * Restore an actor's folded state from a snapshot written by HostedActor, or undefined when the snapshot
+ * is not of this actor's current shape (another snapshot version, or a phase it no longer has): the
+ * caller then folds the log from the start.
+ */
+export function restoreFolded<S, P extends string>(def: ActorDef<S, P>, snap: { seq: number; state: unknown }, config: RunConfig): Folded<S, P> | undefined {
+  const x = snap.state as StoredSnapshot<P> | null;
+  if (typeof x !== 'object' || x === null || (x.version ?? 1) !== (def.snapshotVersion ?? 1) || !def.phases.includes(x.phase)) return undefined;
   return { state: def.restore(x.state, config), phase: x.phase, seq: snap.seq, recent: x.recent ?? [] };
 }

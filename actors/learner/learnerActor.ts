@@ -18,12 +18,12 @@ import { daroBin, daroRowWeights, daroStep, initDaro, type DaroState } from './d
 import { chooseHintSource } from './hints.ts';
 import { overlongPenalties } from './overlong.ts';
 import { replayMix } from './replayMix.ts';
-import { dapoKeepMask } from '../shared/dapoSampling.ts';
-import { bandKeepMask } from '../shared/onlineFilter.ts';
+import { dapoKeepMask } from './dapoSampling.ts';
+import { bandKeepMask } from './onlineFilter.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { effectiveStage, foldStage, initStageFold, stagesOf } from '../shared/stageFold.ts';
 import type { Stage, StagedState } from '../shared/staged.ts';
-import { createMemoryBank, observeMemoryBank, refillFromMemoryBank, vcrlFilter, vcrlKappa, type MemoryBank } from '../shared/vcrl.ts';
+import { createMemoryBank, observeMemoryBank, refillFromMemoryBank, vcrlFilter, vcrlKappa, type MemoryBank } from './vcrl.ts';
 import { shapeRewards, shapingParams } from './shaping.ts';
 import { Prng } from '../../events/prng.ts';
 import { GrowOnlyList, GrowOnlyMap } from '../shared/growOnly.ts';

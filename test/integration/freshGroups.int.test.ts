@@ -57,8 +57,8 @@ describe('fresh groups folded per step equal the per-event fold', () => {
         while (list.length > 1 && n - list[0].length >= 16) n -= list.shift()!.length;
         want.set(g.q, list);
       }
-      const settled = samplerActor.snapshot(s) as { history: Map<number, Float32Array[]> };
-      expect(settled.history, `seq ${l.seq}`).toEqual(want);
+      const settled = samplerActor.snapshot(s) as { own: { history: Map<number, Float32Array[]> } };
+      expect(settled.own.history, `seq ${l.seq}`).toEqual(want);
       checked++;
     }
     expect(want.size).toBeGreaterThan(10);
@@ -82,8 +82,8 @@ describe('fresh groups folded per step equal the per-event fold', () => {
         groups++;
       }
       if (!want) continue;
-      expect((samplerActor.snapshot(sa) as { posteriors: BetaPosteriors }).posteriors, `sampler at seq ${l.seq}`).toEqual(want);
-      expect((estimatorActor.snapshot(es) as { posteriors: BetaPosteriors }).posteriors, `estimator at seq ${l.seq}`).toEqual(want);
+      expect((samplerActor.snapshot(sa) as { own: { posteriors: BetaPosteriors } }).own.posteriors, `sampler at seq ${l.seq}`).toEqual(want);
+      expect((estimatorActor.snapshot(es) as { own: { posteriors: BetaPosteriors } }).own.posteriors, `estimator at seq ${l.seq}`).toEqual(want);
     }
     expect(groups).toBeGreaterThan(50);
   }, 60_000);

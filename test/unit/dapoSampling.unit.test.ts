@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dapoAccumulate, dapoAccumulator, dapoKeepMask } from '../../actors/shared/dapoSampling.ts';
-import { accumulatorStatus, finalizeAccumulator } from '../../actors/shared/groupAccumulator.ts';
+import { dapoAccumulate, dapoAccumulator, dapoKeepMask } from '../../actors/learner/dapoSampling.ts';
+import { accumulatorStatus, finalizeAccumulator } from '../../actors/learner/groupAccumulator.ts';
 
 const batch = (ids: number[], succ: number[], sizes: number[]) => ({
   group: Uint32Array.from(ids),

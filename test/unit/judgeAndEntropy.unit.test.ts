@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeLabels, parseJudge } from '../../actors/estimator/judge.ts';
-import { entropyLogits, meanTokenEntropy, percentile } from '../../actors/shared/entropy.ts';
+import { entropyLogits, meanTokenEntropy, percentile } from '../../actors/sampler/entropy.ts';
 import { LabelSource } from '../../actors/shared/labels.ts';
 
 describe('LLM-judge parse: first number (\\d+\\.?\\d*) in [0, 1], else 0.5; difficulty = 1 − parsed', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bandKeepMask, onlineFilterAccumulate } from '../../actors/shared/onlineFilter.ts';
-import { accumulatorStatus, createAccumulator, finalizeAccumulator, groupsNeeded } from '../../actors/shared/groupAccumulator.ts';
+import { bandKeepMask, onlineFilterAccumulate } from '../../actors/learner/onlineFilter.ts';
+import { accumulatorStatus, createAccumulator, finalizeAccumulator, groupsNeeded } from '../../actors/learner/groupAccumulator.ts';
 
 const groups = (succ: number[], n: number | number[]) => ({
   group: Uint32Array.from(succ, (_, i) => i),

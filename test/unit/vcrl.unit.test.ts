@@ -6,7 +6,7 @@ import {
   refillFromMemoryBank,
   vcrlFilter,
   vcrlKappa,
-} from '../../actors/shared/vcrl.ts';
+} from '../../actors/learner/vcrl.ts';
 
 describe('VCRL normalised variance p = σ²/σ²_max', () => {
   it('n even (8): p = 4k(n−k)/n²', () => {

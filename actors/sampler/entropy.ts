@@ -5,7 +5,7 @@
  * The score is NOT a failure rate: it feeds the sampler as logits directly (source = Entropy).
  */
 
-import { LabelSource } from './labels.ts';
+import { LabelSource } from '../shared/labels.ts';
 
 /**
  * Mean entropy per prompt from concatenated per-token entropies.

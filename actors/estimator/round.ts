@@ -1,0 +1,103 @@
+/**
+ * What the estimators' rounds share: the cold-start layer (a constant, or the hashed TF-IDF kernel over the
+ * round's measured reference set), the reference set's request and labels, and the DifficultyEstimated
+ * that ends a round.
+ */
+import { eventId, makeEvent, type DareEvent, type EventOf } from '../../events/catalogue.ts';
+import type { RunConfig } from '../../events/config.ts';
+import { seedOf } from '../../events/prng.ts';
+import type { DecideContext } from '../actor.ts';
+import { gumbelTopK } from '../shared/gumbelTopK.ts';
+import { assembleLabels, type LabelLayer } from '../shared/labels.ts';
+import { constantColdStart, tfidfColdStart } from './coldStart.ts';
+import type { EstimatorState, EstimatorStrategy } from './strategy.ts';
+
+export function usesTfidf(cfg: RunConfig): boolean {
+  return cfg.estimator.method === 'tfidf' || cfg.estimator.coldStart === 'tfidf';
+}
+
+/**
+ * The cold-start layer of this round: a constant, or the hashed TF-IDF kernel over the round's measured
+ * reference set with OLS recalibration (dare-reference §3 option 2; labels may leave [0, 1], as REF's).
+ */
+export function coldStart(s: EstimatorState, ctx: DecideContext): LabelLayer {
+  const cfg = ctx.config;
+  if (!usesTfidf(cfg) || !s.round?.refDone.length) return constantColdStart(s.numPrompts, cfg.estimator.coldStartDifficulty);
+  const texts = Array.from({ length: s.numPrompts }, (_, q) => ctx.prompt(q)?.question ?? String(q));
+  const ref = [...s.round.refDone].sort((a, b) => a[0] - b[0]);
+  return tfidfColdStart(texts, { prompt: Uint32Array.from(ref, ([q]) => q), difficulty: Float64Array.from(ref, ([, d]) => d) });
+}
+
+/** The measured reference labels of this round (they outrank everything but for DOTS's own predictions). */
+export function referenceLabels(s: EstimatorState): { prompt: Uint32Array; difficulty: Float64Array } | undefined {
+  const ref = s.round?.refDone;
+  if (!ref?.length) return undefined;
+  return { prompt: Uint32Array.from(ref, ([q]) => q), difficulty: Float64Array.from(ref, ([, d]) => d) };
+}
+
+/** A reference set for the TF-IDF cold start: `referenceSize` prompts drawn uniformly without replacement. */
+export function referenceRequest(s: EstimatorState, ctx: DecideContext, cause: string): DareEvent {
+  const cfg = ctx.config;
+  const round = s.round!;
+  const m = Math.min(cfg.estimator.referenceSize, s.numPrompts);
+  const prompts = Uint32Array.from(gumbelTopK(new Float64Array(s.numPrompts), m, { seed: cfg.run.seed, step: round.step, purpose: 'reference' }).indices).sort();
+  return makeEvent(
+    'RolloutRequested',
+    {
+      step: round.step, purpose: 'reference', prompts, rollouts: new Uint16Array(m).fill(cfg.sampler.gMedium), hints: new Uint16Array(m),
+      hintSources: new Array(m).fill(''), temperature: cfg.task.temperature, maxTokens: cfg.task.maxResponseTokens,
+      seed: seedOf({ seed: cfg.run.seed, step: round.step, purpose: 'reference-rollout' }),
+    },
+    { run: ctx.run, id: eventId('RolloutRequested', round.step, 'reference'), cause },
+  );
+}
+
+/** The DifficultyEstimated that ends the round (non-finite diagnostics left out). */
+export function estimated(
+  s: EstimatorState,
+  ctx: DecideContext,
+  cause: string,
+  labels: { difficulty: Float64Array; source: Uint8Array; ess?: Float64Array },
+  diagnostics: Record<string, number>,
+  key: EventOf<'DifficultyEstimated'>['data']['key'],
+): DareEvent {
+  const round = s.round!;
+  const ess = new Float32Array(s.numPrompts);
+  if (labels.ess) ess.set(labels.ess);
+  const clean: Record<string, number> = {};
+  for (const [k, v] of Object.entries(diagnostics)) if (Number.isFinite(v)) clean[k] = v;
+  return makeEvent(
+    'DifficultyEstimated',
+    {
+      epoch: round.epoch,
+      step: round.step,
+      method: ctx.config.estimator.method,
+      difficulty: Float32Array.from(labels.difficulty),
+      source: labels.source,
+      ess,
+      key,
+      diagnostics: clean,
+    },
+    { run: ctx.run, id: eventId('DifficultyEstimated', round.step), cause },
+  );
+}
+
+/**
+ * The cold start for every prompt, the round's measured reference prompts keeping their value (DOTS's own
+ * predictions leave them out: `withReference` false).
+ */
+export function coldEstimate(s: EstimatorState, ctx: DecideContext, cause: string, withReference = true): DareEvent[] {
+  const cold = coldStart(s, ctx);
+  const ref = withReference ? referenceLabels(s) : undefined;
+  return [estimated(s, ctx, cause, ref ? assembleLabels(s.numPrompts, cold, undefined, ref) : cold, { reference: s.round?.refDone.length ?? 0 }, null)];
+}
+
+/**
+ * The default opening of a round: the TF-IDF cold start measures a reference set first (the round goes on
+ * when its last group is in); otherwise the method estimates at once.
+ */
+export function openRound(st: EstimatorStrategy, s: EstimatorState, ctx: DecideContext, cause: string): DareEvent[] {
+  const cfg = ctx.config;
+  if (usesTfidf(cfg) && cfg.estimator.referenceSize > 0 && s.numPrompts > 0) return [referenceRequest(s, ctx, cause)];
+  return st.estimate(s, ctx, cause);
+}
