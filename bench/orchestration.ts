@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { runScenario, type RunOutcome } from '../run/runner.ts';
-import type { WorkerClock } from '../gpu-bridge/bridge.ts';
+import type { WorkerClock } from '../gpu-bridge/timedWorker.ts';
 import { EventLog } from '../store/eventLog.ts';
 
 export const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));

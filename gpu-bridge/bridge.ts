@@ -51,10 +51,6 @@ import { warmStart } from './warmStart.ts';
 import { WorkerJobError, type JobResult, type WorkerHandle, type WorkerInfo } from './workerClient.ts';
 import { initArgs, makeWorker } from './workerFactory.ts';
 
-export { BridgeInputError, type BridgeDeps, type BridgeLog, type BridgeLogger, type BridgeTasks, type CheckpointEntry } from './bridgeTypes.ts';
-export { chunkSeed, EVAL_CHUNK, ROLLOUT_CHUNK, SCORE_CHUNK } from './jobs/chunks.ts';
-export type { WorkerClock } from './timedWorker.ts';
-export { WARMSTART_PATH } from './warmStart.ts';
 
 /** The requests the bridge acts on (Bridge.requests); every other event passes it by. */
 type BridgeRequest = 'RolloutRequested' | 'ScoreRequested' | 'UpdateRequested' | 'CheckpointRequested' | 'EvalRequested' | 'SignalRequested';

@@ -10,7 +10,8 @@ import type { RunConfig } from '../events/config.ts';
 import { Supervisor } from './supervisor.ts';
 import type { WorkerHandle, WorkerInfo } from './workerClient.ts';
 import { PromptBank } from './sim/promptBank.ts';
-import { SimWorker, type SimConfig } from './sim/simWorker.ts';
+import { SimWorker } from './sim/simWorker.ts';
+import type { SimConfig } from './sim/simInit.ts';
 
 /** Repository root (this file is gpu-bridge/workerFactory.ts). */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));

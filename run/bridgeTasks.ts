@@ -1,6 +1,6 @@
 /** The task knowledge the gpu-bridge is given by its host: verifiers (tasks/) and hint prompts (the learner's). */
 import { buildHintPrompt, extractSkeleton } from '../actors/learner/hints.ts';
-import type { BridgeTasks } from '../gpu-bridge/bridge.ts';
+import type { BridgeTasks } from '../gpu-bridge/bridgeTypes.ts';
 import { verifierFor } from '../tasks/index.ts';
 
 export const bridgeTasks: BridgeTasks = {

@@ -41,6 +41,7 @@ import type { PromptBank } from './promptBank.ts';
 import { parseSimInit } from './simInit.ts';
 import { newOptimState, optimStep, type OptimConfig, type OptimState } from './optimizer.ts';
 import { SimOracle, type SimStateView } from './oracle.ts';
+import { judgeReply } from './simJudge.ts';
 import {
   correctnessLogit,
   expectedCappedLength,
@@ -56,7 +57,6 @@ import {
   type SimRow,
 } from './simPolicy.ts';
 
-export type { SimConfig } from './simInit.ts';
 
 /** Policy parameters in named form. */
 export interface SimParams {
@@ -492,16 +492,4 @@ export class SimWorker implements WorkerHandle, SimStateView {
     });
     return { texts };
   }
-}
-
-/** Half-width of the sim judge's uniform error on its own pass rate (success-rate units). */
-export const JUDGE_NOISE = 0.15;
-
-/**
- * The sim's reply to a judge instruction: success-rate estimate `pass + JUDGE_NOISE·(2u − 1)`, clipped to
- * [0, 1], with two decimals (`u` uniform in [0, 1)).
- */
-export function judgeReply(pass: number, u: number): string {
-  const est = Math.min(1, Math.max(0, pass + JUDGE_NOISE * (2 * u - 1)));
-  return est.toFixed(2);
 }

@@ -1,5 +1,5 @@
 /**
- * `dare resume` from the monitor's snapshot (cli/monitorSnapshot.ts) and, for a log without one (as older
+ * `dare resume` from the monitor's snapshot (run/monitorSnapshot.ts) and, for a log without one (as older
  * runs left), from the whole log: a sim run killed with -9 after its monitor snapshotted, resumed both ways
  * from copies, ends with the log content and weights of an uninterrupted run; each resumed run's
  * metrics.csv and summary.json are exactly those of a fold of its whole final log (a stale or wrong

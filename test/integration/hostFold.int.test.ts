@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { foldOne, initialFolded, makeContext, type Folded } from '../../actors/actor.ts';
 import { HostedActor, type BusHandle, type InspectMessage } from '../../actors/host.ts';
 import { ACTORS } from '../../actors/index.ts';
-import { runScenario } from '../../cli/runner.ts';
+import { runScenario } from '../../run/runner.ts';
 import type { Logged } from '../../events/catalogue.ts';
 import { resolveConfig } from '../../events/config.ts';
 import { EventLog } from '../../store/eventLog.ts';

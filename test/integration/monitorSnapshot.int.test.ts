@@ -1,5 +1,5 @@
 /**
- * The run monitor's persisted folds (cli/monitorSnapshot.ts): the metrics fold and the pending-request
+ * The run monitor's persisted folds (run/monitorSnapshot.ts): the metrics fold and the pending-request
  * scan, snapshotted at seq N (through the snapshot codec), restored and fed the log after N, equal the
  * folds of the whole log — at every N, over prefixes of a real sim run's log (so requests are open at the
  * end) and over a log with hand-made irregular and duplicated rollout groups; and the snapshot the live

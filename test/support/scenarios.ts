@@ -1,4 +1,4 @@
-/** For tests that run scenarios in process (cli/runner.ts) over the suite's nats-server (test/globalSetup.ts). */
+/** For tests that run scenarios in process (run/runner.ts) over the suite's nats-server (test/globalSetup.ts). */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, inject } from 'vitest';

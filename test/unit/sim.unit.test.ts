@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { Prng } from '../../events/prng.ts';
 import { binToF32, binToI32, f32ToBin, i32ToBin, packBody } from '../../gpu-bridge/frames.ts';
 import { WorkerJobError, type JobResult } from '../../gpu-bridge/workerClient.ts';
-import { judgeReply, SimWorker, type SimConfig } from '../../gpu-bridge/sim/simWorker.ts';
+import { SimWorker } from '../../gpu-bridge/sim/simWorker.ts';
+import { judgeReply } from '../../gpu-bridge/sim/simJudge.ts';
+import type { SimConfig } from '../../gpu-bridge/sim/simInit.ts';
 import { PromptBank } from '../../gpu-bridge/sim/promptBank.ts';
 
 const sigma = (x: number) => 1 / (1 + Math.exp(-x));
