@@ -3,12 +3,14 @@
  * key or message at fault), 2 internal error.
  */
 import { Argument, Command, CommanderError, Option } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { EVENT_TYPES } from '../events/catalogue.ts';
 import { PRESETS } from '../events/config.ts';
 import { EventLog, StoreError } from '../store/eventLog.ts';
 import { EXIT, UserError } from '../events/errors.ts';
+import { SCHEMA_VERSION } from '../events/catalogue.ts';
 import { eventJson, eventLine } from '../views/format.ts';
 
 function intArg(name: string) {
@@ -30,9 +32,28 @@ export function openRunLog(dir: string): EventLog {
   return EventLog.open(logDir, { readOnly: true });
 }
 
+/** A command that ran to its end and says so with a non-zero exit code (e.g. replay --verify's mismatch). */
+class CommandExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+/** A log position given on the command line must be in the log. */
+function inLog(log: EventLog, flag: string, seq: number | undefined): number | undefined {
+  if (seq !== undefined && seq > log.lastSeq()) throw new UserError(`${flag} ${seq}: the log ends at seq ${log.lastSeq()}`);
+  return seq;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as { version: string };
+  return `dare ${pkg.version} (log schema ${SCHEMA_VERSION}, node ${process.version})`;
+}
+
 export function buildProgram(): Command {
   const program = new Command('dare')
     .description('Difficulty-adaptive RL post-training (DARE) as an event-sourced actor system over NATS and LMDB')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError(false)
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -80,11 +101,13 @@ export function buildProgram(): Command {
       const log = openRunLog(dir);
       try {
         if (o.verify) {
-          process.exitCode = replayVerifyCommand(log, !!o.json);
+          inLog(log, '--until', o.until);
+          const code = replayVerifyCommand(log, !!o.json);
+          if (code !== EXIT.ok) throw new CommandExit(code);
         } else if (o.set.length) {
           printCounterfactual(counterfactual(log, o.set), !!o.json);
         } else {
-          printInspect(inspectAt(log, o.until), !!o.json);
+          printInspect(inspectAt(log, inLog(log, '--until', o.until)), !!o.json);
         }
       } finally {
         void log.close();
@@ -123,7 +146,7 @@ export function buildProgram(): Command {
       const log = openRunLog(dir);
       try {
         if (o.prompt !== undefined) driftCommand(log, o.prompt, !!o.json);
-        else printInspect(inspectAt(log, o.at), !!o.json);
+        else printInspect(inspectAt(log, inLog(log, '--at', o.at)), !!o.json);
       } finally {
         void log.close();
       }
@@ -147,6 +170,18 @@ export function buildProgram(): Command {
       const { sendControl } = await import('../run/control.ts');
       await sendControl(dir, command);
       process.stdout.write(`${command}: applied (see \`dare log ${dir} --type ControlApplied\`)\n`);
+    });
+
+  program
+    .command('check')
+    .description('is the run\'s log whole? events, checksums, the id index, blobs, prompts, checkpoints (exit 1 naming the first problem)')
+    .argument('<dir>', 'run directory')
+    .option('--quick', 'the log only: no blob reads, no checkpoint hashes')
+    .option('--json', 'machine-readable output')
+    .action(async (dir: string, o: { quick?: boolean; json?: boolean }) => {
+      const { checkCommand } = await import('./checkCommand.ts');
+      const code = await checkCommand(dir, { deep: !o.quick, json: !!o.json });
+      if (code !== EXIT.ok) throw new CommandExit(code);
     });
 
   program
@@ -252,6 +287,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (e) {
+    if (e instanceof CommandExit) return e.code;
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return EXIT.ok;
       if (e.code === 'commander.executeSubCommandAsync') return EXIT.internal;
