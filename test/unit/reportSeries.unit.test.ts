@@ -38,7 +38,7 @@ ev('UpdateRequested', {
   rawReward: f4(1, 1, 1, 0), shapedReward: f4(1, 1, 1, 0), advantage: f4(0, 0, 1, -1), clipLo: f4(0.2, 0.2, 0.2, 0.2), clipHi: f4(0.2, 0.2, 0.2, 0.2),
   weight: f4(1, 1, 1, 1), bin: Int32Array.of(-1, -1, -1, -1), aggregation: 'token', lConst: 0, entropyCoeff: 0, klCoeff: 0, maskTruncated: false,
 }, 1360, 'UR/1');
-ev('UpdateCompleted', { step: 1, policyVersion: 1, loss: 0.1, clipFrac: 0.2, kl: 0.01, entropy: 0.5, gradNorm: 1.5, tokens: 100, binLosses: {} }, 1460, 'UC/1', 'UR/1');
+ev('UpdateCompleted', { step: 1, policyVersion: 1, loss: 0.1, clipFrac: 0.2, kl: 0.01, entropy: 0.5, gradNorm: 1.5, tokens: 100, binLosses: {}, logprobParity: null }, 1460, 'UC/1', 'UR/1');
 ev('DifficultyEstimated', { epoch: 0, step: 1, method: 'dare', difficulty: f4(0.0625, 0.9375, 0.5, 0.5), source: Uint8Array.of(2, 2, 3, 4), ess: f4(8, 1, 0, 0), key: null, diagnostics: { essThreshold: 2 } }, 1470);
 ev('EvalCompleted', {
   step: 1, policyVersion: 1, accuracy: 0.5, oracleAccuracy: 0.625,

@@ -32,7 +32,7 @@ const EVENTS: LogEvent[] = [
   ev(makeEvent('StepStarted', { step: 1, epoch: 0 }, meta(eventId('StepStarted', 1)))),
   ev(makeEvent('BatchSelected', { step: 1, epoch: 0, key: { seed: 1, step: 1, purpose: 'select' }, strategy: 'beta', prompts: new Uint32Array([0]), difficulty: new Float32Array([0.5]), tier: new Uint8Array([1]), rollouts: new Uint16Array([2]), hints: new Uint16Array([0]), filled: 0 }, meta(eventId('BatchSelected', 1)))),
   ev(makeEvent('UpdateRequested', { step: 1, policyVersion: 0, key: { seed: 1, step: 1, purpose: 'replay' }, groups: ['g/1/0'], freshGroups: 1, rowGroup: new Uint32Array(2), rowIndex: new Uint16Array([0, 1]), rawReward: new Float32Array(2), shapedReward: new Float32Array(2), advantage: new Float32Array(2), clipLo: new Float32Array(2), clipHi: new Float32Array(2), weight: new Float32Array(2), bin: new Int32Array(2), aggregation: 'token-mean', lConst: 8, entropyCoeff: 0, klCoeff: 0, maskTruncated: false }, meta(eventId('UpdateRequested', 1)))),
-  ev(makeEvent('UpdateCompleted', { step: 1, policyVersion: 1, loss: 0, clipFrac: 0, kl: 0, entropy: 0, gradNorm: 0, tokens: 2, binLosses: {} }, meta(eventId('UpdateCompleted', 1)))),
+  ev(makeEvent('UpdateCompleted', { step: 1, policyVersion: 1, loss: 0, clipFrac: 0, kl: 0, entropy: 0, gradNorm: 0, tokens: 2, binLosses: {}, logprobParity: null }, meta(eventId('UpdateCompleted', 1)))),
   ev(makeEvent('CheckpointRequested', { policyVersion: 1, path: 'checkpoints/v1.ckpt' }, meta(eventId('CheckpointRequested', 1)))),
   ev(makeEvent('CheckpointSaved', { policyVersion: 1, path: 'checkpoints/v1.ckpt', sha256: 'b'.repeat(64), bytes: 1 }, meta(eventId('CheckpointSaved', 1)))),
   ev(makeEvent('ControlApplied', { command: 'pause', source: 'test' }, meta('ControlApplied/pause'))),
