@@ -45,11 +45,12 @@ class Worker:
         self.engine: Engine | None = None
         self.init_id: str | None = None
         self.cache = ReplyCache()
+        self._math_verifier = None
         self.handlers = {
             "init": self.job_init, "rollout": self.job_rollout, "score": self.job_score,
             "entropy": self.job_entropy, "generate": self.job_generate, "update": self.job_update,
             "sft": self.job_sft, "save": self.job_save, "load": self.job_load, "eval": self.job_eval,
-            "export": self.job_export, "stats": self.job_stats, "shutdown": self.job_shutdown,
+            "export": self.job_export, "stats": self.job_stats, "verify": self.job_verify, "shutdown": self.job_shutdown,
         }
 
     # ------------------------------------------------------------------ dispatch
@@ -364,6 +365,22 @@ class Worker:
             if A.get_bool(args, "resetPeak", default=False):
                 torch.cuda.reset_peak_memory_stats()
         return out
+
+    def job_verify(self, args: dict) -> dict:
+        """Math answers checked with math-verify (dare_worker/mathverify.py): {items: [{response, answer}]} ->
+        {correct: [bool]}. Independent of the model; needs the math-verify package."""
+        items = A.get_list(args, "items")
+        pairs = []
+        for i, it in enumerate(items):
+            path = A.item_path("", "items", i)
+            if not isinstance(it, dict):
+                raise BadRequest(f"{path} must be a map")
+            pairs.append((A.get_str(it, "response", path), A.get_str(it, "answer", path)))
+        if self._math_verifier is None:
+            from .mathverify import MathVerifier
+
+            self._math_verifier = MathVerifier()
+        return {"correct": [self._math_verifier.correct(r, a) for r, a in pairs]}
 
     def job_shutdown(self, args: dict) -> dict:
         return {}

@@ -353,3 +353,16 @@ def test_entropy_generate_eval(model_dir):
     ev = ok(w, "eval", {"prompts": prompts, "maxTokens": 5})
     assert len(gen["texts"]) == 1 and len(ev["texts"]) == 4 and all(1 <= n <= 5 for n in ev["lengths"])
     assert os.path.isdir(model_dir[0])
+
+
+def test_verify_job_uses_math_verify(make_worker):
+    """The `verify` job (any worker kind: it does not touch the model) checks answers with math-verify."""
+    w = make_worker()
+    items = [{"response": "so $\\boxed{\\frac{1}{2}}$", "answer": "0.5"},
+             {"response": "\\boxed{3\\sqrt{2}}", "answer": "\\sqrt{18}"},
+             {"response": "\\boxed{(x+1)^2}", "answer": "x^2+2x+1"},
+             {"response": "\\boxed{4}", "answer": "5"},
+             {"response": "no answer", "answer": "5"}]
+    assert ok(w, "verify", {"items": items})["correct"] == [True, True, True, False, False]
+    e = err(w, "verify", {"items": [{"response": "x"}]})
+    assert e["code"] == "bad_request" and e["message"] == "items[0].answer is required"
