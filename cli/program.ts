@@ -223,6 +223,23 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('export')
+    .description('a checkpoint of an hf run as a Hugging Face model directory (safetensors, config, tokenizer)')
+    .argument('<dir>', 'run directory')
+    .option('--version <v>', 'policy version of the checkpoint (default: the newest)', intArg('--version'))
+    .requiredOption('-o, --output <dir>', 'output directory (must not exist, or be empty)')
+    .action(async (dir: string, o: { version?: number; output: string }) => {
+      const { exportCheckpoint, ExportError } = await import('../gpu-bridge/export.ts');
+      try {
+        const r = await exportCheckpoint({ runDir: dir, version: o.version, out: o.output });
+        process.stdout.write(`${r.out}: policy version ${r.policyVersion} from ${r.checkpoint} (${r.files.join(', ')})\n`);
+      } catch (e) {
+        if (e instanceof ExportError) throw new UserError(e.message);
+        throw e;
+      }
+    });
+
+  program
     .command('report')
     .description('a self-contained HTML report of a run')
     .argument('<dir>', 'run directory')
