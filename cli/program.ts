@@ -77,7 +77,7 @@ export function buildProgram(): Command {
     .command('resume')
     .description('continue a run where its log ends')
     .argument('<dir>', 'run directory')
-    .option('--steps <n>', 'total steps', intArg('--steps'))
+    .option('--steps <n>', 'the run\'s step total (higher than its own: extends it, a completed run too)', intArg('--steps'))
     .option('--nats <url>', 'use an existing NATS server')
     .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
     .action(async (dir: string, o: { steps?: number; nats?: string; natsToken?: string }) => {
@@ -302,7 +302,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return EXIT.ok;
+    // A command may end normally yet say so in its exit code (a run a signal stopped: 130 / 143).
+    return typeof process.exitCode === 'number' && process.exitCode !== 0 ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommandExit) return e.code;
     if (e instanceof CommanderError) {

@@ -51,6 +51,14 @@ export const PAYLOADS = {
     reissued: Type.Array(Str, { maxItems: 1_000_000 }),
   }),
   RunCompleted: data({ steps: Uint, policyVersion: Uint, weightsSha256: Type.Union([Sha256, Type.Null()]) }),
+  /**
+   * The session ended the process's run at a step boundary on a stop (`dare control stop`, the first Ctrl-C
+   * or SIGTERM), after the step's checkpoint and evaluation: a pause that outlives the process. `dare
+   * resume` continues the run from here.
+   */
+  RunStopped: data({ steps: Uint, policyVersion: Uint }),
+  /** `dare resume --steps N`: the run's step total from here on (was `from`). A fact, like ControlApplied. */
+  RunExtended: data({ steps: Uint, from: Uint }),
   RunFailed: data({ reason: Str }),
   ControlApplied: data({
     command: Type.Union([Type.Literal('pause'), Type.Literal('resume'), Type.Literal('stop')]),

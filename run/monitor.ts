@@ -14,7 +14,7 @@ import { monitorFoldsOf, MonitorSnapshots } from './monitorSnapshot.ts';
 import { Progress } from './progress.ts';
 import { writeAtomic, writeAtomicAsync } from './runDir.ts';
 
-export type RunEnd = 'completed' | 'failed';
+export type RunEnd = 'completed' | 'stopped' | 'failed';
 
 export class RunMonitor {
   /** the requests without completion when the process started (what this resume re-issues), in log order */
@@ -79,6 +79,7 @@ export class RunMonitor {
         if (Date.now() - this.csvWritten >= 1000) this.writeCsvSoon();
       }
       if (ev.type === 'RunCompleted') this.done('completed');
+      if (ev.type === 'RunStopped') this.done('stopped');
       if (ev.type === 'RunFailed') this.done('failed');
       return snapshots.after(e);
     }, { onError, background: true });

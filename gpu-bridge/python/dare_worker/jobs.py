@@ -18,8 +18,9 @@ from .protocol import BadRequest, ReplyCache, error_reply, f4_bytes, i4_bytes, o
 
 
 def _fault_delay(job: str) -> None:
-    """Fault injection for the kill tests: DARE_WORKER_FAULT_DELAY="rollout:500" sleeps that many ms at the
-    start of each such job, so a test can kill the worker while the job is running."""
+    """Fault injection for the kill tests: DARE_WORKER_FAULT_DELAY="rollout:500,update:300" sleeps that many
+    ms at the start of each job of that name (any job: rollout, score, update, save, eval, ...), so a test
+    can kill the worker while the job is running."""
     spec = os.environ.get("DARE_WORKER_FAULT_DELAY", "")
     for part in filter(None, spec.split(",")):
         name, _, ms = part.partition(":")
@@ -70,6 +71,7 @@ class Worker:
         try:
             if self.engine is None and job not in ("init", "shutdown"):
                 raise NotInitialised(f"job {job!r} before init")
+            _fault_delay(job)
             result = handler(args) if job != "init" else self.job_init(args, rid)
         except BadRequest as e:
             return error_reply(rid, "bad_request", str(e)), False
@@ -176,7 +178,6 @@ class Worker:
         return ids, pids, ns
 
     def job_rollout(self, args: dict) -> dict:
-        _fault_delay("rollout")
         eng = self.engine
         temperature = A.get_float(args, "temperature", lo=0.0, lo_open=True)
         max_tokens = A.get_uint(args, "maxTokens")
