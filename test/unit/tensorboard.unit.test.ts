@@ -1,11 +1,16 @@
 /**
  * TensorBoard event files (run/tensorboard/): CRC-32C against its standard check values, TFRecord framing,
- * and the protobuf bytes of Event / Summary / Value worked out by hand field by field.
+ * the protobuf bytes of Event / Summary / Value worked out by hand field by field, and reading our own files
+ * back up to a record cut short.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crc32c, maskedCrc32c } from '../../run/tensorboard/crc32c.ts';
-import { decodeEvent, encodeScalarEvent, encodeVersionEvent, eventFileName } from '../../run/tensorboard/eventFile.ts';
+import { decodeEvent, encodeScalarEvent, encodeVersionEvent, eventFileBytes, eventFileName } from '../../run/tensorboard/eventFile.ts';
+import { eventFilesIn } from '../../run/tensorboard/liveWriter.ts';
 import { readTfRecords, tfRecord } from '../../run/tensorboard/tfrecord.ts';
+import { tempDir } from '../support/tmp.ts';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -104,5 +109,27 @@ describe('Event protobuf', () => {
   it('names files events.out.tfevents.<unix seconds>.<host>', () => {
     expect(eventFileName(1_700_000_000.9, 'node-1')).toBe('events.out.tfevents.1700000000.node-1');
     expect(eventFileName(5, 'a/b')).toBe('events.out.tfevents.5.a_b');
+  });
+});
+
+describe('reading event files back', () => {
+  it('notes the source events an event file holds, up to a record cut short', () => {
+    const { dir, cleanup } = tempDir('dare-tb-unit-');
+    try {
+      mkdirSync(dir, { recursive: true });
+      const file = eventFileBytes([
+        { step: 1, wallTime: 10, values: [['train/reward', 0.5], ['update/loss', 1]] },
+        { step: 1, wallTime: 11, values: [['eval/accuracy', 0.25]] },
+        { step: 2, wallTime: 12, values: [['train/reward', 0.75]] },
+      ]);
+      writeFileSync(join(dir, eventFileName(10, 'h')), file.subarray(0, file.length - 3));
+      writeFileSync(join(dir, 'notes.txt'), 'not an event file');
+      const found = eventFilesIn(dir);
+      expect(found.files).toEqual(['events.out.tfevents.10.h']);
+      expect([...found.written]).toEqual(['UpdateCompleted/1', 'EvalCompleted/1']);
+      expect(found.torn).toEqual(['events.out.tfevents.10.h']);
+    } finally {
+      cleanup();
+    }
   });
 });
