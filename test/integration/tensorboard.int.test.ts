@@ -16,7 +16,8 @@ import { sharedNats } from '../support/scenarios.ts';
 import { byStep, expectedScalars, readWithTensorboard } from '../support/tensorboard.ts';
 
 const { dir, file } = testDir('dare-tensorboard-', { sim: simScenario({ run: { steps: 6, evalEvery: 3, tensorboard: true } }) });
-const runDir = join(dir, 'run');
+// a run id of its own: runs over the suite's shared nats-server must not share subjects (simRun.int.test.ts runs "run")
+const runDir = join(dir, 'tb-run');
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 beforeAll(async () => {
