@@ -224,11 +224,25 @@ export function buildProgram(): Command {
 
   program
     .command('export')
-    .description('a checkpoint of an hf run as a Hugging Face model directory (safetensors, config, tokenizer)')
+    .description('a checkpoint of an hf run as a Hugging Face model directory (-o), or the run\'s metrics as TensorBoard event files (--tensorboard)')
     .argument('<dir>', 'run directory')
     .option('--version <v>', 'policy version of the checkpoint (default: the newest)', intArg('--version'))
-    .requiredOption('-o, --output <dir>', 'output directory (must not exist, or be empty)')
-    .action(async (dir: string, o: { version?: number; output: string }) => {
+    .option('-o, --output <dir>', 'model output directory (must not exist, or be empty)')
+    .option('--tensorboard <dir>', 'write the per-step metrics of the run\'s log (finished, killed or live) as a TensorBoard event file into this directory; no model needed')
+    .action(async (dir: string, o: { version?: number; output?: string; tensorboard?: string }) => {
+      if (o.output === undefined && o.tensorboard === undefined) throw new UserError('export: name an output: -o DIR (the model) or --tensorboard DIR (event files)');
+      if (o.version !== undefined && o.output === undefined) throw new UserError('--version: chooses the checkpoint of the model export (-o DIR)');
+      if (o.tensorboard !== undefined) {
+        const { exportTensorboard } = await import('../run/tensorboard/export.ts');
+        const log = openRunLog(dir);
+        try {
+          const r = exportTensorboard(log, o.tensorboard);
+          process.stdout.write(`${r.file}: ${r.steps} steps, ${r.events} events of ${r.tags} scalar tags (tensorboard --logdir ${o.tensorboard})\n`);
+        } finally {
+          void log.close();
+        }
+      }
+      if (o.output === undefined) return;
       const { exportCheckpoint, ExportError } = await import('../gpu-bridge/export.ts');
       try {
         const r = await exportCheckpoint({ runDir: dir, version: o.version, out: o.output });

@@ -33,6 +33,7 @@ export const ConfigSchema = obj({
     evalEvery: U('steps between evaluations (0: only at the end)'),
     evalSize: U('held-out prompts per evaluation'),
     snapshotEvery: U('events between snapshots of the actors and the run monitor (0: never)'),
+    tensorboard: Type.Boolean({ description: 'write TensorBoard event files of the per-step metrics into DIR/tensorboard/ during the run (`dare export DIR --tensorboard OUT` writes them from any log)' }),
   }),
   task: obj({
     source: E(['arithmetic', 'parquet', 'jsonl', 'sim'] as const, 'prompt source'),
@@ -144,7 +145,7 @@ const check = TypeCompiler.Compile(ConfigSchema);
 
 export const DEFAULTS: RunConfig = {
   method: 'dare',
-  run: { seed: 1, steps: 20, batchSize: 32, stepsPerEpoch: 4, estimation: 'epoch', checkpointEvery: 5, evalEvery: 5, evalSize: 256, snapshotEvery: 2000 },
+  run: { seed: 1, steps: 20, batchSize: 32, stepsPerEpoch: 4, estimation: 'epoch', checkpointEvery: 5, evalEvery: 5, evalSize: 256, snapshotEvery: 2000, tensorboard: false },
   task: { source: 'arithmetic', path: '', count: 2000, evalCount: 256, maxResponseTokens: 8, temperature: 1, levels: '', arithmeticStyle: 'bare' },
   worker: {
     kind: 'tiny', model: '', device: 'auto', lr: 1e-3, weightDecay: 0.01, gradClip: 1, warmStartSteps: 200, warmStartLr: 1e-3, jobTimeoutSec: 600, shareJobs: false,

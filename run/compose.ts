@@ -174,7 +174,7 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
     // log) give the metrics (the monitor goes on from there), the rollout accounting and the requests
     // without completion (what the resume re-issues). With the log at hand the monitor's fold does not keep
     // every rollout group it has seen.
-    const mon = RunMonitor.open(log, runDir, a.fresh, logger);
+    const mon = RunMonitor.open(log, runDir, a.fresh, logger, { tensorboard: config.run.tensorboard });
     monitor = mon;
     let resumed: Awaited<ReturnType<Bridge['restore']>> | null = null;
     // a resume, or a start retried after a kill that left a registered (warm-start) checkpoint behind

@@ -429,6 +429,14 @@ export class MetricsFold {
     return { lastTrained: last, evalAccuracy: this.evals.length ? this.evals[this.evals.length - 1].accuracy : null };
   }
 
+  /** One step's row as `result()` lists it (a copy; undefined before any event of the step), without result()'s copy of every step. */
+  stepRow(step: number): StepMetrics | undefined {
+    const m = this.steps.get(step);
+    if (!m) return undefined;
+    const { _reward, _ok, _len, _t0, _tr, _tu, ...row } = m;
+    return row;
+  }
+
   /** The rollout accounting at the current log position (a copy; cheaper than `result()`). */
   accounting(): Accounting {
     return { ...this.acc };
