@@ -13,6 +13,7 @@ import { checkRun } from './check.ts';
 import { lifecycleOf, type LoggedLifecycle } from './lifecycle.ts';
 import { metricsCsv, metricsOf } from './metrics.ts';
 import { readJson, runIdOf, writeAtomic } from './runDir.ts';
+import { Interrupts } from './interrupts.ts';
 import { acquireRunLock } from './runLock.ts';
 import { summaryOf } from './summary.ts';
 import { configFromScenario } from './scenario.ts';
@@ -73,7 +74,15 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFi
   const hasLog = existsSync(join(runDir, 'log', 'data.mdb'));
   // `dare run` writes config.json before it creates the log: a run killed in between starts afresh from it
   if (!hasLog && !existsSync(join(runDir, 'config.json'))) throw new UserError(`${args.runDir}: not a run directory (no log/data.mdb, no config.json)`);
-  const release = acquireRunLock(runDir);
+  const interrupts = new Interrupts(args.logger);
+  const release = (() => {
+    try {
+      return acquireRunLock(runDir);
+    } catch (e) {
+      interrupts.dispose();
+      throw e;
+    }
+  })();
   try {
     const saved = readJson(join(runDir, 'config.json'), 'config.json') as RunConfig & { scenario?: string };
     const { scenario = 'unknown', ...rest } = saved;
@@ -116,10 +125,11 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFi
     if (state.completed && extendTo === undefined) return await finishedRun(runDir, scenario, config, state.steps, args);
     return await execute({
       runDir, config, scenario, fresh: !state.started, extendTo, totalSteps: state.steps,
-      nats: args.nats, logger: args.logger, progress: args.progress ?? false, onEnd: args.onEnd,
+      nats: args.nats, logger: args.logger, progress: args.progress ?? false, onEnd: args.onEnd, interrupts,
     });
   } finally {
     release();
+    interrupts.dispose();
   }
 }
 
