@@ -13,6 +13,7 @@ import { checkRun } from './check.ts';
 import { lifecycleOf, type LoggedLifecycle } from './lifecycle.ts';
 import { metricsCsv, metricsOf } from './metrics.ts';
 import { readJson, runIdOf, writeAtomic } from './runDir.ts';
+import { exportsFinalModel, FINAL_MODEL_DIR, writeFinalModel } from './finalModel.ts';
 import { Interrupts } from './interrupts.ts';
 import { acquireRunLock } from './runLock.ts';
 import { summaryOf } from './summary.ts';
@@ -65,8 +66,8 @@ export interface ResumeFinished {
   runDir: string;
   finished: true;
   steps: number;
-  /** summary.json (and whatever onEnd writes) were missing and are written now */
-  repaired: boolean;
+  /** what was missing and is written now: 'summary' (summary.json, metrics.csv and what onEnd writes), 'final model' */
+  repaired: string[];
 }
 
 export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFinished> {
@@ -135,10 +136,22 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFi
 
 /**
  * A completed run has nothing left to run; if it was killed after RunCompleted but before its summary (and
- * report) were written, write them now from the log.
+ * report) or its final model were written, write them now from the log.
  */
 async function finishedRun(runDir: string, scenario: string, config: RunConfig, steps: number, args: ResumeArgs): Promise<ResumeFinished> {
-  if (existsSync(join(runDir, 'summary.json')) && existsSync(join(runDir, 'metrics.csv'))) return { runDir, finished: true, steps, repaired: false };
+  const repaired: string[] = [];
+  if (!existsSync(join(runDir, 'summary.json')) || !existsSync(join(runDir, 'metrics.csv'))) {
+    writeSummaryFromLog(runDir, scenario, config, args);
+    repaired.push('summary');
+  }
+  if (exportsFinalModel(config) && !existsSync(join(runDir, FINAL_MODEL_DIR))) {
+    await writeFinalModel(runDir, config, args.logger);
+    repaired.push('final model');
+  }
+  return { runDir, finished: true, steps, repaired };
+}
+
+function writeSummaryFromLog(runDir: string, scenario: string, config: RunConfig, args: ResumeArgs): void {
   const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
   try {
     const m = metricsOf(log.iterate(1));
@@ -148,17 +161,20 @@ async function finishedRun(runDir: string, scenario: string, config: RunConfig, 
     args.onEnd?.(log, runDir);
     args.logger.info({ runDir }, 'completed run: summary.json and metrics.csv written from the log');
   } finally {
-    await log.close();
+    void log.close();
   }
-  return { runDir, finished: true, steps, repaired: true };
 }
 
 async function execute(a: ComposeArgs): Promise<RunOutcome> {
   const composed = await composeRun(a);
+  let outcome: RunOutcome;
   try {
     await composed.go();
-    return await composed.finish();
+    outcome = await composed.finish();
   } finally {
     await composed.close();
   }
+  // after close: the run's own worker is gone, so the export's worker has the machine to itself
+  if (outcome.summary.completed) await writeFinalModel(outcome.runDir, a.config, a.logger);
+  return outcome;
 }
