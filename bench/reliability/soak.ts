@@ -72,7 +72,11 @@ function deliver(p: Proc, what: Interrupt): void {
   }
 }
 
-function withLog<T>(runDir: string, fn: (log: EventLog) => T, otherwise: T): T {
+/**
+ * `fn` over the run's log, opened read-only and closed (awaited) again: a long-lived reader that left an
+ * environment open would keep reading an old snapshot of a log another process is appending to.
+ */
+async function withLog<T>(runDir: string, fn: (log: EventLog) => T, otherwise: T): Promise<T> {
   if (!existsSync(join(runDir, 'log', 'data.mdb'))) return otherwise;
   let log: EventLog;
   try {
@@ -83,7 +87,7 @@ function withLog<T>(runDir: string, fn: (log: EventLog) => T, otherwise: T): T {
   try {
     return fn(log);
   } finally {
-    void log.close();
+    await log.close();
   }
 }
 const lastSeq = (runDir: string) => withLog(runDir, (l) => l.lastSeq(), 0);
@@ -98,7 +102,7 @@ interface RunFigures {
   verified: boolean;
 }
 
-function figures(runDir: string): RunFigures {
+function figures(runDir: string): Promise<RunFigures> {
   return withLog(
     runDir,
     (l) => {
@@ -144,7 +148,7 @@ async function soakKind(kind: Kind, moments: number, prng: Prng, dir: string): P
   const ref = startDare(['run', sc, '--run-dir', refDir], {});
   const refExit = await ref.exit;
   if (refExit.code !== 0) throw new Error(`${kind}: the uninterrupted run failed:\n${ref.stderr().slice(-3000)}`);
-  const want = figures(refDir);
+  const want = await figures(refDir);
 
   const row: SoakRow = {
     worker: kind, runs: 0, moments: { 'kill -9': 0, SIGINT: 0, SIGTERM: 0 }, exitCodes: {}, lost: 0, loggedTwice: 0, accountingDiffers: 0, weightsDiffer: 0, verifyFailed: 0, seconds: 0,
@@ -155,15 +159,15 @@ async function soakKind(kind: Kind, moments: number, prng: Prng, dir: string): P
     row.runs++;
     const chunks: string[] = [];
     // interrupt this run until it completes on its own (or the soak's moments are used up)
-    for (let round = 0; round < 200 && !completed(runDir); round++) {
+    for (let round = 0; round < 200 && !(await completed(runDir)); round++) {
       const p = startDare(started(runDir) ? ['resume', runDir] : ['run', sc, '--run-dir', runDir], FAULT_ENV);
       if (done < moments) {
-        const before = lastSeq(runDir);
+        const before = await lastSeq(runDir);
         // a moment after this process's first new event (start-up alone can outlast a short delay), or during
         // start-up one time in eight
         const inStartup = prng.nextInt(8) === 0;
         let waited = 0;
-        if (!inStartup) for (; waited < 120_000 && lastSeq(runDir) <= before; waited += 25) await sleep(25);
+        if (!inStartup) for (; waited < 120_000 && (await lastSeq(runDir)) <= before; waited += 25) await sleep(25);
         await sleep(inStartup ? 300 + prng.nextInt(1500) : prng.nextInt(kind === 'sim' ? 2500 : 6000));
         const what = INTERRUPTS[prng.nextInt(INTERRUPTS.length)];
         deliver(p, what);
@@ -172,11 +176,12 @@ async function soakKind(kind: Kind, moments: number, prng: Prng, dir: string): P
       }
       const { code, signal } = await p.exit;
       const key = signal ?? String(code);
+      process.stderr.write(`soak ${kind} run ${row.runs} round ${round}: exit ${key} (${done}/${moments} moments)\n`);
       row.exitCodes[key] = (row.exitCodes[key] ?? 0) + 1;
       chunks.push(...chunksLogged(p.stderr()));
     }
-    if (!completed(runDir)) throw new Error(`${runDir}: did not complete after 200 rounds`);
-    const got = figures(runDir);
+    if (!(await completed(runDir))) throw new Error(`${runDir}: did not complete after 200 rounds`);
+    const got = await figures(runDir);
     // a chunk generated again after it was logged (a resume that lost it), or a group completed twice
     row.loggedTwice += chunks.length - new Set(chunks).size + Math.max(0, got.duplicateGroups);
     // every logged rollout row is trained, buffered or discarded by the end, exactly as in the reference run
