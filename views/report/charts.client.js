@@ -1,5 +1,5 @@
 /*
- * Browser side of the run report and the dashboard: draws every plot of a ReportData (cli/report/series.ts)
+ * Browser side of the run report and the dashboard: draws every plot of a ReportData (views/report/series.ts)
  * into a container with uPlot (global `uPlot`, loaded before this script) and one canvas heat map.
  * A classic script, no imports, so it can be inlined into the self-contained report or served as a file.
  *

@@ -31,7 +31,7 @@
       card.appendChild(h);
       card.appendChild(el('p', 'desc', m.description));
       const chart = el('div', 'chart');
-      chart.innerHTML = m.svg; // built and escaped by the server (cli/serve/statechart.ts)
+      chart.innerHTML = m.svg; // built and escaped by the server (views/serve/statechart.ts)
       card.appendChild(chart);
       const recent = el('ul', 'recent');
       card.appendChild(recent);
