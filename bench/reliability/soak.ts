@@ -12,7 +12,7 @@
  * correctness, not speed, but a loaded machine stretches every run.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Prng } from '../../events/prng.ts';
@@ -47,6 +47,7 @@ const FAULT_ENV = { DARE_FAULT_PAUSE: 'update:150,checkpoint:100', DARE_WORKER_F
 
 interface Proc {
   pid: number;
+  ended: () => boolean;
   exit: Promise<{ code: number | null; signal: string | null }>;
   stderr: () => string;
 }
@@ -59,8 +60,10 @@ function startDare(args: string[], env: Record<string, string>): Proc {
     detached: true, // its own process group, as a shell's foreground job
   });
   let err = '';
+  let ended = false;
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  return { pid: child.pid!, exit: new Promise((res) => child.once('exit', (code, signal) => res({ code, signal }))), stderr: () => err };
+  const exit = new Promise<{ code: number | null; signal: string | null }>((res) => child.once('exit', (code, signal) => ((ended = true), res({ code, signal }))));
+  return { pid: child.pid!, ended: () => ended, exit, stderr: () => err };
 }
 
 function deliver(p: Proc, what: Interrupt): void {
@@ -90,8 +93,18 @@ async function withLog<T>(runDir: string, fn: (log: EventLog) => T, otherwise: T
     await log.close();
   }
 }
-const lastSeq = (runDir: string) => withLog(runDir, (l) => l.lastSeq(), 0);
-const completed = (runDir: string) => withLog(runDir, (l) => l.seqOf('RunCompleted') !== undefined, false);
+/**
+ * Completed, as the run itself says it in summary.json (written after RunCompleted; a resume of a run killed
+ * in between writes it). Not read from the log: this long-lived process was seen to keep reading an old
+ * snapshot of a log other processes append to, even across open/close (lmdb-js's environment cache).
+ */
+const completed = async (runDir: string) => {
+  try {
+    return (JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { completed: boolean }).completed === true;
+  } catch {
+    return false;
+  }
+};
 const started = (runDir: string) => existsSync(join(runDir, 'config.json'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -162,12 +175,11 @@ async function soakKind(kind: Kind, moments: number, prng: Prng, dir: string): P
     for (let round = 0; round < 200 && !(await completed(runDir)); round++) {
       const p = startDare(started(runDir) ? ['resume', runDir] : ['run', sc, '--run-dir', runDir], FAULT_ENV);
       if (done < moments) {
-        const before = await lastSeq(runDir);
-        // a moment after this process's first new event (start-up alone can outlast a short delay), or during
-        // start-up one time in eight
+        // a moment after this process's first logged rollout (start-up alone can outlast a short delay), or
+        // during start-up one time in eight
         const inStartup = prng.nextInt(8) === 0;
         let waited = 0;
-        if (!inStartup) for (; waited < 120_000 && (await lastSeq(runDir)) <= before; waited += 25) await sleep(25);
+        if (!inStartup) for (; waited < 120_000 && !p.stderr().includes('"rollout chunk logged"') && !p.ended(); waited += 25) await sleep(25);
         await sleep(inStartup ? 300 + prng.nextInt(1500) : prng.nextInt(kind === 'sim' ? 2500 : 6000));
         const what = INTERRUPTS[prng.nextInt(INTERRUPTS.length)];
         deliver(p, what);
