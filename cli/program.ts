@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { EVENT_TYPES } from '../events/catalogue.ts';
 import { PRESETS } from '../events/config.ts';
 import { EventLog, StoreError } from '../store/eventLog.ts';
+import { openRunLog } from '../run/openLog.ts';
 import { EXIT, UserError } from '../events/errors.ts';
 import { SCHEMA_VERSION } from '../events/catalogue.ts';
 import { eventJson, eventLine } from '../views/format.ts';
@@ -23,13 +24,6 @@ function intArg(name: string) {
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
-}
-
-/** Open a run directory's log read-only, with a user error when there is none. */
-export function openRunLog(dir: string): EventLog {
-  const logDir = join(resolve(dir), 'log');
-  if (!existsSync(join(logDir, 'data.mdb'))) throw new UserError(`${dir}: not a run directory (no log/data.mdb)`);
-  return EventLog.open(logDir, { readOnly: true });
 }
 
 /** A command that ran to its end and says so with a non-zero exit code (e.g. replay --verify's mismatch). */
@@ -197,6 +191,8 @@ export function buildProgram(): Command {
       try {
         let n = 0;
         const out: string[] = [];
+        // (the position just past the end is allowed: nothing new yet in a live run's log)
+        if (o.from > log.lastSeq() + 1) throw new UserError(`--from ${o.from}: the log ends at seq ${log.lastSeq()}`);
         for (const e of log.iterate(Math.max(1, o.from))) {
           if (o.type && e.event.type !== o.type) continue;
           if (o.limit !== undefined && n >= o.limit) break;

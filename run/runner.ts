@@ -2,7 +2,7 @@
  * `dare run` and `dare resume` (DESIGN §1, §6): a run directory and its configuration, then the composed run
  * (compose.ts) from start to end. The caller writes the report when a run ends (run/ never imports views/).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { resolveConfig, type RunConfig } from '../events/config.ts';
@@ -70,7 +70,7 @@ export interface ResumeFinished {
 
 export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFinished> {
   const runDir = resolve(args.runDir);
-  const hasLog = existsSync(join(runDir, 'log', 'data.mdb'));
+  const hasLog = existsSync(join(runDir, 'log', 'data.mdb')) && !emptyLogOfStartUp(runDir);
   // `dare run` writes config.json before it creates the log: a run killed in between starts afresh from it
   if (!hasLog && !existsSync(join(runDir, 'config.json'))) throw new UserError(`${args.runDir}: not a run directory (no log/data.mdb, no config.json)`);
   const release = acquireRunLock(runDir);
@@ -121,6 +121,18 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFi
   } finally {
     release();
   }
+}
+
+/**
+ * A run killed while LMDB was creating its data file leaves it empty (LMDB writes its meta pages right after
+ * creating it): nothing was logged, and the run starts afresh over it. An empty data.mdb beside checkpoints or
+ * a summary is a truncated log instead, refused as damaged.
+ */
+function emptyLogOfStartUp(runDir: string): boolean {
+  if (statSync(join(runDir, 'log', 'data.mdb')).size !== 0) return false;
+  const ckpts = join(runDir, 'checkpoints');
+  const products = existsSync(join(runDir, 'summary.json')) || (existsSync(ckpts) && readdirSync(ckpts).length > 0);
+  return !products;
 }
 
 /**
