@@ -39,6 +39,11 @@ function inLog(log: EventLog, flag: string, seq: number | undefined): number | u
   return seq;
 }
 
+/** How `dare run` and `resume` write stderr: lines for people (the default) or pino JSON records for programs. */
+function logFormatOption(): Option {
+  return new Option('--log-format <format>', 'stderr: text (lines for people; a progress bar on a terminal) or json (one pino record per line); default DARE_LOG_FORMAT or text').choices(['text', 'json']);
+}
+
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as { version: string };
   return `dare ${pkg.version} (log schema ${SCHEMA_VERSION}, node ${process.version})`;
@@ -62,9 +67,11 @@ export function buildProgram(): Command {
     .option('--set <key=value>', 'override a configuration key (repeatable)', collect, [])
     .option('--nats <url>', 'use an existing NATS server instead of a private one')
     .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
-    .action(async (scenario: string, o: { runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string }) => {
+    .addOption(logFormatOption())
+    .action(async (scenario: string, o: { runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string; logFormat?: string }) => {
       const { runCommand } = await import('./runCommand.ts');
-      await runCommand({ scenario, ...o });
+      const { logFormatOf } = await import('../run/logger.ts');
+      await runCommand({ scenario, ...o, logFormat: logFormatOf(o.logFormat) });
     });
 
   program
@@ -74,9 +81,11 @@ export function buildProgram(): Command {
     .option('--steps <n>', 'the run\'s step total (higher than its own: extends it, a completed run too)', intArg('--steps'))
     .option('--nats <url>', 'use an existing NATS server')
     .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
-    .action(async (dir: string, o: { steps?: number; nats?: string; natsToken?: string }) => {
+    .addOption(logFormatOption())
+    .action(async (dir: string, o: { steps?: number; nats?: string; natsToken?: string; logFormat?: string }) => {
       const { resumeCommand } = await import('./runCommand.ts');
-      await resumeCommand({ dir, ...o });
+      const { logFormatOf } = await import('../run/logger.ts');
+      await resumeCommand({ dir, ...o, logFormat: logFormatOf(o.logFormat) });
     });
 
   program

@@ -10,6 +10,7 @@ import { UserError } from '../events/errors.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { composeRun, type ComposeArgs, type NatsTarget, type RunOutcome } from './compose.ts';
 import { checkRun } from './check.ts';
+import type { LogFormat } from './logger.ts';
 import { lifecycleOf, type LoggedLifecycle } from './lifecycle.ts';
 import { metricsCsv, metricsOf } from './metrics.ts';
 import { readJson, runIdOf, writeAtomic } from './runDir.ts';
@@ -28,7 +29,8 @@ export interface RunArgs {
   sets?: string[];
   nats?: NatsTarget;
   logger: Logger;
-  progress?: boolean;
+  /** how progress is shown (default json: a `step` record through `logger`, which the caller controls) */
+  logFormat?: LogFormat;
   onEnd?: ComposeArgs['onEnd'];
 }
 
@@ -43,7 +45,7 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
   const release = acquireRunLock(runDir);
   try {
     writeAtomic(join(runDir, 'config.json'), JSON.stringify({ scenario: name, ...config }, null, 2) + '\n');
-    return await execute({ runDir, config, scenario: name, fresh: true, nats: args.nats, logger: args.logger, progress: args.progress ?? false, onEnd: args.onEnd });
+    return await execute({ runDir, config, scenario: name, fresh: true, nats: args.nats, logger: args.logger, logFormat: args.logFormat ?? 'json', onEnd: args.onEnd });
   } finally {
     release();
   }
@@ -55,7 +57,8 @@ export interface ResumeArgs {
   steps?: number;
   nats?: NatsTarget;
   logger: Logger;
-  progress?: boolean;
+  /** how progress is shown (default json: a `step` record through `logger`, which the caller controls) */
+  logFormat?: LogFormat;
   onEnd?: ComposeArgs['onEnd'];
 }
 
@@ -116,7 +119,7 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFi
     if (state.completed && extendTo === undefined) return await finishedRun(runDir, scenario, config, state.steps, args);
     return await execute({
       runDir, config, scenario, fresh: !state.started, extendTo, totalSteps: state.steps,
-      nats: args.nats, logger: args.logger, progress: args.progress ?? false, onEnd: args.onEnd,
+      nats: args.nats, logger: args.logger, logFormat: args.logFormat ?? 'json', onEnd: args.onEnd,
     });
   } finally {
     release();

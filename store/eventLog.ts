@@ -312,7 +312,7 @@ export class EventLog {
   private verifyAt(seq: number, crc: number): void {
     const want = this.checksumAt(seq);
     if (want !== undefined && want !== crc) {
-      throw new StoreError(`${join(this.dir, 'data.mdb')}: event ${seq}: its bytes no longer match the checksum recorded when it was committed: the log is damaged; \`dare check\` lists what is wrong`);
+      throw new StoreError(`${join(this.dir, 'data.mdb')}: the event at seq ${seq}: its bytes no longer match the checksum recorded when it was committed: the log is damaged; \`dare check\` lists what is wrong`);
     }
   }
 
@@ -321,7 +321,7 @@ export class EventLog {
     try {
       return decodeTrusted(value);
     } catch (e) {
-      throw new StoreError(`${this.dir}: event ${seq} does not decode (${(e as Error).message}): the log is damaged; \`dare check\` lists what is wrong`);
+      throw new StoreError(`${join(this.dir, 'data.mdb')}: the event at seq ${seq} does not decode (${(e as Error).message}): the log is damaged; \`dare check\` lists what is wrong`);
     }
   }
 
@@ -349,7 +349,7 @@ export class EventLog {
       return this.events.getBinaryFast(key);
     } catch (e) {
       // a damaged page (MDB_PAGE_NOTFOUND, MDB_CORRUPTED) on the way to this key
-      throw new StoreError(`${join(this.dir, 'data.mdb')}: event ${seq} cannot be read (${(e as Error).message}): the log is damaged; \`dare check\` lists what is wrong`);
+      throw new StoreError(`${join(this.dir, 'data.mdb')}: the event at seq ${seq} cannot be read (${(e as Error).message}): the log is damaged; \`dare check\` lists what is wrong`);
     }
   }
 

@@ -145,7 +145,7 @@ export function damageCases(flipSeq: number): DamageCase[] {
       damage: (d) => {
         for (const f of ['log', 'checkpoints', 'summary.json', 'metrics.csv', 'report.html']) rmSync(join(d, f), { recursive: true, force: true });
       },
-      names: () => 'log',
+      names: () => 'only config.json',
       // resume starts the run: a run killed at any moment, start-up included, is continued
       exits: { resume: 0 },
     },

@@ -32,6 +32,8 @@ const TIMEOUT_MS = 120_000;
 export interface Outcome {
   case: string;
   command: string;
+  /** the damaged copy it ran on (removed afterwards) */
+  dir: string;
   /** the exit code (SERVING: serve was up and was stopped); 128+n for a death by signal n */
   exit: number;
   stderr: string;
@@ -104,7 +106,7 @@ export async function tryCase(source: string, work: string, c: DamageCase, comma
   const after = c.exits?.resume === 0 && c.name.startsWith('config-') && command.name === 'resume' ? before : fileHashes(dir);
   const changed = changedFiles(before, after);
   rmSync(dir, { recursive: true, force: true });
-  return { case: c.name, command: command.name, exit: r.exit, stderr: r.stderr, changed };
+  return { case: c.name, command: command.name, dir, exit: r.exit, stderr: r.stderr, changed };
 }
 
 /** The exit code a command should give on a case. */
