@@ -60,7 +60,7 @@ describe('a damaged run directory, every command', () => {
   it('a truncated or changed log is named by every command that reads it, with the same first fault', () => {
     for (const name of ['truncated-mid-page', 'event-byte-changed', 'bad-magic-1']) {
       const msgs = rows.filter((r) => r.case === name && r.command !== 'resume').map((r) => messageOf(r.stderr));
-      const fault = name === 'event-byte-changed' ? `event ${flippedSeq(source)}` : 'data.mdb';
+      const fault = name === 'event-byte-changed' ? `seq ${flippedSeq(source)}` : 'data.mdb';
       for (const m of msgs) expect(m).toContain(fault);
     }
   });
