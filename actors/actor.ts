@@ -4,13 +4,14 @@
  *   evolve(state, logged)     the pure fold of one committed event
  *   decide(state, logged, c)  the events it proposes in reaction to that event, from the state AFTER evolve;
  *                             pure: every random draw comes from ctx.prng(step, purpose), keyed by the run seed
- *   edges                     its phases and which event types move it between them (the statechart)
+ *   phases, groups, edges     its statechart: the phases, how they nest, which events move it (statechart.ts)
  * Actors never import each other; they only exchange events. Decisions carry deterministic ids, so a
  * decision proposed twice (after a crash, on resume) is de-duplicated by the store.
  */
-import type { DareEvent, EventType, Logged } from '../events/catalogue.ts';
+import type { DareEvent, Logged } from '../events/catalogue.ts';
 import { Prng } from '../events/prng.ts';
 import type { RunConfig } from '../events/config.ts';
+import { nextPhase, type Chart } from './statechart.ts';
 
 export type ActorName = 'session' | 'prompts' | 'buffer' | 'estimator' | 'sampler' | 'learner';
 
@@ -38,16 +39,10 @@ export interface PromptTable {
   conflicts: number;
 }
 
-/** Where an event moves the actor: a fixed phase, or one chosen from the state after evolve. */
-export type Edge<S, P extends string> = P | { targets: readonly P[]; pick: (state: S, e: Logged, from: P) => P };
-
-export interface ActorDef<S, P extends string = string> {
+/** An actor: its statechart (phases, groups, edges: statechart.ts) and its decider. */
+export interface ActorDef<S, P extends string = string, G extends string = never> extends Chart<S, P, G> {
   name: ActorName;
   description: string;
-  phases: readonly P[];
-  initialPhase: P;
-  /** phase -> event type -> next phase; the key '*' holds edges that apply from every phase (checked second) */
-  edges: Partial<Record<P | '*', Partial<Record<EventType, Edge<S, P>>>>>;
   initialState(config: RunConfig): S;
   evolve(state: S, e: Logged): S;
   decide(state: S, e: Logged, ctx: DecideContext): DareEvent[];
@@ -75,13 +70,6 @@ export interface Folded<S, P extends string = string> {
 }
 
 const RECENT = 20;
-
-/** The phase an event moves the actor to (the phase itself when no edge applies). */
-export function nextPhase<S, P extends string>(def: ActorDef<S, P>, phase: P, state: S, e: Logged): P {
-  const edge = def.edges[phase]?.[e.event.type] ?? def.edges['*']?.[e.event.type];
-  if (edge === undefined) return phase;
-  return typeof edge === 'string' ? edge : edge.pick(state, e, phase);
-}
 
 export function initialFolded<S, P extends string>(def: ActorDef<S, P>, config: RunConfig): Folded<S, P> {
   return { state: def.initialState(config), phase: def.initialPhase, seq: 0, recent: [] };

@@ -14,7 +14,8 @@ import type { DareEvent, Logged } from '../events/catalogue.ts';
 import type { RunConfig } from '../events/config.ts';
 import { mark, stepTrace } from '../events/stepTrace.ts';
 import { foldOne, type ActorDef, type DecideContext, type Folded } from './actor.ts';
-import { machineOf, primeEvolved, snapshotAt, type MachineContext } from './machine.ts';
+import { leafOf, machineOf, primeEvolved, snapshotAt, type MachineContext } from './machine.ts';
+import { hasEdge } from './statechart.ts';
 
 /** What the host needs of the bus (LogClient satisfies it). */
 export interface BusHandle {
@@ -63,7 +64,7 @@ export class HostedActor<S, P extends string> {
   /**
    * The fold — state, phase, seq of the last event folded and the recent transitions — kept by `foldOne`,
    * the very step replay and inspect fold with. The host sends the machine only the events that have an
-   * edge from the current phase (any other event only folds, the '*' transition, and cannot move the phase),
+   * edge from the current phase or a group holding it (any other event only folds and cannot move the phase),
    * primed with the state the fold computed, and checks that the machine lands in the fold's phase: the
    * machine, and the inspection API watching it, sees every transition while most events (RolloutCompleted)
    * skip xstate's machinery.
@@ -117,11 +118,11 @@ export class HostedActor<S, P extends string> {
     if (e.seq <= this.folded.seq) return; // already folded (restored snapshot)
     const next = foldOne(this.def, this.folded, e);
     const type = e.event.type;
-    if (this.def.edges[from]?.[type] !== undefined || this.def.edges['*']?.[type] !== undefined) {
+    if (hasEdge(this.def, from, type)) {
       primeEvolved(this.machine, e, next.state);
       this.actor.send({ type, logged: e });
-      const value = this.actor.getSnapshot().value;
-      if (value !== next.phase) throw new Error(`${this.def.name}: the machine went to ${String(value)} on ${type} (seq ${e.seq}), the fold to ${next.phase}`);
+      const value = leafOf(this.actor.getSnapshot().value);
+      if (value !== next.phase) throw new Error(`${this.def.name}: the machine went to ${value} on ${type} (seq ${e.seq}), the fold to ${next.phase}`);
     }
     this.folded = next;
     if (next.phase !== from) {

@@ -10,6 +10,7 @@
 import { eventId, makeEvent, type DareEvent, type Logged } from '../events/catalogue.ts';
 import type { RunConfig } from '../events/config.ts';
 import type { ActorDef } from './actor.ts';
+import type { Guard } from './statechart.ts';
 import { checkpointDue, epochBudget, epochOf, evalDue, isEpochStart } from './cadence.ts';
 
 export const SESSION_PHASES = [
@@ -176,55 +177,51 @@ function decide(s: SessionState, logged: Logged, ctx: { run: string; config: Run
   return [];
 }
 
-/** The final phases stay final whatever arrives later. */
-const final = (target: SessionPhase) => ({
-  targets: [target, 'done', 'failed'] as const,
-  pick: (_s: SessionState, _e: Logged, from: SessionPhase): SessionPhase => (from === 'done' || from === 'failed' ? from : target),
-});
+/**
+ * The statechart's groups: a step's phases sit in `active`, which a pause (at the barrier) or a stop leaves;
+ * `open` holds every phase the run can go on from, so it fails or completes from any of them (one edge each).
+ * done and failed are left only by an extension (RunExtended: a completed run waits for its resume like a
+ * stopped one).
+ */
+export const SESSION_GROUPS = {
+  open: ['active', 'paused', 'stopped'],
+  active: ['starting', 'evaluating', 'estimating', 'selecting', 'rollingOut', 'updating', 'checkpointing'],
+} as const satisfies Record<string, readonly string[]>;
+export type SessionGroup = keyof typeof SESSION_GROUPS;
 
 /**
  * A pause takes effect at the end of the step (the barrier): the session is `paused` once the step is
  * complete and it holds the next one back; resume leaves `paused` when the next step starts.
  */
-const barrier = {
-  targets: SESSION_PHASES,
-  pick: (s: SessionState, _e: Logged, from: SessionPhase): SessionPhase => (s.paused && stepComplete(s) && !s.done ? 'paused' : from),
-};
-
+const pausedAtBarrier: Guard<SessionState> = { name: 'pausedAtBarrier', holds: (s) => s.paused && stepComplete(s) };
 /**
  * The epoch's estimate comes in: the step starts, unless a pause arrived while the estimator worked — then
  * the session holds the step back (decide starts it on resume) and reads `paused`.
  */
-const heldBack = {
-  targets: ['selecting', 'paused'] as const,
-  pick: (s: SessionState): SessionPhase => (s.paused && !s.done ? 'paused' : 'selecting'),
-};
-
+const heldBack: Guard<SessionState> = { name: 'heldBack', holds: (s) => s.paused };
 /** A stopped run resumed while a pause still holds stays held (paused) until `dare control resume`. */
-const resumedHalted = {
-  targets: ['paused', 'stopped'] as const,
-  pick: (s: SessionState): SessionPhase => (s.paused ? 'paused' : 'stopped'),
-};
+const stillPaused: Guard<SessionState> = { name: 'stillPaused', holds: (s) => s.paused };
+const paused = { target: 'paused', guard: pausedAtBarrier } as const;
 
-export const sessionActor: ActorDef<SessionState, SessionPhase> = {
+export const sessionActor: ActorDef<SessionState, SessionPhase, SessionGroup> = {
   name: 'session',
   description: 'the run lifecycle: epochs, steps, the end-of-step barrier, pause/resume/stop',
   phases: SESSION_PHASES,
   initialPhase: 'starting',
+  groups: SESSION_GROUPS,
   edges: {
-    '*': { RunFailed: final('failed'), RunCompleted: final('done'), RunStopped: final('stopped') },
+    open: { RunFailed: 'failed', RunCompleted: 'done' },
+    active: { UpdateCompleted: paused, CheckpointSaved: paused, EvalCompleted: paused, ControlApplied: paused, RunStopped: 'stopped' },
     starting: { EvalRequested: 'evaluating', EpochStarted: 'estimating' },
-    evaluating: { EpochStarted: 'estimating', StepStarted: 'selecting', EvalCompleted: barrier, ControlApplied: barrier },
-    estimating: { DifficultyEstimated: heldBack, BatchSelected: 'rollingOut' },
+    evaluating: { EpochStarted: 'estimating', StepStarted: 'selecting' },
+    // (a pause while the estimator works takes effect when the estimate is in: heldBack, not at the control)
+    estimating: { DifficultyEstimated: [{ target: 'paused', guard: heldBack }, 'selecting'], BatchSelected: 'rollingOut', ControlApplied: 'estimating' },
     selecting: { BatchSelected: 'rollingOut' },
     rollingOut: { UpdateRequested: 'updating' },
-    updating: {
-      CheckpointRequested: 'checkpointing', EvalRequested: 'evaluating', EpochStarted: 'estimating', StepStarted: 'selecting',
-      UpdateCompleted: barrier, ControlApplied: barrier,
-    },
-    checkpointing: { EvalRequested: 'evaluating', EpochStarted: 'estimating', StepStarted: 'selecting', CheckpointSaved: barrier, ControlApplied: barrier },
-    paused: { EpochStarted: 'estimating', StepStarted: 'selecting' },
-    stopped: { RunResumed: resumedHalted, EpochStarted: 'estimating', StepStarted: 'selecting' },
+    updating: { CheckpointRequested: 'checkpointing', EvalRequested: 'evaluating', EpochStarted: 'estimating', StepStarted: 'selecting' },
+    checkpointing: { EvalRequested: 'evaluating', EpochStarted: 'estimating', StepStarted: 'selecting' },
+    paused: { EpochStarted: 'estimating', StepStarted: 'selecting', RunStopped: 'stopped' },
+    stopped: { RunResumed: { target: 'paused', guard: stillPaused }, EpochStarted: 'estimating', StepStarted: 'selecting' },
     done: { RunExtended: 'stopped' },
   },
   // 2: halted, extensions (2026-12-07)

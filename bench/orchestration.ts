@@ -1,6 +1,6 @@
 /**
  * Control-plane figures (issue: benchmarks): what a step costs beyond the worker's own compute, measured on
- * real runs through cli/runner.ts (in process: a private nats-server, the LMDB log, every actor, the bridge).
+ * real runs through run/runner.ts (in process: a private nats-server, the LMDB log, every actor, the bridge).
  *
  * Definition. A run's steady state is the window from the UpdateCompleted of step `warmup` to the
  * UpdateCompleted of the last step (timestamps of the logged events, ms since the epoch); step time = window

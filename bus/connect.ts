@@ -2,6 +2,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 
 export interface NatsOptions {
+  /** one server, or several separated by commas (servers of one cluster: the client fails over among them) */
   url: string;
   token?: string;
   user?: string;
@@ -12,7 +13,7 @@ export interface NatsOptions {
 /** Connect with reconnect-forever semantics (a restarted nats-server must not end a run). */
 export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
   return connect({
-    servers: opts.url,
+    servers: opts.url.split(',').map((u) => u.trim()).filter(Boolean),
     token: opts.token,
     user: opts.user,
     pass: opts.pass,

@@ -87,6 +87,8 @@ export interface StartNatsOptions {
   onLog?: (line: string) => void;
   /** stop the server when this process dies, even by SIGKILL (default true) */
   dieWithParent?: boolean;
+  /** a member of a cluster on 127.0.0.1: its route port and the route ports of the others */
+  cluster?: { name: string; port: number; routes: number[] };
 }
 
 export async function startNatsServer(opts: StartNatsOptions = {}): Promise<NatsServerHandle> {
@@ -104,6 +106,10 @@ export async function startNatsServer(opts: StartNatsOptions = {}): Promise<Nats
     `max_pending: ${4 * MAX_PAYLOAD}`,
   ];
   if (opts.jetstreamDir) lines.push(`jetstream { store_dir: ${JSON.stringify(opts.jetstreamDir)} }`);
+  if (opts.cluster) {
+    const routes = opts.cluster.routes.map((p) => JSON.stringify(`nats-route://127.0.0.1:${p}`)).join(', ');
+    lines.push(`cluster { name: ${JSON.stringify(opts.cluster.name)}, listen: "127.0.0.1:${opts.cluster.port}", routes: [${routes}] }`);
+  }
   writeFileSync(conf, lines.join('\n') + '\n', { mode: 0o600 });
   // Its own process group: a terminal's Ctrl-C must not kill the server under a run that is still stopping.
   const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });

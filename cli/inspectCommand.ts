@@ -1,6 +1,6 @@
 /** `dare inspect` (at a position, or --live) and `dare machines`: actors' state machines as text or JSON. */
 import { ACTORS } from '../actors/index.ts';
-import { mermaidOf } from '../actors/machine.ts';
+import { mermaidOf } from '../actors/mermaid.ts';
 import { liveRun } from '../run/control.ts';
 import { followInspection, type ActorView } from '../views/inspect.ts';
 import { toJsonSafe } from '../views/format.ts';

@@ -65,7 +65,7 @@ export function buildProgram(): Command {
     .option('--steps <n>', 'number of training steps', intArg('--steps'))
     .option('--seed <s>', 'run seed (uint32)', intArg('--seed'))
     .option('--set <key=value>', 'override a configuration key (repeatable)', collect, [])
-    .option('--nats <url>', 'use an existing NATS server instead of a private one')
+    .option('--nats <urls>', 'use existing NATS servers instead of a private one (comma-separated: members of one cluster, failed over among)')
     .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
     .addOption(logFormatOption())
     .action(async (scenario: string, o: { runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string; logFormat?: string }) => {
@@ -79,7 +79,7 @@ export function buildProgram(): Command {
     .description('continue a run where its log ends')
     .argument('<dir>', 'run directory')
     .option('--steps <n>', 'the run\'s step total (higher than its own: extends it, a completed run too)', intArg('--steps'))
-    .option('--nats <url>', 'use an existing NATS server')
+    .option('--nats <urls>', 'use existing NATS servers (comma-separated: members of one cluster)')
     .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
     .addOption(logFormatOption())
     .action(async (dir: string, o: { steps?: number; nats?: string; natsToken?: string; logFormat?: string }) => {
@@ -159,9 +159,11 @@ export function buildProgram(): Command {
     .command('bridge')
     .description('one more gpu-bridge for a running run that shares its jobs (worker.shareJobs=true)')
     .argument('<dir>', 'run directory of a running run')
-    .action(async (dir: string) => {
+    .option('--nats <urls>', 'NATS servers to connect through instead of the run\'s own (comma-separated: members of one cluster; the bridge fails over among them)')
+    .option('--nats-token <token>', 'auth token for --nats (default: the run\'s, from nats.json)')
+    .action(async (dir: string, o: { nats?: string; natsToken?: string }) => {
       const { runReplicaBridge } = await import('../run/replicaBridge.ts');
-      await runReplicaBridge(dir);
+      await runReplicaBridge(dir, o.nats ? { url: o.nats, token: o.natsToken } : undefined);
     });
 
   program

@@ -1,5 +1,6 @@
 /** The `dare run` and `dare resume` commands: run, then print what a user wants to know at the end. */
-import { relative } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
 import { createLogger, type LogFormat } from '../run/logger.ts';
 import { resumeRun, runScenario, type NatsTarget, type RunOutcome, type Summary } from '../run/runner.ts';
 import { writeRunReport } from '../views/report/html.ts';
@@ -22,7 +23,9 @@ function pct(x: number | null | undefined): string {
 export function printSummary(s: Summary, runDir: string): void {
   const out: string[] = [];
   out.push('');
-  const rel = relative(process.cwd(), runDir) || '.';
+  // paths as the user would type them: relative under the working directory, absolute elsewhere
+  const under = relative(process.cwd(), runDir);
+  const rel = under === '' ? '.' : under.startsWith('..') || isAbsolute(under) ? runDir : under;
   const state = s.completed ? '' : s.stopped ? ` (stopped: \`npx dare resume ${rel}\` continues it)` : ' (not completed)';
   out.push(`run ${s.runId} (${s.method}): ${s.steps} steps, policy version ${s.policyVersion}${state}`);
   const tiers = [...new Set([...Object.keys(s.baseline.byTier), ...Object.keys(s.eval.byTier)])].sort();
@@ -33,6 +36,7 @@ export function printSummary(s: Summary, runDir: string): void {
   out.push(`rollouts: ${r.generated} generated, ${r.trained} trained, ${r.discarded} discarded, ${r.buffered} buffered, ${r.inFlight} in flight`);
   out.push(`time: ${s.seconds.wall.toFixed(1)} s (rollout ${s.seconds.rollout.toFixed(1)}, update ${s.seconds.update.toFixed(1)}, score ${s.seconds.score.toFixed(1)}, other ${s.seconds.orchestration.toFixed(1)})`);
   out.push(`log: ${rel}/log   metrics: ${rel}/metrics.csv   summary: ${rel}/summary.json   report: ${rel}/report.html`);
+  if (existsSync(join(runDir, 'final'))) out.push(`model: ${rel}/final (the final policy as a Hugging Face directory; transformers loads it)`);
   out.push(`look closer: npx dare serve ${rel}   (or: npx dare log ${rel} --type EvalCompleted)`);
   process.stdout.write(out.join('\n') + '\n');
 }
@@ -56,7 +60,8 @@ export async function resumeCommand(o: { dir: string; steps?: number; nats?: str
   const logger = createLogger('dare', undefined, o.logFormat);
   const res = await resumeRun({ runDir: o.dir, steps: o.steps, nats: natsTarget(o.nats, o.natsToken), logger, logFormat: o.logFormat, onEnd: (log, dir) => writeRunReport(log, dir, logger) });
   if ('finished' in res) {
-    const repaired = res.repaired ? ' (its summary and report were missing: written now from the log)' : '';
+    const what = res.repaired.map((r) => (r === 'summary' ? 'its summary and report' : `its final model (${o.dir}/final)`)).join(' and ');
+    const repaired = what ? ` (${what} ${res.repaired.length > 1 ? 'were' : 'was'} missing: written now from the log)` : '';
     process.stdout.write(`${o.dir}: the run is complete after ${res.steps} steps${repaired}; \`dare resume ${o.dir} --steps N\` extends it\n`);
     return;
   }

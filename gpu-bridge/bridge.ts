@@ -136,7 +136,7 @@ export class Bridge {
   private async job(job: 'rollout' | 'score', args: Record<string, unknown>, id: string): Promise<JobResult> {
     const share = this.deps.share;
     if (!share) return this.worker.request(job, args, { id });
-    return sendSharedJob({ nc: share.nc, run: this.deps.run, version: this.version.value, timeoutMs: this.cfg.worker.jobTimeoutSec * 1000 }, job, args, id);
+    return sendSharedJob({ nc: share.nc, run: this.deps.run, version: this.version.value, timeoutMs: this.cfg.worker.jobTimeoutSec * 1000, logger: this.deps.logger }, job, args, id);
   }
 
   private async start(): Promise<void> {

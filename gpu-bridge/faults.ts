@@ -13,7 +13,8 @@ const FAULT_PAUSES: Record<string, number> = Object.fromEntries(
     }),
 );
 
-export async function faultPause(point: 'update' | 'checkpoint'): Promise<void> {
+/** `shared:300` holds a bridge that took a shared job that long before it runs it (a kill then lands while it holds one). */
+export async function faultPause(point: 'update' | 'checkpoint' | 'shared'): Promise<void> {
   const ms = FAULT_PAUSES[point];
   if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }

@@ -63,6 +63,8 @@ export interface ComposeArgs {
    * where the caller writes what it shows of a run (`dare run` writes report.html).
    */
   onEnd?: (log: EventLog, runDir: string) => void;
+  /** SIGINT / SIGTERM handling the caller started before its own start-up (lock, checks); else started here */
+  interrupts?: Interrupts;
 }
 
 export interface RunOutcome {
@@ -89,7 +91,7 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
   const { runDir, config, logger } = a;
   const run = runIdOf(runDir);
   // first: a signal during start-up becomes the stop once the run has started
-  const interrupts = new Interrupts(logger);
+  const interrupts = a.interrupts ?? new Interrupts(logger);
   const promptSet = await loadPromptSet(config);
   const log = EventLog.open(join(runDir, 'log'));
   let server: NatsServerHandle | null = null;

@@ -17,9 +17,16 @@ import { bridgeTasks } from './bridgeTasks.ts';
 import { liveRun } from './control.ts';
 import { createLogger } from './logger.ts';
 
-export async function runReplicaBridge(dir: string): Promise<void> {
+/**
+ * `via`: the NATS servers to connect to instead of the run's own (nats.json): several of one cluster, comma-
+ * separated, so the bridge fails over to another when its server is lost.
+ */
+export async function runReplicaBridge(dir: string, via?: { url: string; token?: string }): Promise<void> {
   const runDir = resolve(dir);
-  const { url, token, run } = liveRun(runDir);
+  const live = liveRun(runDir);
+  const { run } = live;
+  const url = via?.url ?? live.url;
+  const token = via?.token ?? live.token;
   const { scenario: _s, ...saved } = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as RunConfig & { scenario?: string };
   const config = resolveConfig(saved);
   if (!config.worker.shareJobs) throw new UserError(`${dir}: this run does not share its jobs (worker.shareJobs=false)`);

@@ -14,6 +14,8 @@ import type { LogFormat } from './logger.ts';
 import { lifecycleOf, type LoggedLifecycle } from './lifecycle.ts';
 import { metricsCsv, metricsOf } from './metrics.ts';
 import { readJson, runIdOf, writeAtomic } from './runDir.ts';
+import { exportsFinalModel, FINAL_MODEL_DIR, writeFinalModel } from './finalModel.ts';
+import { Interrupts } from './interrupts.ts';
 import { acquireRunLock } from './runLock.ts';
 import { summaryOf } from './summary.ts';
 import { configFromScenario } from './scenario.ts';
@@ -67,8 +69,8 @@ export interface ResumeFinished {
   runDir: string;
   finished: true;
   steps: number;
-  /** summary.json (and whatever onEnd writes) were missing and are written now */
-  repaired: boolean;
+  /** what was missing and is written now: 'summary' (summary.json, metrics.csv and what onEnd writes), 'final model' */
+  repaired: string[];
 }
 
 export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFinished> {
@@ -76,7 +78,15 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFi
   const hasLog = existsSync(join(runDir, 'log', 'data.mdb')) && !emptyLogOfStartUp(runDir);
   // `dare run` writes config.json before it creates the log: a run killed in between starts afresh from it
   if (!hasLog && !existsSync(join(runDir, 'config.json'))) throw new UserError(`${args.runDir}: not a run directory (no log/data.mdb, no config.json)`);
-  const release = acquireRunLock(runDir);
+  const interrupts = new Interrupts(args.logger);
+  const release = (() => {
+    try {
+      return acquireRunLock(runDir);
+    } catch (e) {
+      interrupts.dispose();
+      throw e;
+    }
+  })();
   try {
     const saved = readJson(join(runDir, 'config.json'), 'config.json') as RunConfig & { scenario?: string };
     const { scenario = 'unknown', ...rest } = saved;
@@ -119,10 +129,11 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFi
     if (state.completed && extendTo === undefined) return await finishedRun(runDir, scenario, config, state.steps, args);
     return await execute({
       runDir, config, scenario, fresh: !state.started, extendTo, totalSteps: state.steps,
-      nats: args.nats, logger: args.logger, logFormat: args.logFormat ?? 'json', onEnd: args.onEnd,
+      nats: args.nats, logger: args.logger, logFormat: args.logFormat ?? 'json', onEnd: args.onEnd, interrupts,
     });
   } finally {
     release();
+    interrupts.dispose();
   }
 }
 
@@ -140,10 +151,22 @@ function emptyLogOfStartUp(runDir: string): boolean {
 
 /**
  * A completed run has nothing left to run; if it was killed after RunCompleted but before its summary (and
- * report) were written, write them now from the log.
+ * report) or its final model were written, write them now from the log.
  */
 async function finishedRun(runDir: string, scenario: string, config: RunConfig, steps: number, args: ResumeArgs): Promise<ResumeFinished> {
-  if (existsSync(join(runDir, 'summary.json')) && existsSync(join(runDir, 'metrics.csv'))) return { runDir, finished: true, steps, repaired: false };
+  const repaired: string[] = [];
+  if (!existsSync(join(runDir, 'summary.json')) || !existsSync(join(runDir, 'metrics.csv'))) {
+    writeSummaryFromLog(runDir, scenario, config, args);
+    repaired.push('summary');
+  }
+  if (exportsFinalModel(config) && !existsSync(join(runDir, FINAL_MODEL_DIR))) {
+    await writeFinalModel(runDir, config, args.logger);
+    repaired.push('final model');
+  }
+  return { runDir, finished: true, steps, repaired };
+}
+
+function writeSummaryFromLog(runDir: string, scenario: string, config: RunConfig, args: ResumeArgs): void {
   const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
   try {
     const m = metricsOf(log.iterate(1));
@@ -153,17 +176,20 @@ async function finishedRun(runDir: string, scenario: string, config: RunConfig, 
     args.onEnd?.(log, runDir);
     args.logger.info({ runDir }, 'completed run: summary.json and metrics.csv written from the log');
   } finally {
-    await log.close();
+    void log.close();
   }
-  return { runDir, finished: true, steps, repaired: true };
 }
 
 async function execute(a: ComposeArgs): Promise<RunOutcome> {
   const composed = await composeRun(a);
+  let outcome: RunOutcome;
   try {
     await composed.go();
-    return await composed.finish();
+    outcome = await composed.finish();
   } finally {
     await composed.close();
   }
+  // after close: the run's own worker is gone, so the export's worker has the machine to itself
+  if (outcome.summary.completed) await writeFinalModel(outcome.runDir, a.config, a.logger);
+  return outcome;
 }

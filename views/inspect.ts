@@ -5,7 +5,7 @@
 import type { AnyStateMachine } from 'xstate';
 import { ACTORS } from '../actors/index.ts';
 import { foldOne, initialFolded } from '../actors/actor.ts';
-import { machineOf, snapshotAt, step as machineStep } from '../actors/machine.ts';
+import { leafOf, machineOf, snapshotAt, step as machineStep } from '../actors/machine.ts';
 import type { InspectMessage } from '../actors/host.ts';
 import { connectNats } from '../bus/connect.ts';
 import { unpack } from '../events/codec.ts';
@@ -39,7 +39,7 @@ export function inspectAt(log: EventLog, at?: number): ActorView[] {
     return {
       actor: d.name,
       phase: f.phase,
-      machinePhase: String(snaps[i].value),
+      machinePhase: leafOf(snaps[i].value),
       seq: f.seq,
       summary: d.summary(f.state),
       recent: f.recent.slice(-8),

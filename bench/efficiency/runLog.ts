@@ -2,7 +2,7 @@
  * One run of the efficiency study, read back from its log (the single source of truth): the accuracy-vs-
  * rollouts curve, the rollout accounting, the response length on easy prompts, and what explains the
  * curve — tier counts, how many fresh groups carried no signal (all rows equal), the difficulty of what
- * the sampler picked, and the estimator's error (cli/drift.ts).
+ * the sampler picked, and the estimator's error (views/drift.ts).
  */
 import { MetricsFold } from '../../run/metrics.ts';
 import { DriftFold } from '../../views/drift.ts';

@@ -5,7 +5,7 @@
  *   npx tsx bench/mathverify/cases.ts [PARQUET] [--sample N] > /tmp/mv-cases.jsonl
  *   .venv/bin/python bench/mathverify/agreement.py /tmp/mv-cases.jsonl
  *
- * Cases: for N DeepScaleR rows (a seeded sample of ../shared/data/deepscaler.parquet), the ground truth
+ * Cases: for N DeepScaleR rows (a seeded sample of data/deepscaler.parquet), the ground truth
  * boxed (`\boxed{gt}`: must be correct) and a perturbed one (the first integer of gt plus one, or `gt+1`
  * when it has none: must be wrong), and where gt has a \frac the same with \dfrac (must be correct); then the hand-written adversarial cases below, each with the verdict a
  * careful grader gives (equivalent forms, units and text, \boxed{} nesting and placement).
@@ -95,7 +95,7 @@ function perturb(gt: string): string {
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const file = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) ?? '../shared/data/deepscaler.parquet';
+  const file = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a)) ?? 'data/deepscaler.parquet';
   const si = args.indexOf('--sample');
   const sample = si >= 0 ? Number(args[si + 1]) : 2000;
   const rows = (await loadVerlParquet(file)).rows;

@@ -105,6 +105,10 @@ describe('control and live inspection', () => {
     expect(r.status).toBe(0);
     for (const a of ['session', 'prompts', 'buffer', 'estimator', 'sampler', 'learner']) expect(r.stdout).toContain(`%% ${a}:`);
     expect(r.stdout).toContain('rollingOut --> updating: UpdateRequested');
+    // the session's phases nest (open ⊃ active), and its guards label their edges
+    expect(r.stdout).toMatch(/state open \{\n\s+\[\*\] --> active\n\s+state active \{/);
+    expect(r.stdout).toContain('active --> paused: UpdateCompleted, CheckpointSaved, EvalCompleted, ControlApplied [pausedAtBarrier]');
+    expect(r.stdout.match(/--> failed:/g)).toHaveLength(1);
     expect(r.stdout.match(/stateDiagram-v2/g)?.length).toBe(6);
   });
 });

@@ -6,9 +6,11 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { sharedNats } from '../support/scenarios.ts';
 import type { ReportData } from '../../views/report/series.ts';
 import { hasChromium, openBrowser, type BrowserSession } from '../support/browser.ts';
+import { layoutOf, settled } from '../support/layout.ts';
 import { runDare } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 
@@ -131,6 +133,60 @@ describe.skipIf(!hasChromium())('the report in a browser', () => {
     expect(await page.textContent('.dare-summary')).toContain('8 of 8');
     expect(b.errors(page)).toEqual([]);
     expect(requests).toEqual([]);
+  });
+
+  it('every plot stays inside its card and fills it, no two cards overlap, at every width and after a resize', async () => {
+    // what is wrong at each width (every width is measured before the test fails, so its message shows them all)
+    const wrong: Record<string, unknown> = {};
+    const check = async (page: Page, label: string) => {
+      await settled(page);
+      const l = await layoutOf(page, 'section.dare-chart', '.uplot, canvas.dare-heat');
+      expect([l.cards, l.plots], label).toEqual([17, 17]);
+      const bad = Object.fromEntries(Object.entries({ outside: l.outside, overlapping: l.overlapping, narrow: l.narrow }).filter(([, v]) => v.length));
+      if (l.scrollsX) Object.assign(bad, { scrollsX: true });
+      if (Object.keys(bad).length) wrong[label] = bad;
+    };
+    // 1280: two columns; 1400 and 1920: three and four; 420: one column, narrower than a card's minimum
+    for (const width of [1280, 1400, 1920, 420]) {
+      const page = await b.page({ width, height: 900 });
+      await page.goto(`file://${join(run, 'report.html')}`);
+      await page.waitForSelector('section.dare-chart');
+      await check(page, `${width} px`);
+      expect(b.errors(page)).toEqual([]);
+      await page.close();
+    }
+    // the same page, made wider and narrower: the plots follow their cards
+    const page = await b.page({ width: 1280, height: 900 });
+    await page.goto(`file://${join(run, 'report.html')}`);
+    await page.waitForSelector('section.dare-chart');
+    for (const width of [1920, 1400, 700]) {
+      await page.setViewportSize({ width, height: 900 });
+      await check(page, `1280 px resized to ${width} px`);
+    }
+    expect(b.errors(page)).toEqual([]);
+    expect(wrong).toEqual({});
+  });
+
+  it('the header names the worker and model the run used', async () => {
+    const page = await b.page();
+    await page.goto(`file://${join(run, 'report.html')}`);
+    await page.waitForSelector('section.dare-chart');
+    const workerRow = () => page.$eval('.dare-summary dl', (dl) => {
+      const dt = Array.from(dl.querySelectorAll('dt')).find((x) => x.textContent === 'worker');
+      return dt?.nextElementSibling?.textContent ?? null;
+    });
+    expect(await workerRow()).toBe('sim (oracle known)');
+    // the same page fed the data of hf and tiny runs (as the dashboard feeds a live run's)
+    const show = (worker: object) => page.evaluate((w) => {
+      const v = window as unknown as { dareView: { update(d: unknown): void } };
+      const d = JSON.parse(document.getElementById('dare-data')!.textContent!);
+      v.dareView.update({ ...d, run: { ...d.run, sim: false, worker: w } });
+    }, worker);
+    await show({ kind: 'hf', model: 'models/smollm2-135m-instruct', device: 'cuda:0', dtype: 'bfloat16' });
+    expect(await workerRow()).toBe('hf: models/smollm2-135m-instruct (cuda:0, bfloat16)');
+    await show({ kind: 'tiny', model: null, device: 'cpu', dtype: 'float32' });
+    expect(await workerRow()).toBe('tiny (cpu, float32)');
+    expect(b.errors(page)).toEqual([]);
   });
 
   it('redraws with new data in place (the dashboard updates the same view)', async () => {

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { serveRun, type Serving } from '../../cli/serveCommand.ts';
 import { hasChromium, openBrowser, type BrowserSession } from '../support/browser.ts';
+import { layoutOf, settled } from '../support/layout.ts';
 import { loggedEvents, simScenario, sleep, testDir, until, untilLive } from '../support/live.ts';
 import { runDare, type DareProcess } from '../support/runs.ts';
 
@@ -57,12 +58,27 @@ describe.skipIf(!hasChromium())('dare serve in a browser, over a live run', () =
     });
     expect([...seen].every((s) => ['estimating', 'selecting', 'rollingOut', 'updating', 'evaluating', 'checkpointing'].includes(s))).toBe(true);
     expect(await page.locator('.machine[data-actor="session"] .recent li').count()).toBeGreaterThan(0);
+    // the statechart nests: the step's phases in `active`, inside `open`, both marked while a step runs
+    expect(await page.locator('.machine[data-actor="session"] g.group').evaluateAll((gs) => gs.map((g) => (g as SVGElement).dataset.group))).toEqual(['open', 'active']);
+    expect(await page.locator('.machine[data-actor="session"] g.group.current').count()).toBe(2);
     // the arrow of the last transition is marked
     expect(await page.locator('.machine[data-actor="session"] g.edge.last').count()).toBe(1);
 
     // plots are drawn and the table lists the run's prompts
     await until('the plots', async () => (await page.locator('.dare-chart').count()) > 0);
     await until('the prompt table', async () => (await page.locator('#prompt-table tbody tr').count()) > 0);
+
+    // plots and statecharts stay inside their cards, which never overlap, as the window changes width
+    for (const width of [1920, 1280, 700, 1400]) {
+      await page.setViewportSize({ width, height: 1000 });
+      await settled(page);
+      const plots = await layoutOf(page, 'section.dare-chart', '.uplot, canvas.dare-heat');
+      const machines = await layoutOf(page, '.machine', 'svg.statechart');
+      expect([plots.cards, machines.cards], `${width} px`).toEqual([plots.plots, machines.plots]);
+      expect(machines.cards, `${width} px`).toBe(6);
+      expect({ width, plots: [plots.outside, plots.overlapping, plots.narrow], machines: [machines.outside, machines.overlapping] })
+        .toEqual({ width, plots: [[], [], []], machines: [[], []] });
+    }
     expect(await text(page, '#prompt-count')).toMatch(/of 120 prompts/);
 
     // a prompt that was sampled: its timeline opens on click
@@ -109,17 +125,17 @@ describe.skipIf(!hasChromium())('dare serve in a browser, over a live run', () =
     await until('steps to start again', async () => logged(runDir).filter((e) => e.type === 'StepStarted').length > held);
     await until('the page to follow', async () => Number(await text(page, '#step')) > Number(shown));
 
-    // Stop: the run ends early, the page says so and offers no more control
+    // Stop: the run ends early (stopped: `dare resume` would go on), the page says so and offers no more control
     await page.locator('#stop').click();
     expect(await run.exit).toBe(0);
     run = undefined;
-    await until('the page to show the end', async () => (await text(page, '#mode')) === 'completed');
+    await until('the page to show the stop', async () => (await text(page, '#mode')) === 'stopped');
     expect(await page.locator('#controls').isVisible()).toBe(false);
     const events = logged(runDir);
     expect(events.filter((e) => e.type === 'ControlApplied').map((e) => e.data)).toEqual([
       { command: 'pause', source: 'dashboard' }, { command: 'resume', source: 'dashboard' }, { command: 'stop', source: 'dashboard' },
     ]);
-    expect(events.at(-1)?.type).toBe('RunCompleted');
+    expect(events.at(-1)?.type).toBe('RunStopped');
     expect(events.filter((e) => e.type === 'StepStarted').length).toBeLessThan(500);
     expect(await text(page, '#last-seq')).toBe(String(events.length));
     expect(browser.errors(page)).toEqual([]);

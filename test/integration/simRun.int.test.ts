@@ -4,7 +4,7 @@
  * tampered copy of the log fails verification at the tampered event, and counterfactual replays change
  * decisions only when a setting changes.
  */
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { pino } from 'pino';
@@ -141,10 +141,16 @@ describe('a DARE run on the sim', () => {
     const last = before.lastSeq();
     await before.close();
     const r = await resumeRun({ runDir: join(dir, 'run'), logger, nats: sharedNats() });
-    expect(r).toEqual({ runDir: join(dir, 'run'), finished: true });
+    expect(r).toMatchObject({ runDir: join(dir, 'run'), finished: true, repaired: [] });
     const after = EventLog.open(join(dir, 'run', 'log'), { readOnly: true });
     expect(after.lastSeq()).toBe(last);
     await after.close();
+    // a run killed after RunCompleted, before its summary was written: the resume writes it from the log
+    const summary = readFileSync(join(dir, 'run', 'summary.json'), 'utf8');
+    rmSync(join(dir, 'run', 'summary.json'));
+    const again = await resumeRun({ runDir: join(dir, 'run'), logger, nats: sharedNats() });
+    expect(again).toMatchObject({ finished: true, repaired: ['summary'] });
+    expect(JSON.parse(readFileSync(join(dir, 'run', 'summary.json'), 'utf8'))).toEqual(JSON.parse(summary));
   });
 
   it('a run killed after writing config.json but before creating its log resumes from config.json', async () => {

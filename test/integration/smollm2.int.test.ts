@@ -2,11 +2,13 @@
  * Two RL steps of scenarios/smollm2-arith.json on the pretrained SmolLM2-135M-Instruct (make setup-model):
  * real rollouts, rewards from the chat-arithmetic verifier, SNIS scoring, one update per step over NATS on
  * the CPU. The update changed the weights (the exported final checkpoint differs from the model directory),
- * the log replay-verifies, and `dare export` writes a directory plain transformers loads. Never skipped:
+ * the log replay-verifies, and `dare export` writes a directory plain transformers loads; the run itself left
+ * the same directory as DIR/final (and a resume writes it again when it is missing). Never skipped:
  * without the venv or the model it fails and says which setup step makes them.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyLog } from '../../run/replay.ts';
@@ -16,6 +18,7 @@ import { runDare } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const { dir, cleanup } = tempDir('dare-smollm2-');
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 afterAll(cleanup);
 
 describe('SmolLM2-135M-Instruct, two RL steps on the CPU', () => {
@@ -68,5 +71,17 @@ describe('SmolLM2-135M-Instruct, two RL steps on the CPU', () => {
     const delta = Number(execFileSync(python, ['-c', code, model, out], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' }, stdio: ['ignore', 'pipe', 'ignore'] }).trim());
     expect(delta).toBeGreaterThan(0);
     expect(delta).toBeLessThan(0.1);
+
+    // the run handed over its final policy itself (DIR/final): the same files as the export of its last checkpoint
+    const final = join(runDir, 'final');
+    expect(p.stdout()).toContain('final (the final policy as a Hugging Face directory');
+    expect(readdirSync(final).sort()).toEqual(readdirSync(out).sort());
+    for (const f of readdirSync(out)) expect(sha256(join(final, f)), f).toBe(sha256(join(out, f)));
+    // and a resume of the completed run whose final model is gone writes it again
+    rmSync(final, { recursive: true });
+    const r = runDare(['resume', runDir]);
+    expect(await r.exit, r.stderr().slice(-3000)).toBe(0);
+    expect(r.stdout()).toMatch(/complete after 2 steps \(its final model .* was missing: written now from the log\)/);
+    expect(sha256(join(final, 'model.safetensors'))).toBe(sha256(join(out, 'model.safetensors')));
   }, 600_000);
 });

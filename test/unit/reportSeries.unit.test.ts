@@ -61,8 +61,23 @@ describe('the report fold', () => {
       completed: true, failed: null, events: 15, lastSeq: 15, sim: true,
       accounting: { generated: 6, trained: 4, buffered: 0, discarded: 2, inFlight: 0 },
     });
+    expect(d.run.worker).toEqual({ kind: 'sim', model: null, device: null, dtype: null });
     expect(d.run.wallSeconds).toBeCloseTo(0.6, 9); // 1000 → 1600 ms
     expect(d.run.seconds.score).toBeCloseTo(0.05, 9);
+  });
+
+  it('names the worker: the configured kind and model (hf only), the device and dtype the first worker to join reported', () => {
+    const started = (worker: Record<string, unknown>): Logged => ({
+      seq: 1, event: makeEvent('RunStarted', { scenario: 's', method: 'dare', seed: 1, config: { run: { steps: 2 }, worker } }, { run: RUN, id: 'RunStarted', ts: 0 }) as unknown as DareEvent,
+    });
+    const joined = (seq: number, worker: string, device: string, dtype: string): Logged => ({
+      seq, event: makeEvent('WorkerJoined', { worker, kind: 'hf', device, dtype, host: 'h' }, { run: RUN, id: `WorkerJoined/${worker}`, ts: 0 }) as unknown as DareEvent,
+    });
+    const hf = reportDataOf([started({ kind: 'hf', model: 'models/smollm2-135m-instruct' }), joined(2, 'w0', 'cuda:0', 'bfloat16'), joined(3, 'w1', 'cpu', 'float32')]);
+    expect(hf.run.worker).toEqual({ kind: 'hf', model: 'models/smollm2-135m-instruct', device: 'cuda:0', dtype: 'bfloat16' });
+    expect(hf.run.sim).toBe(false);
+    // the tiny worker ignores worker.model (the default '' or a leftover --set)
+    expect(reportDataOf([started({ kind: 'tiny', model: 'models/x' })]).run.worker).toEqual({ kind: 'tiny', model: null, device: null, dtype: null });
   });
 
   it('reward, success per tier, length, update and time per step', () => {

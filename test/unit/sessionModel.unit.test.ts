@@ -11,7 +11,8 @@
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { createActor, type AnyStateMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { machineOf, type LogEvent } from '../../actors/machine.ts';
+import { leafOf, machineOf, snapshotAt, step, type LogEvent } from '../../actors/machine.ts';
+import { foldOne, initialFolded } from '../../actors/actor.ts';
 import { sessionActor, stepComplete, type SessionState } from '../../actors/session.ts';
 import { eventId, makeEvent, type DareEvent } from '../../events/catalogue.ts';
 import { DEFAULTS } from '../../events/config.ts';
@@ -70,7 +71,7 @@ describe('session statechart (model-based, xstate/graph)', () => {
   const paths = [...simple, ...shortest];
 
   it('reaches every phase of the statechart', () => {
-    const reached = new Set(paths.map((p) => String(p.state.value)));
+    const reached = new Set(paths.map((p) => leafOf(p.state.value)));
     for (const phase of sessionActor.phases) if (phase !== 'starting') expect(reached, phase).toContain(phase);
     expect(paths.length).toBeGreaterThan(50);
   });
@@ -78,7 +79,7 @@ describe('session statechart (model-based, xstate/graph)', () => {
   it('every reachable phase sequence keeps the invariants', () => {
     for (const path of paths) {
       // steps[i] = the event and the state it led to (steps[0] is xstate.init)
-      const phases = path.steps.map((s) => String(s.state.value));
+      const phases = path.steps.map((s) => leafOf(s.state.value));
       const events = path.steps.map((s) => s.event.type);
       let updatesSinceStep = 0;
       for (let i = 1; i < phases.length; i++) {
@@ -99,11 +100,32 @@ describe('session statechart (model-based, xstate/graph)', () => {
     }
   });
 
+  it('the pure fold (foldOne, replay and inspect) lands in the phase the xstate machine does, on every path', () => {
+    for (const path of paths) {
+      let f = initialFolded(sessionActor, DEFAULTS);
+      for (const s of path.steps.slice(1)) {
+        f = foldOne(sessionActor, f, (s.event as LogEvent).logged);
+        expect(f.phase, path.steps.map((x) => x.event.type).join(', ')).toBe(leafOf(s.state.value));
+      }
+    }
+  });
+
+  it('a snapshot restored at a phase resumes inside its groups (snapshots store the phase, the leaf)', () => {
+    const m = machineOf(sessionActor) as unknown as AnyStateMachine;
+    const st = sessionActor.initialState(DEFAULTS);
+    const snap = snapshotAt(m, 'rollingOut', st, 7, DEFAULTS);
+    expect(snap.value).toEqual({ open: { active: 'rollingOut' } });
+    const next = step(m, snap, EVENTS.find((e) => e.type === 'UpdateRequested')!.logged);
+    expect(leafOf(next.value)).toBe('updating');
+    expect(leafOf(snapshotAt(m, 'done', st, 7, DEFAULTS).value)).toBe('done');
+    expect(() => snapshotAt(m, 'open', st, 7, DEFAULTS)).toThrow(/no phase open/);
+  });
+
   it('a pause that arrives while the epoch is estimated reads `paused` once the estimate is in, until the step starts', () => {
     const actor = createActor(machineOf(sessionActor) as unknown as AnyStateMachine, { input: { config: DEFAULTS } }).start();
     const phaseAfter = (type: string, id?: string) => {
       actor.send(EVENTS.find((e) => e.type === type && (id === undefined || e.logged.event.id === id))!);
-      return String(actor.getSnapshot().value);
+      return leafOf(actor.getSnapshot().value);
     };
     expect(phaseAfter('PromptsRegistered')).toBe('starting');
     expect(phaseAfter('EpochStarted')).toBe('estimating');

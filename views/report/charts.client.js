@@ -1,5 +1,5 @@
 /*
- * Browser side of the run report and the dashboard: draws every plot of a ReportData (cli/report/series.ts)
+ * Browser side of the run report and the dashboard: draws every plot of a ReportData (views/report/series.ts)
  * into a container with uPlot (global `uPlot`, loaded before this script) and one canvas heat map.
  * A classic script, no imports, so it can be inlined into the self-contained report or served as a file.
  *
@@ -14,6 +14,8 @@
   var PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
   var TIER_COLOR = { easy: '#2ca02c', medium: '#ff7f0e', hard: '#d62728', none: '#7f7f7f' };
   var HEIGHT = 220;
+  /** the narrowest plot drawn (px): below it axes and legend no longer fit */
+  var MIN_WIDTH = 160;
 
   function nonNull(a) {
     var n = 0;
@@ -285,13 +287,26 @@
 
   // ---- header --------------------------------------------------------------------------------------
 
+  /** `hf: models/x (cuda, bfloat16)`, `tiny (cpu, float32)`, `sim (oracle known)`: what ran the run's policy */
+  function workerText(r) {
+    var w = r.worker || {};
+    var kind = w.kind || (r.sim ? 'sim' : null);
+    if (!kind) return null;
+    var text = kind + (w.model ? ': ' + w.model : '');
+    var on = [w.device, w.dtype].filter(function (x) {
+      return x && x !== 'unknown';
+    });
+    if (kind === 'sim') on = ['oracle known'];
+    return on.length ? text + ' (' + on.join(', ') + ')' : text;
+  }
+
   function header(d) {
     var r = d.run;
     var box = el('header', 'dare-summary');
     var status = r.failed ? 'failed: ' + r.failed : r.completed ? 'completed' : 'running / incomplete';
     box.appendChild(el('h1', null, 'dare run ' + (r.id || '?')));
     var rows = [
-      ['scenario', r.scenario], ['method (preset)', r.method], ['seed', r.seed], ['worker', r.sim ? 'sim (oracle known)' : 'model'],
+      ['scenario', r.scenario], ['method (preset)', r.method], ['seed', r.seed], ['worker', workerText(r)],
       ['steps', r.stepsDone + (r.stepsPlanned !== null ? ' of ' + r.stepsPlanned : '')], ['status', status], ['policy version', r.policyVersion],
       ['events', r.events + ' (last seq ' + r.lastSeq + ')'],
       ['rollouts', r.accounting.generated + ' generated, ' + r.accounting.trained + ' trained, ' + r.accounting.discarded + ' discarded, ' + r.accounting.buffered + ' buffered, ' + r.accounting.inFlight + ' in flight'],
@@ -319,13 +334,13 @@
     var grid = el('div', 'dare-grid');
     root.appendChild(grid);
 
-    function chartWidth() {
-      var w = grid.clientWidth || container.clientWidth || 1200;
-      var cols = w >= 900 ? 2 : 1;
-      return Math.max(280, Math.floor((w - (cols - 1) * 16) / cols) - 26);
+    // every plot is as wide as its own card's content box: the grid decides how many cards fit a row
+    function widthOf(sec) {
+      return Math.max(MIN_WIDTH, Math.floor(sec.body.clientWidth || MIN_WIDTH));
     }
 
-    function draw(spec, sec, width) {
+    function draw(spec, sec) {
+      var width = (sec.width = widthOf(sec));
       sec.spec = spec;
       sec.sig = signature(spec);
       sec.points = pointsOf(spec);
@@ -336,6 +351,7 @@
         return;
       }
       if (sec.plot && sec.plotSig === sec.sig) {
+        if (sec.plot.width !== width) sec.plot.setSize({ width: width, height: HEIGHT });
         sec.plot.setData(alignedData(spec));
         return;
       }
@@ -347,7 +363,6 @@
     }
 
     function build(d) {
-      var width = chartWidth();
       specs(d).forEach(function (spec) {
         var sec = state.sections[spec.id];
         if (!sec) {
@@ -366,21 +381,27 @@
           }
           grid.appendChild(s);
           state.sections[spec.id] = sec;
+          byBody.set(body, sec);
+          if (observer) observer.observe(body);
         }
-        draw(spec, sec, width);
+        draw(spec, sec);
       });
     }
 
-    build(data);
-    var onResize = function () {
-      var width = chartWidth();
-      Object.keys(state.sections).forEach(function (id) {
-        var sec = state.sections[id];
-        if (sec.plot) sec.plot.setSize({ width: width, height: HEIGHT });
-        else if (sec.spec && sec.spec.heat) drawHeat(sec.canvas, sec.spec.heat, width);
+    // a card's width changes with the window, and with the number of cards a row holds: redraw at the new width
+    // (a height change alone, the legend wrapping, needs nothing)
+    function resized(entries) {
+      entries.forEach(function (entry) {
+        var sec = byBody.get(entry.target);
+        if (!sec || !sec.spec || widthOf(sec) === sec.width) return;
+        sec.width = widthOf(sec);
+        if (sec.plot) sec.plot.setSize({ width: sec.width, height: HEIGHT });
+        else if (sec.spec.heat) drawHeat(sec.canvas, sec.spec.heat, sec.width);
       });
-    };
-    window.addEventListener('resize', onResize);
+    }
+    var byBody = new Map();
+    var observer = typeof ResizeObserver === 'function' ? new ResizeObserver(resized) : null;
+    build(data);
 
     return {
       update: function (d) {
@@ -397,7 +418,7 @@
         });
       },
       destroy: function () {
-        window.removeEventListener('resize', onResize);
+        if (observer) observer.disconnect();
         Object.keys(state.sections).forEach(function (id) {
           if (state.sections[id].plot) state.sections[id].plot.destroy();
         });

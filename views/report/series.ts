@@ -42,6 +42,8 @@ export interface ReportData {
     lastSeq: number;
     /** the sim worker ran it: oracle series are meaningful */
     sim: boolean;
+    /** what ran the policy: the configured worker kind and model, the device and dtype the first worker reported */
+    worker: { kind: string | null; model: string | null; device: string | null; dtype: string | null };
     wallSeconds: number;
     seconds: { rollout: number; score: number; update: number; other: number };
     accounting: Accounting;
@@ -101,6 +103,7 @@ export class ReportFold {
   private readonly rel = new Map<string, Array<[number, number]>>();
   private run = { id: '', scenario: '', method: '', seed: null as number | null, stepsPlanned: null as number | null };
   private sim = false;
+  private worker: ReportData['run']['worker'] = { kind: null, model: null, device: null, dtype: null };
   private step = 0;
   private lastSeq = 0;
 
@@ -115,7 +118,7 @@ export class ReportFold {
     const e = l.event;
     switch (e.type) {
       case 'RunStarted': {
-        const cfg = e.data.config as { run?: { steps?: unknown }; worker?: { kind?: unknown } };
+        const cfg = e.data.config as { run?: { steps?: unknown }; worker?: { kind?: unknown; model?: unknown } };
         this.run = {
           id: e.run,
           scenario: e.data.scenario,
@@ -124,10 +127,15 @@ export class ReportFold {
           stepsPlanned: typeof cfg.run?.steps === 'number' ? cfg.run.steps : null,
         };
         if (cfg.worker?.kind === 'sim') this.sim = true;
+        const kind = typeof cfg.worker?.kind === 'string' ? cfg.worker.kind : null;
+        // worker.model is read by the hf worker only (it stays in the config of every other kind)
+        const model = kind === 'hf' && typeof cfg.worker?.model === 'string' && cfg.worker.model ? cfg.worker.model : null;
+        this.worker = { ...this.worker, kind, model };
         break;
       }
       case 'WorkerJoined':
         if (e.data.kind === 'sim') this.sim = true;
+        if (this.worker.device === null) this.worker = { ...this.worker, kind: this.worker.kind ?? e.data.kind, device: e.data.device, dtype: e.data.dtype };
         break;
       case 'StepStarted':
         this.step = e.data.step;
@@ -219,6 +227,7 @@ export class ReportFold {
         events: m.events,
         lastSeq: this.lastSeq,
         sim: this.sim,
+        worker: this.worker,
         wallSeconds: m.seconds.wall,
         seconds: { rollout: m.seconds.rollout, score: scoreTotal, update: m.seconds.update, other: Math.max(0, m.seconds.wall - m.seconds.rollout - scoreTotal - m.seconds.update) },
         accounting: m.accounting,

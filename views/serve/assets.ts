@@ -1,6 +1,6 @@
 /**
- * The dashboard's static files: its own page, script and style (cli/serve/static/) and the report's chart
- * code with the bundled uPlot (cli/report/assets.ts), all served from memory under fixed URLs — nothing
+ * The dashboard's static files: its own page, script and style (views/serve/static/) and the report's chart
+ * code with the bundled uPlot (views/report/assets.ts), all served from memory under fixed URLs — nothing
  * is fetched from the network by the page, and no URL is ever mapped onto the file system.
  */
 import { readFileSync } from 'node:fs';

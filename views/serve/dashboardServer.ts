@@ -4,7 +4,7 @@
  *   GET  /api/status               run status (step, phase flags, live or finished)
  *   GET  /api/actors               every actor's phase, summary and recent transitions
  *   GET  /api/machines             every actor's statechart (phases, edges, SVG)
- *   GET  /api/plots                the report's plot series (cli/report/series.ts ReportData)
+ *   GET  /api/plots                the report's plot series (views/report/series.ts ReportData)
  *   GET  /api/prompts?q=&sort=&desc=&offset=&limit=   the prompt table, searched and sorted
  *   GET  /api/prompts/<index>      one prompt's timeline
  *   GET  /api/stream               Server-Sent Events: `update` {status, actors, plots}

@@ -34,6 +34,8 @@ export interface RunStatus {
   policyVersion: number;
   paused: boolean;
   stopRequested: boolean;
+  /** stopped (RunStopped): ended for now, `dare resume` goes on */
+  stopped: boolean;
   completed: boolean;
   failed: boolean;
   lastSeq: number;
@@ -119,6 +121,7 @@ export class DashboardState {
       policyVersion: s?.policyVersion ?? 0,
       paused: s?.paused ?? false,
       stopRequested: s?.stopRequested ?? false,
+      stopped: s?.halted ?? false,
       completed: s?.done ?? false,
       failed: s?.failed ?? false,
       lastSeq: this.lastSeq,

@@ -1,5 +1,6 @@
 """The model math shared by every worker kind: sampling with a KV cache, scoring, the clipped-surrogate
-update, supervised warm start, checkpoints. It talks to the model only through `policy.Policy`.
+update, supervised warm start, and what a checkpoint holds (the file itself: checkpoint.py). It talks to the
+model only through `policy.Policy`.
 
 Units: lengths in tokens; log-probs in nats under the temperature-scaled distribution softmax(logits / T).
 """
@@ -7,18 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from .checkpoint import CHECKPOINT_FORMAT, read_checkpoint, write_checkpoint
 from .losses import clipped_surrogate, k3, token_coefficients
 from .noise import uniforms
 from .policy import Policy
 from .protocol import BadRequest
-
-CHECKPOINT_FORMAT = "dare-worker-checkpoint/1"
 
 
 @dataclass
@@ -469,36 +468,11 @@ class Engine:
             "reference": self.ref_state,
             "rng": rng,
         }
-        directory = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(directory):
-            raise BadRequest(f"path: directory {directory} does not exist")
-        tmp = path + ".tmp"
-        with open(tmp, "wb") as f:
-            writer = _HashingWriter(f)
-            torch.save(state, writer)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(directory)
-        return {"path": path, "sha256": writer.sha256.hexdigest(), "bytes": writer.size,
-                "policyVersion": self.policy_version}
+        sha256, size = write_checkpoint(path, state)
+        return {"path": path, "sha256": sha256, "bytes": size, "policyVersion": self.policy_version}
 
     def load(self, path: str, sha256: str | None) -> dict:
-        if not os.path.isfile(path):
-            raise BadRequest(f"path: no checkpoint file at {path}")
-        if sha256 is not None:
-            actual = file_sha256(path)
-            if actual != sha256.lower():
-                raise BadRequest(f"sha256: checkpoint {path} has sha256 {actual}, expected {sha256}")
-        try:
-            state = _torch_load(path, self.device)
-        except Exception as e:  # noqa: BLE001 - a truncated or foreign file
-            raise BadRequest(f"path: cannot read {path} as a checkpoint ({type(e).__name__}: {e})") from None
-        if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-            raise BadRequest(f"path: {path} is not a {CHECKPOINT_FORMAT} file")
-        missing = [k for k in ("describe", "model", "optimizer", "reference", "policyVersion") if k not in state]
-        if missing:
-            raise BadRequest(f"path: checkpoint {path} lacks {', '.join(missing)}")
+        state = read_checkpoint(path, sha256, self.device)
         mine = self.policy.describe()
         if state["describe"] != mine:
             raise BadRequest(f"path: checkpoint was written by a different model ({state['describe']}); "
@@ -513,53 +487,3 @@ class Engine:
         if "cuda" in rng and torch.cuda.is_available():
             torch.cuda.set_rng_state_all([s.cpu() for s in rng["cuda"]])
         return {"policyVersion": self.policy_version}
-
-
-class _HashingWriter:
-    """A write-only file wrapper that hashes what torch.save writes (no second read of a large file)."""
-
-    def __init__(self, f):
-        self.f = f
-        self.sha256 = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data) -> int:
-        mv = memoryview(data)
-        self.sha256.update(mv)
-        self.size += mv.nbytes
-        return self.f.write(mv)
-
-    def flush(self) -> None:
-        self.f.flush()
-
-
-def file_sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _fsync_dir(directory: str) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _torch_load(path: str, device: torch.device):
-    """Checkpoints are our own files (sha256-checked when the caller gives one). torch >= 2 loads them with
-    the restricted unpickler; torch 1.13's cannot read floats (optimiser hyper-parameters), so fall back."""
-    import pickle
-
-    try:
-        return torch.load(path, map_location=device, weights_only=True)
-    except (TypeError, pickle.UnpicklingError):
-        return torch.load(path, map_location=device, weights_only=False)

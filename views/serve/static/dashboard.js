@@ -15,7 +15,6 @@
   const cards = new Map(); // actor -> { card, svg, phase, recent, summary }
   let status = null;
   let chartsView = null;
-  let lastPlots = null;
 
   // ---- statecharts ----------------------------------------------------------------------------------
   async function loadMachines() {
@@ -31,15 +30,24 @@
       card.appendChild(h);
       card.appendChild(el('p', 'desc', m.description));
       const chart = el('div', 'chart');
-      chart.innerHTML = m.svg; // built and escaped by the server (cli/serve/statechart.ts)
+      chart.innerHTML = m.svg; // built and escaped by the server (views/serve/statechart.ts)
       card.appendChild(chart);
       const recent = el('ul', 'recent');
       card.appendChild(recent);
       const summary = el('div', 'summary');
       card.appendChild(summary);
       host.appendChild(card);
-      cards.set(m.actor, { card, svg: chart.querySelector('svg'), phase, recent, summary });
+      cards.set(m.actor, { card, svg: chart.querySelector('svg'), phase, recent, summary, ancestors: m.ancestors, edges: m.edges });
     }
+  }
+
+  /** The arrow a transition took: the phase's own edge for that event, else the edge of a group holding it. */
+  function edgeTaken(c, type, from, to) {
+    for (const node of [from, ...(c.ancestors[from] || [])]) {
+      const e = c.edges.find((x) => x.from === node && x.to === to && x.events.some((ev) => ev === type || ev.startsWith(type + ' [')));
+      if (e) return e.from + '>' + e.to;
+    }
+    return from + '>' + to;
   }
 
   function showActors(actors) {
@@ -49,8 +57,10 @@
       c.phase.textContent = a.phase;
       c.card.dataset.phase = a.phase;
       for (const g of c.svg.querySelectorAll('g.state')) g.classList.toggle('current', g.dataset.state === a.phase);
+      const within = c.ancestors[a.phase] || [];
+      for (const g of c.svg.querySelectorAll('g.group')) g.classList.toggle('current', within.includes(g.dataset.group));
       const last = a.recent.length ? a.recent[a.recent.length - 1] : null;
-      const lastKey = last ? last[2] + '>' + last[3] : '';
+      const lastKey = last ? edgeTaken(c, last[1], last[2], last[3]) : '';
       for (const g of c.svg.querySelectorAll('g.edge')) g.classList.toggle('last', g.dataset.edge === lastKey);
       c.recent.replaceChildren(...a.recent.map(([seq, type, from, to]) => el('li', null, '@' + seq + '  ' + from + ' → ' + to + '  (' + type + ')')));
       c.recent.scrollTop = c.recent.scrollHeight;
@@ -68,8 +78,8 @@
     $('epoch').textContent = String(s.epoch);
     $('policy').textContent = String(s.policyVersion);
     $('last-seq').textContent = String(s.lastSeq);
-    const mode = s.failed ? 'failed' : s.completed ? 'finished' : !s.live ? 'finished' : s.paused ? 'paused' : 'live';
-    const label = s.failed ? 'failed' : s.completed ? 'completed' : !s.live ? 'not running' : s.stopRequested ? 'stopping' : s.paused ? 'paused' : 'live';
+    const mode = s.failed ? 'failed' : s.completed || s.stopped || !s.live ? 'finished' : s.paused ? 'paused' : 'live';
+    const label = s.failed ? 'failed' : s.completed ? 'completed' : s.stopped ? 'stopped' : !s.live ? 'not running' : s.stopRequested ? 'stopping' : s.paused ? 'paused' : 'live';
     $('mode').className = 'pill ' + mode;
     $('mode').textContent = label;
     document.body.dataset.mode = mode;
@@ -94,7 +104,6 @@
 
   // ---- plots (the report's chart code) --------------------------------------------------------------
   function showPlots(plots) {
-    lastPlots = plots;
     if (!window.DareCharts || !plots || !plots.step || plots.step.length === 0) return;
     if (!chartsView) {
       $('charts').replaceChildren();
@@ -103,9 +112,7 @@
       chartsView.update(plots);
     }
   }
-  window.addEventListener('resize', () => {
-    if (chartsView && lastPlots) chartsView.update(lastPlots);
-  });
+  // (a plot follows its card's width by itself: charts.js watches every card's size)
 
   // ---- prompt table ---------------------------------------------------------------------------------
   const table = { q: '', sort: 'index', desc: false, offset: 0, limit: 25, matched: 0, openIndex: null };
