@@ -10,7 +10,8 @@ export async function checkCommand(dir: string, o: { deep: boolean; json: boolea
     process.stdout.write(`${dir}: ok — ${r.events} events (${sums}), ${o.deep ? `${r.blobs} rollout blobs read, ` : ''}${r.prompts} prompts, ${r.checkpoints} checkpoints${o.deep ? ' hashed' : ''}\n`);
   } else {
     const first = r.problems[0];
-    process.stderr.write(`dare: ${dir}: damaged log: ${first.seq !== undefined ? `first bad seq ${first.seq}: ` : ''}${first.what}\n`);
+    if (first.noLog) process.stderr.write(`dare: ${first.what}\n`);
+    else process.stderr.write(`dare: ${dir}: damaged log: ${first.seq !== undefined ? `first bad seq ${first.seq}: ` : ''}${first.what}\n`);
     for (const p of r.problems.slice(1)) process.stdout.write(`  ${p.seq !== undefined ? `seq ${p.seq}: ` : ''}${p.what}\n`);
   }
   return r.problems.length === 0 ? EXIT.ok : EXIT.user;

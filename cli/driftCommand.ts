@@ -10,7 +10,7 @@ const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '  -  ');
 export function driftCommand(log: EventLog, promptArg: string | undefined, json: boolean): void {
   if (promptArg !== undefined) {
     const q = promptIndexOf(log, promptArg);
-    if (q === undefined) throw new UserError(`--prompt ${promptArg}: no such prompt id or index in this run`);
+    if (q === undefined) throw new UserError(`--prompt ${promptArg}: no such prompt id or index in this run (its prompts are indices 0..${log.promptCount() - 1}, or their ids)`);
     const h = promptHistory(log, q);
     if (json) for (const t of h.timeline) process.stdout.write(JSON.stringify(t) + '\n');
     else {

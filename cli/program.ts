@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { EVENT_TYPES } from '../events/catalogue.ts';
 import { PRESETS } from '../events/config.ts';
 import { EventLog, StoreError } from '../store/eventLog.ts';
+import { openRunLog } from '../run/openLog.ts';
 import { EXIT, UserError } from '../events/errors.ts';
 import { SCHEMA_VERSION } from '../events/catalogue.ts';
 import { eventJson, eventLine } from '../views/format.ts';
@@ -25,13 +26,6 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-/** Open a run directory's log read-only, with a user error when there is none. */
-export function openRunLog(dir: string): EventLog {
-  const logDir = join(resolve(dir), 'log');
-  if (!existsSync(join(logDir, 'data.mdb'))) throw new UserError(`${dir}: not a run directory (no log/data.mdb)`);
-  return EventLog.open(logDir, { readOnly: true });
-}
-
 /** A command that ran to its end and says so with a non-zero exit code (e.g. replay --verify's mismatch). */
 class CommandExit extends Error {
   constructor(readonly code: number) {
@@ -43,6 +37,11 @@ class CommandExit extends Error {
 function inLog(log: EventLog, flag: string, seq: number | undefined): number | undefined {
   if (seq !== undefined && seq > log.lastSeq()) throw new UserError(`${flag} ${seq}: the log ends at seq ${log.lastSeq()}`);
   return seq;
+}
+
+/** How `dare run` and `resume` write stderr: lines for people (the default) or pino JSON records for programs. */
+function logFormatOption(): Option {
+  return new Option('--log-format <format>', 'stderr: text (lines for people; a progress bar on a terminal) or json (one pino record per line); default DARE_LOG_FORMAT or text').choices(['text', 'json']);
 }
 
 function packageVersion(): string {
@@ -68,9 +67,11 @@ export function buildProgram(): Command {
     .option('--set <key=value>', 'override a configuration key (repeatable)', collect, [])
     .option('--nats <urls>', 'use existing NATS servers instead of a private one (comma-separated: members of one cluster, failed over among)')
     .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
-    .action(async (scenario: string, o: { runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string }) => {
+    .addOption(logFormatOption())
+    .action(async (scenario: string, o: { runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string; logFormat?: string }) => {
       const { runCommand } = await import('./runCommand.ts');
-      await runCommand({ scenario, ...o });
+      const { logFormatOf } = await import('../run/logger.ts');
+      await runCommand({ scenario, ...o, logFormat: logFormatOf(o.logFormat) });
     });
 
   program
@@ -80,9 +81,11 @@ export function buildProgram(): Command {
     .option('--steps <n>', 'the run\'s step total (higher than its own: extends it, a completed run too)', intArg('--steps'))
     .option('--nats <urls>', 'use existing NATS servers (comma-separated: members of one cluster)')
     .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
-    .action(async (dir: string, o: { steps?: number; nats?: string; natsToken?: string }) => {
+    .addOption(logFormatOption())
+    .action(async (dir: string, o: { steps?: number; nats?: string; natsToken?: string; logFormat?: string }) => {
       const { resumeCommand } = await import('./runCommand.ts');
-      await resumeCommand({ dir, ...o });
+      const { logFormatOf } = await import('../run/logger.ts');
+      await resumeCommand({ dir, ...o, logFormat: logFormatOf(o.logFormat) });
     });
 
   program
@@ -199,6 +202,8 @@ export function buildProgram(): Command {
       try {
         let n = 0;
         const out: string[] = [];
+        // (the position just past the end is allowed: nothing new yet in a live run's log)
+        if (o.from > log.lastSeq() + 1) throw new UserError(`--from ${o.from}: the log ends at seq ${log.lastSeq()}`);
         for (const e of log.iterate(Math.max(1, o.from))) {
           if (o.type && e.event.type !== o.type) continue;
           if (o.limit !== undefined && n >= o.limit) break;

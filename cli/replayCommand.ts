@@ -18,6 +18,8 @@ export function replayVerifyCommand(log: EventLog, json: boolean): number {
   } else {
     process.stdout.write(`replay --verify: ok — ${r.decisionsChecked} decisions recomputed identically over ${r.events} events\n`);
   }
+  // the one line for a script's log: stdout may be a file or JSON
+  if (r.mismatch) process.stderr.write(`dare: ${log.dir}: replay --verify: mismatch at seq ${r.mismatch.seq} (${r.mismatch.id}, actor ${r.mismatch.actor})\n`);
   return r.mismatch ? 1 : 0;
 }
 

@@ -1,7 +1,7 @@
 /** The `dare run` and `dare resume` commands: run, then print what a user wants to know at the end. */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
-import { createLogger } from '../run/logger.ts';
+import { createLogger, type LogFormat } from '../run/logger.ts';
 import { resumeRun, runScenario, type NatsTarget, type RunOutcome, type Summary } from '../run/runner.ts';
 import { writeRunReport } from '../views/report/html.ts';
 
@@ -41,11 +41,11 @@ export function printSummary(s: Summary, runDir: string): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
-export async function runCommand(o: { scenario: string; runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string }): Promise<void> {
-  const logger = createLogger('dare');
+export async function runCommand(o: { scenario: string; runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string; logFormat: LogFormat }): Promise<void> {
+  const logger = createLogger('dare', undefined, o.logFormat);
   const res = await runScenario({
     scenario: o.scenario, runDir: o.runDir, steps: o.steps, seed: o.seed, sets: o.set, nats: natsTarget(o.nats, o.natsToken), logger,
-    progress: !!process.stderr.isTTY, onEnd: (log, dir) => writeRunReport(log, dir, logger),
+    logFormat: o.logFormat, onEnd: (log, dir) => writeRunReport(log, dir, logger),
   });
   printSummary(res.summary, res.runDir);
   interruptedExit(res);
@@ -56,9 +56,9 @@ function interruptedExit(res: RunOutcome): void {
   if (res.interruptedBy) process.exitCode = res.interruptedBy === 'SIGINT' ? 130 : 143;
 }
 
-export async function resumeCommand(o: { dir: string; steps?: number; nats?: string; natsToken?: string }): Promise<void> {
-  const logger = createLogger('dare');
-  const res = await resumeRun({ runDir: o.dir, steps: o.steps, nats: natsTarget(o.nats, o.natsToken), logger, progress: !!process.stderr.isTTY, onEnd: (log, dir) => writeRunReport(log, dir, logger) });
+export async function resumeCommand(o: { dir: string; steps?: number; nats?: string; natsToken?: string; logFormat: LogFormat }): Promise<void> {
+  const logger = createLogger('dare', undefined, o.logFormat);
+  const res = await resumeRun({ runDir: o.dir, steps: o.steps, nats: natsTarget(o.nats, o.natsToken), logger, logFormat: o.logFormat, onEnd: (log, dir) => writeRunReport(log, dir, logger) });
   if ('finished' in res) {
     const what = res.repaired.map((r) => (r === 'summary' ? 'its summary and report' : `its final model (${o.dir}/final)`)).join(' and ');
     const repaired = what ? ` (${what} ${res.repaired.length > 1 ? 'were' : 'was'} missing: written now from the log)` : '';

@@ -43,6 +43,8 @@ export async function warmStart(ctx: JobContext, replica: boolean): Promise<void
     logger.warn({}, 'warm start skipped: no training prompts in the prompts database');
     return;
   }
+  // `phase`: a terminal's status line shows it with its elapsed seconds until `phaseDone` (run/logger.ts)
+  logger.info({ phase: 'warm start', examples: examples.length, steps: config.worker.warmStartSteps }, 'warm start: supervised training from random weights');
   const res = await ctx.worker.request(
     'sft',
     { examples, steps: config.worker.warmStartSteps, batchSize: Math.min(SFT_BATCH, examples.length), lr: config.worker.warmStartLr, seed: config.run.seed },
@@ -50,11 +52,14 @@ export async function warmStart(ctx: JobContext, replica: boolean): Promise<void
   );
   ctx.version.offset = typeof res.policyVersion === 'number' ? res.policyVersion : ctx.version.offset + 1;
   // a replica's warm start is the primary's (same seed, deterministic): the primary saves and registers it
-  if (replica) return;
+  if (replica) {
+    logger.info({ phaseDone: 'warm start', loss: res.loss }, 'warm start done');
+    return;
+  }
   const abs = resolve(runDir, WARMSTART_PATH);
   mkdirSync(dirname(abs), { recursive: true });
   const saved = await ctx.worker.request('save', { path: abs }, { id: 'warmstart/save' });
   if (typeof saved.sha256 !== 'string') fail('warm start save: the worker returned no sha256');
   await log.registerCheckpoint({ path: WARMSTART_PATH, sha256: saved.sha256, policyVersion: 0, seq: log.lastSeq() });
-  logger.info({ examples: examples.length, steps: config.worker.warmStartSteps, loss: res.loss, path: WARMSTART_PATH }, 'warm start done');
+  logger.info({ phaseDone: 'warm start', examples: examples.length, steps: config.worker.warmStartSteps, loss: res.loss, path: WARMSTART_PATH }, 'warm start done');
 }

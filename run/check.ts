@@ -13,12 +13,15 @@ import type { DareEvent } from '../events/catalogue.ts';
 import { decodeEvent } from '../events/codec.ts';
 import { readDataFile } from '../store/dataFile.ts';
 import { EventLog, StoreError } from '../store/eventLog.ts';
+import { noLogReason } from './openLog.ts';
 import { promptTableOf, type PromptRowLike } from './promptSet.ts';
 
 export interface Problem {
   /** the event at fault, where there is one */
   seq?: number;
   what: string;
+  /** the directory holds no log at all (no run, or one killed during start-up): nothing is damaged */
+  noLog?: true;
 }
 
 export interface CheckReport {
@@ -50,8 +53,9 @@ export async function checkRun(runDir: string, o: CheckOptions = {}): Promise<Ch
     report.problems.push(seq === undefined ? { what } : { seq, what });
     if (report.problems.length >= max) throw new Enough();
   };
-  if (!existsSync(join(dir, 'data.mdb'))) {
-    report.problems.push({ what: `${runDir}: not a run directory (no log/data.mdb)` });
+  const why = noLogReason(runDir);
+  if (why !== undefined) {
+    report.problems.push({ what: why, noLog: true });
     return report;
   }
   let log: EventLog;

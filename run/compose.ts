@@ -28,6 +28,7 @@ import { serveControl, signalStop } from './control.ts';
 import { Interrupts, type StopSignal } from './interrupts.ts';
 import type { RunMetrics } from './metrics.ts';
 import { RunMonitor } from './monitor.ts';
+import type { LogFormat } from './logger.ts';
 import { Progress } from './progress.ts';
 import { loadPromptSet } from './promptSet.ts';
 import { runIdOf, writeAtomic } from './runDir.ts';
@@ -51,8 +52,8 @@ export interface ComposeArgs {
   fresh: boolean;
   nats?: NatsTarget;
   logger: Logger;
-  /** a progress bar on stderr (a terminal), else a log line per step */
-  progress: boolean;
+  /** how progress is shown: text step lines (with a bar on a terminal) or json `step` records */
+  logFormat: LogFormat;
   /** resuming with a higher step total: RunExtended(extendTo) is logged before RunResumed */
   extendTo?: number;
   /** the run's step total as its log has it before this resume (default run.steps) */
@@ -115,6 +116,8 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
     await server?.stop().catch(() => undefined);
   };
   try {
+    // a terminal's status line shows the start-up (server, workers, the warm start) until the first step
+    logger.info({ phase: 'start-up', runDir, steps: a.extendTo ?? a.totalSteps ?? config.run.steps }, a.fresh ? 'starting the run' : 'resuming the run');
     if (a.fresh) await log.putPrompts(promptSet.rows);
     else if (log.promptCount() !== promptSet.rows.length) {
       throw new UserError(`${runDir}: the prompt source now yields ${promptSet.rows.length} prompts, the run registered ${log.promptCount()}`);
@@ -185,7 +188,7 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
     const reissued = mon.pending.map((r) => r.id);
 
     // 3. the monitor: metrics, progress, completion; then the bridge and the actors
-    const progress = new Progress(a.extendTo ?? a.totalSteps ?? config.run.steps, a.progress, logger);
+    const progress = new Progress(a.extendTo ?? a.totalSteps ?? config.run.steps, a.logFormat, logger);
     mon.start(bus, progress, config.run.snapshotEvery, onError);
     if (fatal) mon.fail();
     // the bridge acts on requests without completion: none lies before the first one the scan found

@@ -2,7 +2,7 @@
  * `dare run` and `dare resume` (DESIGN §1, §6): a run directory and its configuration, then the composed run
  * (compose.ts) from start to end. The caller writes the report when a run ends (run/ never imports views/).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { resolveConfig, type RunConfig } from '../events/config.ts';
@@ -10,6 +10,7 @@ import { UserError } from '../events/errors.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { composeRun, type ComposeArgs, type NatsTarget, type RunOutcome } from './compose.ts';
 import { checkRun } from './check.ts';
+import type { LogFormat } from './logger.ts';
 import { lifecycleOf, type LoggedLifecycle } from './lifecycle.ts';
 import { metricsCsv, metricsOf } from './metrics.ts';
 import { readJson, runIdOf, writeAtomic } from './runDir.ts';
@@ -30,7 +31,8 @@ export interface RunArgs {
   sets?: string[];
   nats?: NatsTarget;
   logger: Logger;
-  progress?: boolean;
+  /** how progress is shown (default json: a `step` record through `logger`, which the caller controls) */
+  logFormat?: LogFormat;
   onEnd?: ComposeArgs['onEnd'];
 }
 
@@ -45,7 +47,7 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
   const release = acquireRunLock(runDir);
   try {
     writeAtomic(join(runDir, 'config.json'), JSON.stringify({ scenario: name, ...config }, null, 2) + '\n');
-    return await execute({ runDir, config, scenario: name, fresh: true, nats: args.nats, logger: args.logger, progress: args.progress ?? false, onEnd: args.onEnd });
+    return await execute({ runDir, config, scenario: name, fresh: true, nats: args.nats, logger: args.logger, logFormat: args.logFormat ?? 'json', onEnd: args.onEnd });
   } finally {
     release();
   }
@@ -57,7 +59,8 @@ export interface ResumeArgs {
   steps?: number;
   nats?: NatsTarget;
   logger: Logger;
-  progress?: boolean;
+  /** how progress is shown (default json: a `step` record through `logger`, which the caller controls) */
+  logFormat?: LogFormat;
   onEnd?: ComposeArgs['onEnd'];
 }
 
@@ -72,7 +75,7 @@ export interface ResumeFinished {
 
 export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFinished> {
   const runDir = resolve(args.runDir);
-  const hasLog = existsSync(join(runDir, 'log', 'data.mdb'));
+  const hasLog = existsSync(join(runDir, 'log', 'data.mdb')) && !emptyLogOfStartUp(runDir);
   // `dare run` writes config.json before it creates the log: a run killed in between starts afresh from it
   if (!hasLog && !existsSync(join(runDir, 'config.json'))) throw new UserError(`${args.runDir}: not a run directory (no log/data.mdb, no config.json)`);
   const interrupts = new Interrupts(args.logger);
@@ -126,12 +129,24 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFi
     if (state.completed && extendTo === undefined) return await finishedRun(runDir, scenario, config, state.steps, args);
     return await execute({
       runDir, config, scenario, fresh: !state.started, extendTo, totalSteps: state.steps,
-      nats: args.nats, logger: args.logger, progress: args.progress ?? false, onEnd: args.onEnd, interrupts,
+      nats: args.nats, logger: args.logger, logFormat: args.logFormat ?? 'json', onEnd: args.onEnd, interrupts,
     });
   } finally {
     release();
     interrupts.dispose();
   }
+}
+
+/**
+ * A run killed while LMDB was creating its data file leaves it empty (LMDB writes its meta pages right after
+ * creating it): nothing was logged, and the run starts afresh over it. An empty data.mdb beside checkpoints or
+ * a summary is a truncated log instead, refused as damaged.
+ */
+function emptyLogOfStartUp(runDir: string): boolean {
+  if (statSync(join(runDir, 'log', 'data.mdb')).size !== 0) return false;
+  const ckpts = join(runDir, 'checkpoints');
+  const products = existsSync(join(runDir, 'summary.json')) || (existsSync(ckpts) && readdirSync(ckpts).length > 0);
+  return !products;
 }
 
 /**

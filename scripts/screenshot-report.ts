@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { openRunLog } from '../cli/program.ts';
+import { openRunLog } from '../run/openLog.ts';
 import { writeReport } from '../views/report/html.ts';
 import { openBrowser } from '../test/support/browser.ts';
 

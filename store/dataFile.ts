@@ -48,7 +48,7 @@ export function readDataFile(dir: string): DataFileInfo | null {
       if (size === 0) return null; // created by a writer that has not committed yet
       throw new DataFileError(`${file}: damaged: ${size} bytes, too short for an LMDB meta page`);
     }
-    if (head.readUInt32LE(16) !== META_MAGIC) throw new DataFileError(`${file}: not an LMDB data file (bad magic)`);
+    if (head.readUInt32LE(16) !== META_MAGIC) throw new DataFileError(`${file}: not an LMDB data file, or damaged (meta page 0 has a bad magic number)`);
     const version = head.readUInt32LE(20);
     const pageSize = head.readUInt32LE(40);
     if (version !== 1) return { version, pageSize, lastPage: 0, txnId: 0, size };
@@ -57,7 +57,11 @@ export function readDataFile(dir: string): DataFileInfo | null {
     }
     const metas = [head];
     const second = Buffer.alloc(160);
-    if (readSync(fd, second, 0, 160, pageSize) === 160 && second.readUInt32LE(16) === META_MAGIC) metas.push(second);
+    if (readSync(fd, second, 0, 160, pageSize) === 160) {
+      // LMDB refuses a file with either meta page bad (MDB_INVALID, naming no file): say which, first
+      if (second.readUInt32LE(16) !== META_MAGIC) throw new DataFileError(`${file}: damaged: meta page 1 (bytes ${pageSize}..${2 * pageSize - 1}) has a bad magic number`);
+      metas.push(second);
+    }
     // LMDB uses the meta page with the larger transaction id
     const meta = metas.reduce((a, b) => (u64(b, 144) > u64(a, 144) ? b : a));
     const lastPage = u64(meta, 136);

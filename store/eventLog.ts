@@ -12,7 +12,7 @@
  * de-duplicates by event id, commits, and resolves only after the commit is flushed to disk.
  * Every boolean lmdb-js returns is checked: a failed conditional write aborts the transaction.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
@@ -44,6 +44,12 @@ export interface OpenOptions {
   readOnly?: boolean;
   /** LMDB map size in bytes (the maximum size the log may grow to) */
   mapSize?: number;
+  /**
+   * check every event read against the checksum recorded at its commit (a StoreError naming the seq on a
+   * mismatch): for the commands that show a log to a person, so changed bytes that still decode are not
+   * shown as facts. Off on the hot paths (the run's own reads, benchmarks).
+   */
+  verify?: boolean;
 }
 
 /** The LMDB data-format version of an existing data.mdb (null when there is none yet); see dataFile.ts. */
@@ -103,6 +109,7 @@ export function keySeq(k: Uint8Array): number {
 export class EventLog {
   readonly dir: string;
   readonly readOnly: boolean;
+  private readonly verify: boolean;
   private readonly env: RootDatabase;
   private readonly events: Database<Buffer, Buffer>;
   private readonly ids: Database<Buffer, string>;
@@ -124,21 +131,30 @@ export class EventLog {
   private constructor(dir: string, opts: OpenOptions) {
     this.dir = dir;
     this.readOnly = !!opts.readOnly;
+    this.verify = !!opts.verify;
     const existing = lmdbFormatVersion(dir);
     if (existing !== null && existing !== 1) throw formatError(dir, existing);
     if (!this.readOnly) mkdirSync(dir, { recursive: true });
-    else if (existing === null) throw new StoreError(`${dir}: no log here (data.mdb missing)`);
-    this.env = open({
-      path: dir,
-      maxDbs: 8,
-      readOnly: this.readOnly,
-      mapSize: opts.mapSize ?? 64 * 1024 ** 3,
-      // the codec is ours (standard MessagePack); lmdb-js stores bytes
-      encoding: 'binary',
-      // (no overlappingSync: the format-1 build is LMDB 0.9, for which lmdb-js turns it off, so a commit
-      // syncs before it returns and `flushed` resolves at once; awaiting it keeps the code right for both)
-      noSubdir: false,
-    });
+    else if (existing === null) {
+      const file = join(dir, 'data.mdb');
+      throw new StoreError(existsSync(file) ? `${file}: empty (0 bytes): nothing was ever committed to it, or it was truncated` : `${dir}: no log here (data.mdb missing)`);
+    }
+    try {
+      this.env = open({
+        path: dir,
+        maxDbs: 8,
+        readOnly: this.readOnly,
+        mapSize: opts.mapSize ?? 64 * 1024 ** 3,
+        // the codec is ours (standard MessagePack); lmdb-js stores bytes
+        encoding: 'binary',
+        // (no overlappingSync: the format-1 build is LMDB 0.9, for which lmdb-js turns it off, so a commit
+        // syncs before it returns and `flushed` resolves at once; awaiting it keeps the code right for both)
+        noSubdir: false,
+      });
+    } catch (e) {
+      // LMDB's own refusal (MDB_INVALID, MDB_CORRUPTED, ...) names no file: name it
+      throw new StoreError(`${join(dir, 'data.mdb')}: LMDB cannot open it (${(e as Error).message}); \`dare check\` describes the damage`);
+    }
     const bin = { encoding: 'binary' as const, keyEncoding: 'binary' as const };
     // string keys use lmdb-js's default ordered-binary key encoding: plain UTF-8 bytes for strings
     const str = { encoding: 'binary' as const };
@@ -280,7 +296,23 @@ export class EventLog {
     for (let seq = Math.max(1, from); seq < to; seq++) {
       const value = this.storedAt(key, seq);
       if (value === undefined) return;
-      yield { seq, event: this.decodeAt(seq, value) };
+      if (!this.verify) {
+        yield { seq, event: this.decodeAt(seq, value) };
+        continue;
+      }
+      // the checksum's read reuses lmdb-js's value buffer: hash and decode (a copy) before it
+      const crc = crc32(value.subarray(0, value.length));
+      const event = this.decodeAt(seq, value);
+      this.verifyAt(seq, crc);
+      yield { seq, event };
+    }
+  }
+
+  /** (verify) the CRC-32 of event `seq`'s stored bytes against the recorded one; a log from before checksums passes. */
+  private verifyAt(seq: number, crc: number): void {
+    const want = this.checksumAt(seq);
+    if (want !== undefined && want !== crc) {
+      throw new StoreError(`${join(this.dir, 'data.mdb')}: the event at seq ${seq}: its bytes no longer match the checksum recorded when it was committed: the log is damaged; \`dare check\` lists what is wrong`);
     }
   }
 
@@ -289,7 +321,7 @@ export class EventLog {
     try {
       return decodeTrusted(value);
     } catch (e) {
-      throw new StoreError(`${this.dir}: event ${seq} does not decode (${(e as Error).message}): the log is damaged; \`dare check\` lists what is wrong`);
+      throw new StoreError(`${join(this.dir, 'data.mdb')}: the event at seq ${seq} does not decode (${(e as Error).message}): the log is damaged; \`dare check\` lists what is wrong`);
     }
   }
 
@@ -301,6 +333,7 @@ export class EventLog {
       if (value === undefined) return;
       // exactly `length` bytes (see storedAt)
       const copy = Uint8Array.prototype.slice.call(value, 0, value.length);
+      if (this.verify) this.verifyAt(seq, crc32(copy));
       yield { seq, bytes: Buffer.from(copy.buffer, 0, copy.length) };
     }
   }
@@ -312,7 +345,12 @@ export class EventLog {
    */
   private storedAt(key: Buffer, seq: number): Buffer | undefined {
     writeSeqKey(key, seq);
-    return this.events.getBinaryFast(key);
+    try {
+      return this.events.getBinaryFast(key);
+    } catch (e) {
+      // a damaged page (MDB_PAGE_NOTFOUND, MDB_CORRUPTED) on the way to this key
+      throw new StoreError(`${join(this.dir, 'data.mdb')}: the event at seq ${seq} cannot be read (${(e as Error).message}): the log is damaged; \`dare check\` lists what is wrong`);
+    }
   }
 
   /**

@@ -19,7 +19,8 @@ export interface TimelineEntry {
 
 /** Resolve a prompt argument (index or id) to its index. */
 export function promptIndexOf(log: EventLog, idOrIndex: string): number | undefined {
-  if (/^\d+$/.test(idOrIndex)) return Number(idOrIndex);
+  // an index names a prompt of this run only below the prompts database's count (train and eval prompts)
+  if (/^\d+$/.test(idOrIndex)) return Number(idOrIndex) < log.promptCount() ? Number(idOrIndex) : undefined;
   for (const { index, row } of log.iteratePrompts()) if ((row as { id?: string }).id === idOrIndex) return index;
   return undefined;
 }

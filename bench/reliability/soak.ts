@@ -55,7 +55,8 @@ interface Proc {
 function startDare(args: string[], env: Record<string, string>): Proc {
   const child = spawn(process.execPath, [join(ROOT, 'cli', 'dare.js'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, DARE_LOG_LEVEL: 'info', ...env },
+    // JSON records on stderr: chunksLogged parses them
+    env: { ...process.env, DARE_LOG_LEVEL: 'info', DARE_LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true, // its own process group, as a shell's foreground job
   });

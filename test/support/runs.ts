@@ -20,7 +20,8 @@ export interface DareProcess {
 
 export function runDare(args: string[], env: Record<string, string> = {}): DareProcess {
   const child = spawn(process.execPath, ['cli/dare.js', ...args], {
-    env: { ...process.env, DARE_LOG_LEVEL: 'info', ...env },
+    // JSON records on stderr: tests parse them ("rollout chunk logged", "monitor folds restored")
+    env: { ...process.env, DARE_LOG_LEVEL: 'info', DARE_LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';

@@ -17,6 +17,7 @@ import { pack, unpack } from '../../events/codec.ts';
 import { subjectsFor } from '../../events/subjects.ts';
 import { EventLog, StoreError } from '../../store/eventLog.ts';
 import { UserError } from '../../events/errors.ts';
+import { openRunLog } from '../../run/openLog.ts';
 import { DashboardState } from './dashboardState.ts';
 
 export type ControlCommand = 'pause' | 'resume' | 'stop';
@@ -45,11 +46,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Open a run's log read-only, waiting a little for a writer that is still creating it. */
 async function openLog(runDir: string): Promise<EventLog> {
-  const logDir = join(runDir, 'log');
-  if (!existsSync(join(logDir, 'data.mdb'))) throw new UserError(`${runDir}: not a run directory (no log/data.mdb)`);
   for (let attempt = 0; ; attempt++) {
     try {
-      return EventLog.open(logDir, { readOnly: true });
+      return openRunLog(runDir);
     } catch (e) {
       if (!(e instanceof StoreError) || !/not initialised/.test(e.message) || attempt >= 50) throw e;
       await sleep(100);
