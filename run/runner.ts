@@ -44,12 +44,18 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
     throw new UserError(`${runDir}: a run already exists here; continue it with \`dare resume ${runDir}\` or choose --run-dir`);
   }
   mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
-  const release = acquireRunLock(runDir);
+  // before anything of the run exists: a Ctrl-C from here on is a stop, never a half-written directory
+  const interrupts = new Interrupts(args.logger);
   try {
-    writeAtomic(join(runDir, 'config.json'), JSON.stringify({ scenario: name, ...config }, null, 2) + '\n');
-    return await execute({ runDir, config, scenario: name, fresh: true, nats: args.nats, logger: args.logger, logFormat: args.logFormat ?? 'json', onEnd: args.onEnd });
+    const release = acquireRunLock(runDir);
+    try {
+      writeAtomic(join(runDir, 'config.json'), JSON.stringify({ scenario: name, ...config }, null, 2) + '\n');
+      return await execute({ runDir, config, scenario: name, fresh: true, nats: args.nats, logger: args.logger, logFormat: args.logFormat ?? 'json', onEnd: args.onEnd, interrupts });
+    } finally {
+      release();
+    }
   } finally {
-    release();
+    interrupts.dispose();
   }
 }
 

@@ -7,7 +7,7 @@
  * uninterrupted run; no rollout is lost or logged twice; `dare check` and replay --verify pass.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeEvent } from '../../events/codec.ts';
@@ -177,7 +177,9 @@ describe('SIGINT and SIGTERM to the process group, then dare resume (sim)', () =
       expect(mb.weightsSha256).toBe(ma.weightsSha256);
       expect(mb.accounting).toEqual(ma.accounting);
       expect(mb.duplicateGroups).toEqual([]);
-      expect(verifyLog(l).mismatch).toBeNull();
+      const v = verifyLog(l).mismatch;
+      if (v && process.env.DARE_KEEP_FAILED) cpSync(runB, process.env.DARE_KEEP_FAILED, { recursive: true });
+      expect(v, `${outcomes.join(' ')}: ${JSON.stringify(v)}`).toBeNull();
     });
     const check = dareSync('check', runB);
     expect(check.status, check.stdout + check.stderr).toBe(0);
