@@ -68,7 +68,8 @@ export function buildProgram(): Command {
     .option('--set <key=value>', 'override a configuration key (repeatable)', collect, [])
     .option('--nats <url>', 'use an existing NATS server instead of a private one')
     .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
-    .action(async (scenario: string, o: { runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string }) => {
+    .option('--external <actors>', 'comma-separated actors this process does not host: each runs as `dare actor NAME DIR`', (v: string) => v.split(',').filter(Boolean))
+    .action(async (scenario: string, o: { runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string; external?: string[] }) => {
       const { runCommand } = await import('./runCommand.ts');
       await runCommand({ scenario, ...o });
     });
@@ -150,6 +151,16 @@ export function buildProgram(): Command {
       } finally {
         void log.close();
       }
+    });
+
+  program
+    .command('actor')
+    .description('one actor of a running run in its own process (the run was started with --external NAME)')
+    .argument('<name>', 'session, prompts, buffer, estimator, sampler or learner')
+    .argument('<dir>', 'run directory of a running run')
+    .action(async (name: string, dir: string) => {
+      const { runActorProcess } = await import('../run/actorProcess.ts');
+      await runActorProcess(name, dir);
     });
 
   program

@@ -32,6 +32,8 @@ export interface RunArgs {
   logger: Logger;
   progress?: boolean;
   onEnd?: ComposeArgs['onEnd'];
+  /** actors run elsewhere (`dare actor NAME DIR`), see ComposeArgs */
+  external?: readonly string[];
 }
 
 export async function runScenario(args: RunArgs): Promise<RunOutcome> {
@@ -45,7 +47,7 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
   const release = acquireRunLock(runDir);
   try {
     writeAtomic(join(runDir, 'config.json'), JSON.stringify({ scenario: name, ...config }, null, 2) + '\n');
-    return await execute({ runDir, config, scenario: name, fresh: true, nats: args.nats, logger: args.logger, progress: args.progress ?? false, onEnd: args.onEnd });
+    return await execute({ runDir, config, scenario: name, fresh: true, nats: args.nats, logger: args.logger, progress: args.progress ?? false, onEnd: args.onEnd, external: args.external });
   } finally {
     release();
   }
