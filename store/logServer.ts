@@ -11,7 +11,7 @@ import type { DareEvent } from '../events/catalogue.ts';
 import type { LocalAppendReply, LocalLog } from '../events/localLog.ts';
 import { subjectsFor } from '../events/subjects.ts';
 import { mark, stepTrace } from '../events/stepTrace.ts';
-import { ValidationError } from '../events/validate.ts';
+import { validateEvent, ValidationError } from '../events/validate.ts';
 import type { AppendResult, EventLog } from './eventLog.ts';
 
 export interface LogServerLogger {
@@ -70,9 +70,9 @@ export function serveLog(nc: NatsConnection, log: EventLog, run: string, logger:
    * Commit validated events (in call order: EventLog.append queues them) and, once durable, answer and then
    * publish. `answer` gets the results, or the failure's reason (nothing of the batch was written).
    */
-  const commit = (events: DareEvent[], answer: (results: AppendResult[] | null, error?: string) => void) => {
+  const commit = (events: DareEvent[], answer: (results: AppendResult[] | null, error?: string) => void, encoded?: Buffer[]) => {
     if (stepTrace.on) mark(`srv:recv ${events.length} ${events[0]?.type}`);
-    const committed = log.append(events);
+    const committed = log.append(events, encoded);
     publishChain = publishChain.then(async () => {
       let results;
       try {
@@ -126,23 +126,24 @@ export function serveLog(nc: NatsConnection, log: EventLog, run: string, logger:
 
   const local: LocalLog = {
     append(proposed: readonly DareEvent[]): Promise<LocalAppendReply[]> {
-      let events: DareEvent[];
+      let encoded: Buffer[];
       try {
-        // what the NATS client sends: the events' bytes taken now (a caller changing an object after the call
-        // changes nothing logged) and decoded with the wire's validation, so both paths log the same bytes
-        events = proposed.map((ev, i) => {
-          const decoded = decodeEvent(encodeEvent(ev), `events[${i}]`);
-          if (decoded.run !== run) throw foreign(decoded, i);
-          return decoded;
+        // the wire's checks (validateEvent is what decodeEvent applies), and the bytes taken now, as the NATS
+        // client takes them: a caller changing an object after the call changes nothing logged. The encoding
+        // is canonical, so these are the bytes the NATS path logs (test/integration/localAppends compares).
+        encoded = proposed.map((ev, i) => {
+          validateEvent(ev, `events[${i}]`);
+          if (ev.run !== run) throw foreign(ev, i);
+          return encodeEvent(ev);
         });
       } catch (e) {
         return Promise.reject(new ValidationError(refuse('local', e)));
       }
       return new Promise((resolve, reject) => {
-        commit(events, (results, error) => {
+        commit(proposed as DareEvent[], (results, error) => {
           if (results) resolve(results.map((r) => ({ seq: r.seq, duplicate: r.duplicate })));
           else reject(new Error(error));
-        });
+        }, encoded);
       });
     },
     readRaw(from: number, to: number, max: number) {
