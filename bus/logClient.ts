@@ -5,10 +5,14 @@
  *   read     request {from, to, max}                                   reply {last, items: [[seq, bin], ...]}
  * `LogClient.consume` delivers events to an actor strictly in sequence order, each exactly once, filling gaps
  * (missed or reordered messages, a late start) with range reads.
+ * Given the store's in-process side (events/localLog.ts: the actors `dare run` hosts), the client appends,
+ * reads and follows the log through it instead, with the same contract and no NATS round trip; the store
+ * still publishes every committed event on NATS for everyone else.
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DareEvent, Logged } from '../events/catalogue.ts';
 import { decodeTrusted, encodeEvent, pack, unpack } from '../events/codec.ts';
+import type { LocalLog } from '../events/localLog.ts';
 import { subjectsFor, type RunSubjects } from '../events/subjects.ts';
 import { mark, stepTrace } from '../events/stepTrace.ts';
 
@@ -65,6 +69,8 @@ export class LogClient {
     readonly nc: NatsConnection,
     readonly run: string,
     private readonly requestTimeoutMs = 10_000,
+    /** the store's in-process side, when the store runs in this process */
+    readonly local?: LocalLog,
   ) {
     this.subjects = subjectsFor(run);
   }
@@ -74,6 +80,15 @@ export class LogClient {
    * timeouts and disconnections (appends are idempotent by event id), until `deadlineMs` has passed.
    */
   async append(events: readonly DareEvent[], deadlineMs = 120_000): Promise<AppendReply[]> {
+    if (this.local) {
+      if (stepTrace.on) mark(`client:send ${events.length}`);
+      try {
+        return await this.local.append(events);
+      } catch (e) {
+        // a refusal or a failed commit: as over NATS, not retried (there is no transport to be transient)
+        throw new AppendRejected(`append rejected by the store: ${(e as Error).message}`);
+      }
+    }
     const body = pack({ events: events.map((e) => encodeEvent(e)) });
     if (stepTrace.on) mark(`client:send ${events.length}`);
     const start = Date.now(); // wall clock bounds the retry loop only
@@ -103,6 +118,7 @@ export class LogClient {
 
   /** @internal range read of raw event bytes (the feed's consumers use it) */
   async readRaw(from: number, to: number, max: number): Promise<{ last: number; items: Array<[number, Uint8Array]> }> {
+    if (this.local) return this.local.readRaw(from, to, max);
     const msg = await this.nc.request(this.subjects.read, pack({ from, to, max }), { timeout: this.requestTimeoutMs });
     const reply = unpack(msg.data) as { last?: number; items?: unknown; error?: string };
     if (reply.error) throw new BusError(`read ${from}..${to}: ${reply.error}`);
@@ -224,7 +240,8 @@ export class LogClient {
     const timer = setInterval(() => void poll(), idleMs);
     void (async () => {
       try {
-        await this.nc.flush();
+        // over NATS: the subscription is in place before the store says where its log ends (local: at once)
+        if (!this.local) await this.nc.flush();
         const { last } = await this.readRaw(sink.next, sink.next, 0);
         feed.saw(last);
         void drain();
@@ -286,6 +303,20 @@ class LogFeed {
   attach(sink: FeedSink): void {
     this.sinks.add(sink);
     if (this.sub) return;
+    const local = this.client.local;
+    if (local) {
+      const unlisten = local.listen((items) => {
+        if (this.sinks.size === 0) return;
+        if (stepTrace.on) mark(`feed:${items.length}`);
+        for (const [seq, b] of items) {
+          this.put(seq, b);
+          this.saw(seq);
+        }
+        this.wakeSinks();
+      });
+      this.sub = { unsubscribe: unlisten };
+      return;
+    }
     this.sub = this.client.nc.subscribe(this.client.subjects.log, {
       callback: (err, msg) => {
         if (err || this.sinks.size === 0) return;
@@ -301,28 +332,33 @@ class LogFeed {
           for (const s of this.sinks) s.onError(e);
           return;
         }
-        const sinks = [...this.sinks];
-        for (let i = 0; i < sinks.length; i++) {
-          const s = sinks[i];
-          if (s.background) continue;
-          const was = s.waiting;
-          s.wake();
-          if (!was && s.waiting) {
-            // it decided and is appending: the consumers after it fold these events a moment later, once the
-            // store (on this same thread) has taken the append, so the step's next hop does not wait for them
-            const rest = sinks.slice(i + 1).filter((x) => !x.background);
-            if (rest.length) setTimeout(() => rest.forEach((x) => this.sinks.has(x) && x.wake()), 0);
-            break;
-          }
-        }
-        if (this.backgroundTimer === null && sinks.some((x) => x.background)) {
-          this.backgroundTimer = setTimeout(() => {
-            this.backgroundTimer = null;
-            for (const s of [...this.sinks]) if (s.background) s.wake();
-          }, BACKGROUND_DELAY_MS);
-        }
+        this.wakeSinks();
       },
     });
+  }
+
+  /** Wake the consumers after new events arrived (in the order that keeps the step's next hop first). */
+  private wakeSinks(): void {
+    const sinks = [...this.sinks];
+    for (let i = 0; i < sinks.length; i++) {
+      const s = sinks[i];
+      if (s.background) continue;
+      const was = s.waiting;
+      s.wake();
+      if (!was && s.waiting) {
+        // it decided and is appending: the consumers after it fold these events a moment later, once the
+        // store (on this same thread) has taken the append, so the step's next hop does not wait for them
+        const rest = sinks.slice(i + 1).filter((x) => !x.background);
+        if (rest.length) setTimeout(() => rest.forEach((x) => this.sinks.has(x) && x.wake()), 0);
+        break;
+      }
+    }
+    if (this.backgroundTimer === null && sinks.some((x) => x.background)) {
+      this.backgroundTimer = setTimeout(() => {
+        this.backgroundTimer = null;
+        for (const s of [...this.sinks]) if (s.background) s.wake();
+      }, BACKGROUND_DELAY_MS);
+    }
   }
 
   detach(sink: FeedSink): void {

@@ -68,7 +68,8 @@ export function buildProgram(): Command {
     .option('--nats <urls>', 'use existing NATS servers instead of a private one (comma-separated: members of one cluster, failed over among)')
     .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
     .addOption(logFormatOption())
-    .action(async (scenario: string, o: { runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string; logFormat?: string }) => {
+    .option('--external <actors>', 'comma-separated actors this process does not host: each runs as `dare actor NAME DIR`', (v: string) => v.split(',').filter(Boolean))
+    .action(async (scenario: string, o: { runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string; logFormat?: string; external?: string[] }) => {
       const { runCommand } = await import('./runCommand.ts');
       const { logFormatOf } = await import('../run/logger.ts');
       await runCommand({ scenario, ...o, logFormat: logFormatOf(o.logFormat) });
@@ -153,6 +154,16 @@ export function buildProgram(): Command {
       } finally {
         void log.close();
       }
+    });
+
+  program
+    .command('actor')
+    .description('one actor of a running run in its own process (the run was started with --external NAME)')
+    .argument('<name>', 'session, prompts, buffer, estimator, sampler or learner')
+    .argument('<dir>', 'run directory of a running run')
+    .action(async (name: string, dir: string) => {
+      const { runActorProcess } = await import('../run/actorProcess.ts');
+      await runActorProcess(name, dir);
     });
 
   program

@@ -41,10 +41,10 @@ export function printSummary(s: Summary, runDir: string): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
-export async function runCommand(o: { scenario: string; runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string; logFormat: LogFormat }): Promise<void> {
+export async function runCommand(o: { scenario: string; runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string; logFormat: LogFormat; external?: string[] }): Promise<void> {
   const logger = createLogger('dare', undefined, o.logFormat);
   const res = await runScenario({
-    scenario: o.scenario, runDir: o.runDir, steps: o.steps, seed: o.seed, sets: o.set, nats: natsTarget(o.nats, o.natsToken), logger,
+    scenario: o.scenario, runDir: o.runDir, steps: o.steps, seed: o.seed, sets: o.set, nats: natsTarget(o.nats, o.natsToken), logger, external: o.external,
     logFormat: o.logFormat, onEnd: (log, dir) => writeRunReport(log, dir, logger),
   });
   printSummary(res.summary, res.runDir);

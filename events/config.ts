@@ -70,6 +70,10 @@ export const ConfigSchema = obj({
     simShiftFraction: F('sim: fraction of prompts whose difficulty shifts'),
     simShiftDelta: N('sim: shift of the latent difficulty (logit units; + harder)'),
     simOptimizer: E(['adam', 'sgd'] as const, 'sim: optimizer of the sim policy (sgd: the step follows the gradient\'s size, which selection changes; adam normalises it away)'),
+    simRolloutMs: U('sim: simulated duration of one rollout job in ms (a step\'s rollouts run in ⌈prompts / 64⌉ jobs; timing only)'),
+    simScoreMs: U('sim: simulated duration of one score job in ms (timing only)'),
+    simUpdateMs: U('sim: simulated duration of one update job in ms (one per step; timing only)'),
+    simEvalMs: U('sim: simulated duration of one eval job in ms (timing only)'),
   }),
   estimator: obj({
     method: E(ESTIMATORS, 'difficulty estimator'),
@@ -151,6 +155,7 @@ export const DEFAULTS: RunConfig = {
     kind: 'tiny', model: '', device: 'auto', lr: 1e-3, weightDecay: 0.01, gradClip: 1, warmStartSteps: 200, warmStartLr: 1e-3, jobTimeoutSec: 600, shareJobs: false,
     chatTemplate: true, attnImplementation: 'auto', gradientCheckpointing: false, loraRank: 0, loraAlpha: 0, loraTargets: '', batchTokens: 0, rolloutRows: 0, maxPromptTokens: 0,
     simDistribution: 'uniform', simShiftStep: 0, simShiftFraction: 0.3, simShiftDelta: 2, simOptimizer: 'adam',
+    simRolloutMs: 0, simScoreMs: 0, simUpdateMs: 0, simEvalMs: 0,
   },
   estimator: {
     method: 'snis', clip: 4, essThreshold: 2, coldStart: 'constant', coldStartDifficulty: 0.5, referenceSize: 0, moppsDecay: 0.5, moppsPrior: 1,

@@ -153,7 +153,8 @@ export class Bridge {
         log: (msg, fields) => logger.info({ worker: this.name, ...fields }, msg),
       });
     this.sim = worker instanceof SimWorker ? worker : null;
-    this.worker = timedWorker(worker, this.workerClock, this.sim !== null);
+    const sim = this.sim;
+    this.worker = timedWorker(worker, this.workerClock, sim !== null, (job) => sim !== null && sim.simulatedMs(job) > 0);
     const deps = this.deps;
     this.ctx = {
       run: deps.run,

@@ -18,8 +18,12 @@ export interface WorkerClock {
 
 const MAX_SPANS = 100_000;
 
-/** `inner` with every job's time recorded in `clock` (`inProcess`: the sim, whose jobs are synchronous). */
-export function timedWorker(inner: WorkerHandle, clock: WorkerClock, inProcess: boolean): WorkerHandle {
+/**
+ * `inner` with every job's time recorded in `clock` (`inProcess`: the sim, whose jobs are synchronous;
+ * `delayed`: its jobs with a simulated duration, whose time runs to the reply and whose CPU is the
+ * synchronous part).
+ */
+export function timedWorker(inner: WorkerHandle, clock: WorkerClock, inProcess: boolean, delayed: (job: string) => boolean = () => false): WorkerHandle {
   const now = () => performance.timeOrigin + performance.now();
   const record = (t0: number, t1: number, cpu: number) => {
     clock.seconds += (t1 - t0) / 1000;
@@ -39,7 +43,9 @@ export function timedWorker(inner: WorkerHandle, clock: WorkerClock, inProcess: 
       const p = inner.request(job, args, opts);
       if (c0) {
         const c = process.cpuUsage(c0);
-        record(t0, now(), (c.user + c.system) / 1e6);
+        const cpu = (c.user + c.system) / 1e6;
+        if (delayed(job)) return p.finally(() => record(t0, now(), cpu));
+        record(t0, now(), cpu);
         return p;
       }
       return p.finally(() => record(t0, now(), 0));

@@ -121,7 +121,10 @@ export interface WorkerHooks {
  */
 export function makeWorker(config: RunConfig, hooks: WorkerHooks = {}): WorkerHandle {
   const w = config.worker;
-  if (w.kind === 'sim') return new SimWorker({ name: 'sim' });
+  if (w.kind === 'sim') {
+    const durationsMs = { rollout: w.simRolloutMs, score: w.simScoreMs, update: w.simUpdateMs, eval: w.simEvalMs };
+    return new SimWorker({ name: 'sim', durationsMs });
+  }
   const timeoutMs = Math.round(w.jobTimeoutSec * 1000);
   let sup: Supervisor | null = null;
   sup = new Supervisor({

@@ -1,6 +1,8 @@
 /**
- * One run's wiring (DESIGN §4, §6): the store (single writer behind NATS), every actor (each consuming the
- * log over NATS), the gpu-bridge with its worker, the monitor and the control subject, in one process.
+ * One run's wiring (DESIGN §4, §6): the store (single writer behind NATS), every actor, the gpu-bridge with
+ * its worker, the monitor and the control subject, in one process. What this process hosts appends and
+ * follows the log through the store's in-process side (no NATS round trip; DARE_NATS_APPENDS=1 goes over
+ * NATS instead, for comparisons); actors named in `external` run elsewhere (`dare actor NAME DIR`).
  * `composeRun` builds it and catches a resumed run's worker up with the log; `go` logs RunStarted or
  * RunResumed; `finish` waits for the run's end and writes what it leaves behind; `close` takes it apart.
  */
@@ -65,6 +67,8 @@ export interface ComposeArgs {
   onEnd?: (log: EventLog, runDir: string) => void;
   /** SIGINT / SIGTERM handling the caller started before its own start-up (lock, checks); else started here */
   interrupts?: Interrupts;
+  /** actors this process does not host: each runs in its own process (`dare actor NAME DIR`) */
+  external?: readonly string[];
 }
 
 export interface RunOutcome {
@@ -139,7 +143,8 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
     // how `dare inspect --live` and `dare control` find this run (private server: token readable by the owner only)
     writeFileSync(join(runDir, 'nats.json'), JSON.stringify({ url, token, run }) + '\n', { mode: 0o600 });
     const nc = await connect('actors');
-    const bus = new LogClient(nc, run);
+    // the escape hatch is timing only: both paths log the same events (test/integration/localAppends)
+    const bus = new LogClient(nc, run, undefined, process.env.DARE_NATS_APPENDS === '1' ? undefined : storeServer.local);
     const table: PromptTable = promptSet.table;
     const ctx = makeContext(run, config, {
       prompt: (i) => log.getPrompt(i) as never,
@@ -158,7 +163,11 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
     };
 
     // 1. actors, from their snapshots when resuming
+    const external = new Set(a.external ?? []);
+    const unknown = [...external].filter((n) => !ACTORS.some((d) => d.name === n));
+    if (unknown.length) throw new UserError(`no such actor: ${unknown.join(', ')} (actors: ${ACTORS.map((d) => d.name).join(', ')})`);
     for (const def of ACTORS) {
+      if (external.has(def.name)) continue;
       let start: Folded<any, any> | undefined;
       if (!a.fresh) {
         const snap = log.getSnapshot(def.name);
@@ -237,8 +246,8 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
           const reason = m.failed ?? (fatal as Error)?.message ?? 'unknown';
           throw new Error(`run failed: ${reason}`);
         }
-        const session = hosted[0].state as SessionState;
-        logger.info({ steps: session.step, policyVersion: session.policyVersion, events: log.lastSeq() }, outcome === 'stopped' ? 'run stopped (dare resume continues it)' : 'run completed');
+        const session = hosted.find((h) => h.def.name === 'session')?.state as SessionState | undefined;
+        logger.info({ steps: session?.step ?? m.steps.length, policyVersion: session?.policyVersion, events: log.lastSeq() }, outcome === 'stopped' ? 'run stopped (dare resume continues it)' : 'run completed');
         return { runDir, metrics: m, summary, workerClock: b.workerClock, interruptedBy: interrupts.received };
       },
       close,

@@ -34,6 +34,8 @@ export interface RunArgs {
   /** how progress is shown (default json: a `step` record through `logger`, which the caller controls) */
   logFormat?: LogFormat;
   onEnd?: ComposeArgs['onEnd'];
+  /** actors run elsewhere (`dare actor NAME DIR`), see ComposeArgs */
+  external?: readonly string[];
 }
 
 export async function runScenario(args: RunArgs): Promise<RunOutcome> {
@@ -50,7 +52,7 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
     const release = acquireRunLock(runDir);
     try {
       writeAtomic(join(runDir, 'config.json'), JSON.stringify({ scenario: name, ...config }, null, 2) + '\n');
-      return await execute({ runDir, config, scenario: name, fresh: true, nats: args.nats, logger: args.logger, logFormat: args.logFormat ?? 'json', onEnd: args.onEnd, interrupts });
+      return await execute({ runDir, config, scenario: name, fresh: true, nats: args.nats, logger: args.logger, logFormat: args.logFormat ?? 'json', onEnd: args.onEnd, interrupts, external: args.external });
     } finally {
       release();
     }

@@ -226,18 +226,21 @@ export class EventLog {
   /**
    * Validate and append events. Contiguous sequence numbers in call order; an id already in the log (or
    * earlier in the same batch) is not written again and reports its original sequence number. Resolves after
-   * the commit is durable. On a validation error nothing of the batch is written.
+   * the commit is durable. On a validation error nothing of the batch is written. `encoded`, when given,
+   * holds each event's encodeEvent bytes, taken by the caller at its call (the store's in-process side), and
+   * is what is written.
    */
-  append(events: readonly unknown[]): Promise<AppendResult[]> {
+  append(events: readonly unknown[], encoded?: readonly Buffer[]): Promise<AppendResult[]> {
     if (this.readOnly) return Promise.reject(new StoreError(`${this.dir}: log opened read-only`));
-    const run = this.queue.then(() => this.appendNow(events));
+    if (encoded && encoded.length !== events.length) return Promise.reject(new StoreError(`append: ${encoded.length} encodings for ${events.length} events`));
+    const run = this.queue.then(() => this.appendNow(events, encoded));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async appendNow(input: readonly unknown[]): Promise<AppendResult[]> {
+  private async appendNow(input: readonly unknown[], given?: readonly Buffer[]): Promise<AppendResult[]> {
     const evs = input.map((e, i) => validateEvent(e, `event ${i}`));
-    const encoded = evs.map((e) => encodeEvent(e));
+    const encoded = given ?? evs.map((e) => encodeEvent(e));
     const results: AppendResult[] = new Array(evs.length);
     // lmdb-js copies keys and values into the transaction: one key buffer serves every put
     const key = this.keyBuf;

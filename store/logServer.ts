@@ -2,15 +2,17 @@
  * The store as a service (DESIGN §3): the single writer behind `dare.<run>.append`. It validates every
  * proposed event, rejects invalid or foreign ones with a logged reason (nothing of such a request is
  * appended), commits, replies with the sequence numbers, and only then publishes the committed events on
- * `dare.<run>.log`. `dare.<run>.read` serves range reads.
+ * `dare.<run>.log`. `dare.<run>.read` serves range reads. `local` is the same service for the actors hosted
+ * in this process (events/localLog.ts): one commit-and-publish chain serves both, so both see one order.
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { decodeEvent, pack, unpack } from '../events/codec.ts';
+import { decodeEvent, encodeEvent, pack, unpack } from '../events/codec.ts';
 import type { DareEvent } from '../events/catalogue.ts';
+import type { LocalAppendReply, LocalLog } from '../events/localLog.ts';
 import { subjectsFor } from '../events/subjects.ts';
 import { mark, stepTrace } from '../events/stepTrace.ts';
-import { ValidationError } from '../events/validate.ts';
-import type { EventLog } from './eventLog.ts';
+import { validateEvent, ValidationError } from '../events/validate.ts';
+import type { AppendResult, EventLog } from './eventLog.ts';
 
 export interface LogServerLogger {
   warn(obj: object, msg: string): void;
@@ -20,6 +22,8 @@ export interface LogServerLogger {
 export interface LogServer {
   /** number of append requests refused (invalid or foreign) */
   readonly rejected: number;
+  /** the in-process side, for the actors this process hosts */
+  readonly local: LocalLog;
   stop(): Promise<void>;
 }
 
@@ -33,6 +37,68 @@ export function serveLog(nc: NatsConnection, log: EventLog, run: string, logger:
   let publishChain: Promise<void> = Promise.resolve();
   const maxPayload = () => Math.max(1024 * 1024, (nc.info?.max_payload ?? 1024 * 1024) - REPLY_MARGIN);
 
+  const listeners = new Set<(items: ReadonlyArray<readonly [number, Uint8Array]>) => void>();
+
+  /** Publish a committed batch on the log subject and to the in-process listeners, in commit order. */
+  const publish = (results: readonly AppendResult[]) => {
+    const items = results.filter((r) => !r.duplicate).map((r) => [r.seq, r.bytes!] as const);
+    // split so that one message never exceeds the server's max payload
+    let batch: Array<readonly [number, Buffer]> = [];
+    let size = 0;
+    for (const it of items) {
+      if (batch.length > 0 && size + it[1].length > maxPayload()) {
+        nc.publish(subj.log, pack({ items: batch }));
+        batch = [];
+        size = 0;
+      }
+      batch.push(it);
+      size += it[1].length + 16;
+    }
+    if (batch.length > 0) nc.publish(subj.log, pack({ items: batch }));
+    if (stepTrace.on) mark('srv:published');
+    if (items.length === 0) return;
+    for (const fn of [...listeners]) {
+      try {
+        fn(items);
+      } catch (e) {
+        logger.error({ err: (e as Error).message }, 'in-process log listener failed');
+      }
+    }
+  };
+
+  /**
+   * Commit validated events (in call order: EventLog.append queues them) and, once durable, answer and then
+   * publish. `answer` gets the results, or the failure's reason (nothing of the batch was written).
+   */
+  const commit = (events: DareEvent[], answer: (results: AppendResult[] | null, error?: string) => void, encoded?: Buffer[]) => {
+    if (stepTrace.on) mark(`srv:recv ${events.length} ${events[0]?.type}`);
+    const committed = log.append(events, encoded);
+    publishChain = publishChain.then(async () => {
+      let results;
+      try {
+        results = await committed;
+      } catch (e) {
+        rejected++;
+        logger.error({ err: (e as Error).message }, 'append failed');
+        answer(null, (e as Error).message);
+        return;
+      }
+      if (stepTrace.on) mark('srv:committed');
+      answer(results);
+      publish(results);
+    });
+  };
+
+  const refuse = (subject: string, e: unknown): string => {
+    rejected++;
+    const reason = e instanceof ValidationError ? e.message : `undecodable request: ${(e as Error).message}`;
+    logger.warn({ subject, reason }, 'rejected append');
+    return reason;
+  };
+
+  const foreign = (ev: DareEvent, i: number) =>
+    new ValidationError(`events[${i}] (${ev.type} ${ev.id}): foreign run "${ev.run}", this store serves "${run}"`);
+
   const appendSub: Subscription = nc.subscribe(subj.append, {
     callback: (err, msg) => {
       if (err) return;
@@ -45,48 +111,63 @@ export function serveLog(nc: NatsConnection, log: EventLog, run: string, logger:
         events = body.events.map((b: unknown, i: number) => {
           if (!(b instanceof Uint8Array)) throw new ValidationError(`append request: events[${i}] is not binary`);
           const ev = decodeEvent(b, `events[${i}]`);
-          if (ev.run !== run) throw new ValidationError(`events[${i}] (${ev.type} ${ev.id}): foreign run "${ev.run}", this store serves "${run}"`);
+          if (ev.run !== run) throw foreign(ev, i);
           return ev;
         });
       } catch (e) {
-        rejected++;
-        const reason = e instanceof ValidationError ? e.message : `undecodable request: ${(e as Error).message}`;
-        logger.warn({ subject: subj.append, reason }, 'rejected append');
-        msg.respond(pack({ ok: false, error: reason }));
+        msg.respond(pack({ ok: false, error: refuse(subj.append, e) }));
         return;
       }
-      if (stepTrace.on) mark(`srv:recv ${events.length} ${events[0]?.type}`);
-      const committed = log.append(events);
-      publishChain = publishChain.then(async () => {
-        let results;
-        try {
-          results = await committed;
-        } catch (e) {
-          rejected++;
-          logger.error({ err: (e as Error).message }, 'append failed');
-          msg.respond(pack({ ok: false, error: (e as Error).message }));
-          return;
-        }
-        if (stepTrace.on) mark('srv:committed');
-        msg.respond(pack({ ok: true, results: results.map((r) => ({ seq: r.seq, duplicate: r.duplicate })) }));
-        const items = results.filter((r) => !r.duplicate).map((r) => [r.seq, r.bytes!] as const);
-        // split so that one message never exceeds the server's max payload
-        let batch: Array<readonly [number, Buffer]> = [];
-        let size = 0;
-        for (const it of items) {
-          if (batch.length > 0 && size + it[1].length > maxPayload()) {
-            nc.publish(subj.log, pack({ items: batch }));
-            batch = [];
-            size = 0;
-          }
-          batch.push(it);
-          size += it[1].length + 16;
-        }
-        if (batch.length > 0) nc.publish(subj.log, pack({ items: batch }));
-        if (stepTrace.on) mark('srv:published');
+      commit(events, (results, error) => {
+        msg.respond(pack(results ? { ok: true, results: results.map((r) => ({ seq: r.seq, duplicate: r.duplicate })) } : { ok: false, error }));
       });
     },
   });
+
+  const local: LocalLog = {
+    append(proposed: readonly DareEvent[]): Promise<LocalAppendReply[]> {
+      let encoded: Buffer[];
+      try {
+        // the wire's checks (validateEvent is what decodeEvent applies), and the bytes taken now, as the NATS
+        // client takes them: a caller changing an object after the call changes nothing logged. The encoding
+        // is canonical, so these are the bytes the NATS path logs (test/integration/localAppends compares).
+        encoded = proposed.map((ev, i) => {
+          validateEvent(ev, `events[${i}]`);
+          if (ev.run !== run) throw foreign(ev, i);
+          return encodeEvent(ev);
+        });
+      } catch (e) {
+        return Promise.reject(new ValidationError(refuse('local', e)));
+      }
+      return new Promise((resolve, reject) => {
+        commit(proposed as DareEvent[], (results, error) => {
+          if (results) resolve(results.map((r) => ({ seq: r.seq, duplicate: r.duplicate })));
+          else reject(new Error(error));
+        }, encoded);
+      });
+    },
+    readRaw(from: number, to: number, max: number) {
+      return { last: log.lastSeq(), items: readItems(from, to, max) };
+    },
+    listen(fn) {
+      listeners.add(fn);
+      return () => void listeners.delete(fn);
+    },
+  };
+
+  /** At most `max` committed events from ≤ seq < to, no more than one NATS reply holds. */
+  const readItems = (from: number, to: number, max: number): Array<[number, Buffer]> => {
+    const items: Array<[number, Buffer]> = [];
+    let size = 0;
+    if (max > 0) {
+      for (const it of log.iterateRaw(from, to)) {
+        if (items.length >= max || (items.length > 0 && size + it.bytes.length > maxPayload())) break;
+        items.push([it.seq, it.bytes]);
+        size += it.bytes.length + 16;
+      }
+    }
+    return items;
+  };
 
   const readSub: Subscription = nc.subscribe(subj.read, {
     callback: (err, msg) => {
@@ -99,16 +180,7 @@ export function serveLog(nc: NatsConnection, log: EventLog, run: string, logger:
         if (!Number.isInteger(from) || from < 1 || !Number.isFinite(to) || !Number.isInteger(max) || max < 0) {
           throw new ValidationError(`read request: bad range ${JSON.stringify({ from: req?.from, to: req?.to, max: req?.max })}`);
         }
-        const items: Array<[number, Buffer]> = [];
-        let size = 0;
-        if (max > 0) {
-          for (const it of log.iterateRaw(from, to)) {
-            if (items.length >= max || (items.length > 0 && size + it.bytes.length > maxPayload())) break;
-            items.push([it.seq, it.bytes]);
-            size += it.bytes.length + 16;
-          }
-        }
-        msg.respond(pack({ last: log.lastSeq(), items }));
+        msg.respond(pack({ last: log.lastSeq(), items: readItems(from, to, max) }));
       } catch (e) {
         logger.warn({ subject: subj.read, reason: (e as Error).message }, 'rejected read');
         msg.respond(pack({ error: (e as Error).message }));
@@ -120,10 +192,12 @@ export function serveLog(nc: NatsConnection, log: EventLog, run: string, logger:
     get rejected() {
       return rejected;
     },
+    local,
     async stop() {
       appendSub.unsubscribe();
       readSub.unsubscribe();
       await publishChain;
+      listeners.clear();
     },
   };
 }

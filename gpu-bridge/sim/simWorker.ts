@@ -79,6 +79,12 @@ export interface SimWorkerOptions {
    * worker process: a long run's rollout replies otherwise grow the process without bound.
    */
   cacheBytes?: number;
+  /**
+   * Simulated duration (ms) per job kind (worker.simRolloutMs, ...): the reply is computed at once and
+   * handed back that much later, so a step can have a GPU-like shape. Timing only: the reply is the same.
+   * A repeated request id (a cached reply) comes back at once, as from a worker that kept it.
+   */
+  durationsMs?: Readonly<Partial<Record<string, number>>>;
 }
 
 export class SimWorker implements WorkerHandle, SimStateView {
@@ -169,9 +175,18 @@ export class SimWorker implements WorkerHandle, SimStateView {
   request(job: string, args: Record<string, unknown>, opts: RequestOptions = {}): Promise<JobResult> {
     if (this.closed) return Promise.reject(new Error(`sim worker ${this._info.name} is closed`));
     const id = opts.id ?? `${this._info.name}.${++this.autoId}`;
-    const reply = this.replies.get(id) ?? this.execute(id, job, args);
-    if (reply.ok) return Promise.resolve(reply.result);
-    return Promise.reject(new WorkerJobError(job, id, reply.code, reply.message));
+    const cached = this.replies.get(id);
+    const reply = cached ?? this.execute(id, job, args);
+    const settle = (): Promise<JobResult> =>
+      reply.ok ? Promise.resolve(reply.result) : Promise.reject(new WorkerJobError(job, id, reply.code, reply.message));
+    const wait = cached ? 0 : this.simulatedMs(job);
+    if (wait > 0) return new Promise<void>((r) => setTimeout(r, wait)).then(settle);
+    return settle();
+  }
+
+  /** The simulated duration of a job of this kind (0: the reply comes at once). */
+  simulatedMs(job: string): number {
+    return this.opts.durationsMs?.[job] ?? 0;
   }
 
   async close(): Promise<void> {

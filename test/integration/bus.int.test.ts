@@ -152,4 +152,43 @@ describe('bus', () => {
     const ok = await nc.request(`dare.${run}.append`, pack({ events: [encodeEvent(stepEvent(run, 2))] }), { timeout: 5000 });
     expect(unpack(ok.data)).toMatchObject({ ok: true, results: [{ seq: 2, duplicate: false }] });
   });
+
+  it('the in-process side: durable before it answers, idempotent, the same refusals, every commit still published on NATS', async () => {
+    const local = new LogClient(storeNc, run, undefined, server.local);
+    const overNats = collect(await client());
+    const inProcess = collect(local);
+    // answered only once committed: the log holds the events when the reply comes
+    const r1 = await local.append([stepEvent(run, 1), stepEvent(run, 2)]);
+    expect(r1).toEqual([{ seq: 1, duplicate: false }, { seq: 2, duplicate: false }]);
+    expect(log.seqOf('StepStarted/2')).toBe(2);
+    // an id already logged (over NATS or in process) is not written again and names its first seq
+    const remote = await client();
+    await remote.append([stepEvent(run, 3)]);
+    expect(await local.append([stepEvent(run, 3), stepEvent(run, 1), stepEvent(run, 4)])).toEqual([
+      { seq: 3, duplicate: true }, { seq: 1, duplicate: true }, { seq: 4, duplicate: false },
+    ]);
+    // invalid and foreign events: refused, counted and logged as over NATS, nothing of the batch written
+    const bad = { ...stepEvent(run, 5), data: { step: -1, epoch: 0 } };
+    await expect(local.append([stepEvent(run, 6), bad as never])).rejects.toThrow(AppendRejected);
+    const foreign = makeEvent('StepStarted', { step: 7, epoch: 0 }, { run: 'other', id: 'x/7' });
+    await expect(local.append([foreign])).rejects.toThrow(/foreign run "other"/);
+    expect(log.lastSeq()).toBe(4);
+    expect(server.rejected).toBe(2);
+    expect(warnings.filter((w) => w.startsWith('rejected append')).length).toBe(2);
+    // the bytes taken at the call: changing the object afterwards changes nothing logged
+    const ev = stepEvent(run, 8);
+    const pending = local.append([ev]);
+    (ev.data as { step: number }).step = 99;
+    await pending;
+    expect(log.read(5)[0].event.data).toEqual({ step: 8, epoch: 0 });
+    // both consumers, in process and over NATS, see the same five events with the log's bytes
+    await Promise.all([overNats.consumer.reached(6), inProcess.consumer.reached(6)]);
+    const want = log.read(1).map((e) => encodeEvent(e.event));
+    for (const seen of [overNats.seen, inProcess.seen]) {
+      expect(seen.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect(seen.every((e, i) => encodeEvent(e.event).equals(want[i]))).toBe(true);
+    }
+    await overNats.consumer.stop();
+    await inProcess.consumer.stop();
+  });
 });

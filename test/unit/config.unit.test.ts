@@ -169,4 +169,12 @@ describe('presets', () => {
     expect(cfg.sampler.tiers).toBe('reference');
     expect(cfg.learner.shaping).toBe('reference');
   });
+
+  it('a configuration logged before the sim job durations existed resolves with them at 0 (replay reads RunStarted so)', () => {
+    const logged = structuredClone(resolveConfig({ method: 'dare', worker: { kind: 'sim' }, task: { source: 'sim' } })) as unknown as { worker: Record<string, unknown> };
+    for (const k of ['simRolloutMs', 'simScoreMs', 'simUpdateMs', 'simEvalMs']) delete logged.worker[k];
+    const cfg = resolveConfig(logged);
+    expect([cfg.worker.simRolloutMs, cfg.worker.simScoreMs, cfg.worker.simUpdateMs, cfg.worker.simEvalMs]).toEqual([0, 0, 0, 0]);
+    expect(cfg).toEqual(resolveConfig({ method: 'dare', worker: { kind: 'sim' }, task: { source: 'sim' } }));
+  });
 });
