@@ -66,6 +66,9 @@ type LearnerPhase = 'idle' | 'rollingOut' | 'updating' | 'checkpointing' | 'eval
 
 const DARO_K = 8;
 
+/** learner.replayPriority mixed: groups whose generation-time failure rate is strictly inside (0, 1) replay first */
+const MIXED_GROUPS = { dMin: 1e-9, dMax: 1 - 1e-9 };
+
 function initialState(cfg: RunConfig): LearnerState {
   return {
     daroOn: cfg.learner.daro, count: 0, evalCount: 0, buffer: initBufferFold(cfg), difficulty: null, current: null, lastUpdate: null,
@@ -210,6 +213,7 @@ export function updateRequest(s: LearnerState, ctx: DecideContext, cause: string
   const mix = replayMix({
     seed: cfg.run.seed, step: cur.step, epoch: cur.epoch, batchSize: cfg.run.batchSize, sigma: cfg.learner.sigma,
     candidates: pool.groups.map((g) => ({ groupId: g.groupId, step: g.step, realizedSuccess: g.realizedSuccess })),
+    ...(cfg.learner.replayPriority === 'mixed' ? { priorityRange: MIXED_GROUPS } : {}),
   });
   const byId = new Map<string, BufferEntry>(pool.groups.map((g) => [g.groupId, g]));
   const replay = mix.chosen.map((id) => byId.get(id)!);
