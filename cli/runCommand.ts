@@ -43,6 +43,17 @@ export async function runCommand(o: { scenario: string; runDir?: string; steps?:
     progress: !!process.stderr.isTTY, onEnd: (log, dir) => writeRunReport(log, dir, logger),
   });
   printSummary(res.summary, res.runDir);
+  await printSelection(res.runDir);
+}
+
+/** The selection's closing lines (views/selectionSummary.ts); a log that cannot be folded prints none. */
+async function printSelection(runDir: string): Promise<void> {
+  const { selectionSummary, selectionLines } = await import('../views/selectionSummary.ts');
+  try {
+    process.stdout.write(selectionLines(await selectionSummary(runDir)).join('\n') + '\n');
+  } catch {
+    // the summary above already said what the run did
+  }
 }
 
 export async function resumeCommand(o: { dir: string; steps?: number; nats?: string; natsToken?: string }): Promise<void> {

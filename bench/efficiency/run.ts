@@ -122,6 +122,8 @@ export interface Args {
   dists?: string[];
   /** `--set`s for every run (a variant of the study) */
   sets: string[];
+  /** Run only these seeds (comma-separated); the report still covers every run in the ledger. */
+  seeds?: number[];
   reportOnly: boolean;
 }
 
@@ -137,8 +139,9 @@ export function parseArgs(argv: string[]): Args {
     else if (x === '--arms') a.arms = argv[++i].split(',');
     else if (x === '--dists') a.dists = argv[++i].split(',');
     else if (x === '--set') a.sets.push(argv[++i]);
+    else if (x === '--seeds') a.seeds = argv[++i].split(',').map(Number);
     else if (x === '-h' || x === '--help') {
-      process.stdout.write('usage: npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--set K=V ...] [--report-only]\n');
+      process.stdout.write('usage: npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--seeds S,...] [--set K=V ...] [--report-only]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${x} (see --help)`);
   }
@@ -245,7 +248,7 @@ async function main(): Promise<void> {
   mkdirSync(a.out, { recursive: true });
   const ledger = join(a.out, 'runs.jsonl');
   const done = new Set(readRecords(ledger).map(jobKey));
-  const todo = a.reportOnly ? [] : jobsOf(plan, a.only).map((j) => ({ ...j, extraSets: [...j.extraSets, ...a.sets] })).filter((j) => !done.has(jobKey(j)) && (!a.arms || a.arms.includes(j.arm.id)) && (!a.dists || a.dists.includes(j.distribution)));
+  const todo = a.reportOnly ? [] : jobsOf(plan, a.only).map((j) => ({ ...j, extraSets: [...j.extraSets, ...a.sets] })).filter((j) => !done.has(jobKey(j)) && (!a.arms || a.arms.includes(j.arm.id)) && (!a.dists || a.dists.includes(j.distribution)) && (!a.seeds || a.seeds.includes(j.seed)));
   const say = (s: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
   if (todo.length) {
     say(`${todo.length} runs to do (${done.size} already in ${ledger}), ${a.jobs} at a time`);
