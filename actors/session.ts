@@ -2,6 +2,10 @@
  * The session: the run's lifecycle. It starts epochs and steps, holds the barrier at the end of a step
  * (the update, then a checkpoint and an evaluation when they are due), honours pause / resume / stop, and
  * ends the run. Every other actor reacts to the events it emits.
+ *
+ * A stop is a pause that outlives the process: the step in flight finishes with a checkpoint and an
+ * evaluation (the learner requests them), then RunStopped; `dare resume` (RunResumed) goes on from there.
+ * RunExtended (`dare resume --steps N`) raises the step total, and reopens a completed run.
  */
 import { eventId, makeEvent, type DareEvent, type Logged } from '../events/catalogue.ts';
 import type { RunConfig } from '../events/config.ts';
@@ -9,7 +13,7 @@ import type { ActorDef } from './actor.ts';
 import { checkpointDue, epochBudget, epochOf, evalDue, isEpochStart } from './cadence.ts';
 
 export const SESSION_PHASES = [
-  'starting', 'evaluating', 'estimating', 'selecting', 'rollingOut', 'updating', 'checkpointing', 'paused', 'done', 'failed',
+  'starting', 'evaluating', 'estimating', 'selecting', 'rollingOut', 'updating', 'checkpointing', 'paused', 'stopped', 'done', 'failed',
 ] as const;
 export type SessionPhase = (typeof SESSION_PHASES)[number];
 
@@ -28,6 +32,10 @@ export interface SessionState {
   evalStep: number;
   paused: boolean;
   stopRequested: boolean;
+  /** ended this process's run (RunStopped, or RunCompleted then RunExtended): the next RunResumed goes on */
+  halted: boolean;
+  /** RunExtended events folded (a completion after one has its own id) */
+  extensions: number;
   done: boolean;
   failed: boolean;
   resumes: number;
@@ -45,14 +53,14 @@ function initialState(cfg: RunConfig): SessionState {
   const { steps, checkpointEvery, evalEvery } = cfg.run;
   return {
     promptsRegistered: false, step: 0, epoch: 0, policyVersion: 0, updatedStep: 0, checkpointVersion: -1, evalStep: -1,
-    paused: false, stopRequested: false, done: false, failed: false, resumes: 0, estimatedFor: 0, advancedFrom: -1, advancedAt: 0,
+    paused: false, stopRequested: false, halted: false, extensions: 0, done: false, failed: false, resumes: 0, estimatedFor: 0, advancedFrom: -1, advancedAt: 0,
     schedule: { steps, checkpointEvery, evalEvery },
   };
 }
 
 /** Whether the session moves on once the step is complete (not while paused, unless the run ends). */
 function wouldAdvance(s: SessionState): boolean {
-  return !s.done && !s.failed && (s.stopRequested || s.step >= s.schedule.steps || !s.paused);
+  return !s.done && !s.failed && !s.halted && (s.stopRequested || s.step >= s.schedule.steps || !s.paused);
 }
 
 /**
@@ -63,6 +71,10 @@ function wouldAdvance(s: SessionState): boolean {
 function evolve(s: SessionState, logged: Logged): SessionState {
   const e = logged.event;
   const next = fold(s, logged);
+  // a resume of a halted run moves on from the step it stopped at (its barrier was passed once already)
+  if (e.type === 'RunResumed' && s.halted && stepComplete(next) && wouldAdvance(next)) {
+    return { ...next, advancedFrom: next.step, advancedAt: logged.seq };
+  }
   if ((BARRIER.has(e.type) || e.type === 'ControlApplied') && next.advancedFrom !== next.step && stepComplete(next) && wouldAdvance(next)) {
     return { ...next, advancedFrom: next.step, advancedAt: logged.seq };
   }
@@ -91,31 +103,46 @@ function fold(s: SessionState, { event: e }: Logged): SessionState {
       return { ...s, stopRequested: true };
     case 'RunCompleted':
       return { ...s, done: true };
+    case 'RunStopped':
+      return { ...s, halted: true };
+    case 'RunExtended':
+      // a completed run waits for the resume that follows, like a stopped one
+      return { ...s, schedule: { ...s.schedule, steps: e.data.steps }, extensions: s.extensions + 1, halted: s.halted || s.done, done: false };
     case 'RunFailed':
       return { ...s, failed: true };
     case 'RunResumed':
-      return { ...s, resumes: s.resumes + 1 };
+      // resuming means go on: a stop that had not taken effect when the process ended is dropped
+      // (and a halted run may pass its step's barrier again, now or after a pause that still holds)
+      return { ...s, resumes: s.resumes + 1, halted: false, stopRequested: false, advancedFrom: s.halted ? -1 : s.advancedFrom };
     default:
       return s;
   }
 }
 
-/** Is the current step finished: updated, and checkpointed and evaluated where due? (step 0: baseline eval) */
+/**
+ * Is the current step finished: updated, and checkpointed and evaluated where due? (step 0: baseline eval)
+ * A stop makes both due: the run's last weights are saved and evaluated before it stops.
+ */
 export function stepComplete(s: SessionState): boolean {
   if (!s.promptsRegistered) return false;
   const cfg = { run: s.schedule } as RunConfig;
   const t = s.step;
   if (t > 0 && s.updatedStep < t) return false;
-  if (t > 0 && checkpointDue(s.policyVersion, t, cfg) && s.checkpointVersion < s.policyVersion) return false;
-  if (evalDue(t, cfg) && s.evalStep < t) return false;
+  if (t > 0 && (checkpointDue(s.policyVersion, t, cfg) || s.stopRequested) && s.checkpointVersion < s.policyVersion) return false;
+  if ((evalDue(t, cfg) || s.stopRequested) && s.evalStep < t) return false;
   return true;
 }
 
 /** The events that start the next step (or end the run). */
 function advance(s: SessionState, cfg: RunConfig, run: string, cause: string): DareEvent[] {
   if (s.done || s.failed) return [];
-  if (s.stopRequested || s.step >= cfg.run.steps) {
-    return [makeEvent('RunCompleted', { steps: s.step, policyVersion: s.policyVersion, weightsSha256: null }, { run, id: eventId('RunCompleted'), cause })];
+  if (s.step >= s.schedule.steps) {
+    // (the first completion's id is the one logs have always had; one after an extension is its own)
+    const id = s.extensions === 0 ? eventId('RunCompleted') : eventId('RunCompleted', s.step);
+    return [makeEvent('RunCompleted', { steps: s.step, policyVersion: s.policyVersion, weightsSha256: null }, { run, id, cause })];
+  }
+  if (s.stopRequested) {
+    return [makeEvent('RunStopped', { steps: s.step, policyVersion: s.policyVersion }, { run, id: eventId('RunStopped', s.step, s.resumes), cause })];
   }
   if (s.paused) return [];
   const next = s.step + 1;
@@ -136,7 +163,7 @@ const BARRIER = new Set(['UpdateCompleted', 'CheckpointSaved', 'EvalCompleted'])
 function decide(s: SessionState, logged: Logged, ctx: { run: string; config: RunConfig }): DareEvent[] {
   const e = logged.event;
   const cfg = ctx.config;
-  if (s.done || s.failed) return [];
+  if (s.done || s.failed || s.halted) return [];
   // only the event at which the session moved past the barrier starts the next step (exactly once)
   if (s.advancedAt === logged.seq) return advance(s, cfg, ctx.run, e.id);
   const next = s.step + 1;
@@ -173,13 +200,19 @@ const heldBack = {
   pick: (s: SessionState): SessionPhase => (s.paused && !s.done ? 'paused' : 'selecting'),
 };
 
+/** A stopped run resumed while a pause still holds stays held (paused) until `dare control resume`. */
+const resumedHalted = {
+  targets: ['paused', 'stopped'] as const,
+  pick: (s: SessionState): SessionPhase => (s.paused ? 'paused' : 'stopped'),
+};
+
 export const sessionActor: ActorDef<SessionState, SessionPhase> = {
   name: 'session',
   description: 'the run lifecycle: epochs, steps, the end-of-step barrier, pause/resume/stop',
   phases: SESSION_PHASES,
   initialPhase: 'starting',
   edges: {
-    '*': { RunFailed: final('failed'), RunCompleted: final('done') },
+    '*': { RunFailed: final('failed'), RunCompleted: final('done'), RunStopped: final('stopped') },
     starting: { EvalRequested: 'evaluating', EpochStarted: 'estimating' },
     evaluating: { EpochStarted: 'estimating', StepStarted: 'selecting', EvalCompleted: barrier, ControlApplied: barrier },
     estimating: { DifficultyEstimated: heldBack, BatchSelected: 'rollingOut' },
@@ -191,11 +224,15 @@ export const sessionActor: ActorDef<SessionState, SessionPhase> = {
     },
     checkpointing: { EvalRequested: 'evaluating', EpochStarted: 'estimating', StepStarted: 'selecting', CheckpointSaved: barrier, ControlApplied: barrier },
     paused: { EpochStarted: 'estimating', StepStarted: 'selecting' },
+    stopped: { RunResumed: resumedHalted, EpochStarted: 'estimating', StepStarted: 'selecting' },
+    done: { RunExtended: 'stopped' },
   },
+  // 2: halted, extensions (2026-12-07)
+  snapshotVersion: 2,
   initialState,
   evolve,
   decide,
-  summary: (s) => ({ step: s.step, epoch: s.epoch, policyVersion: s.policyVersion, paused: s.paused, stopRequested: s.stopRequested, done: s.done }),
+  summary: (s) => ({ step: s.step, of: s.schedule.steps, epoch: s.epoch, policyVersion: s.policyVersion, paused: s.paused, stopRequested: s.stopRequested, stopped: s.halted, done: s.done }),
   snapshot: (s) => s,
   restore: (snap) => snap as SessionState,
 };

@@ -8,6 +8,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** Private servers still running: detached, so stopped here when this process exits (the watchdog covers kill -9). */
+const liveServers = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of liveServers) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 /** Largest message the private server accepts (nats-server's own ceiling is 64 MiB). */
 export const MAX_PAYLOAD = 64 * 1024 * 1024;
 
@@ -93,7 +105,10 @@ export async function startNatsServer(opts: StartNatsOptions = {}): Promise<Nats
   ];
   if (opts.jetstreamDir) lines.push(`jetstream { store_dir: ${JSON.stringify(opts.jetstreamDir)} }`);
   writeFileSync(conf, lines.join('\n') + '\n', { mode: 0o600 });
-  const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group: a terminal's Ctrl-C must not kill the server under a run that is still stopping.
+  const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  liveServers.add(child);
+  child.once('exit', () => liveServers.delete(child));
   child.once('exit', () => rmSync(confDir, { recursive: true, force: true }));
   // A private server must not outlive its run, even when the run is killed with -9 (no exit handler runs
   // then): a detached watchdog stops it once this process is gone.

@@ -3,12 +3,14 @@
  * key or message at fault), 2 internal error.
  */
 import { Argument, Command, CommanderError, Option } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { EVENT_TYPES } from '../events/catalogue.ts';
 import { PRESETS } from '../events/config.ts';
 import { EventLog, StoreError } from '../store/eventLog.ts';
 import { EXIT, UserError } from '../events/errors.ts';
+import { SCHEMA_VERSION } from '../events/catalogue.ts';
 import { eventJson, eventLine } from '../views/format.ts';
 
 function intArg(name: string) {
@@ -30,9 +32,28 @@ export function openRunLog(dir: string): EventLog {
   return EventLog.open(logDir, { readOnly: true });
 }
 
+/** A command that ran to its end and says so with a non-zero exit code (e.g. replay --verify's mismatch). */
+class CommandExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+/** A log position given on the command line must be in the log. */
+function inLog(log: EventLog, flag: string, seq: number | undefined): number | undefined {
+  if (seq !== undefined && seq > log.lastSeq()) throw new UserError(`${flag} ${seq}: the log ends at seq ${log.lastSeq()}`);
+  return seq;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'), 'utf8')) as { version: string };
+  return `dare ${pkg.version} (log schema ${SCHEMA_VERSION}, node ${process.version})`;
+}
+
 export function buildProgram(): Command {
   const program = new Command('dare')
     .description('Difficulty-adaptive RL post-training (DARE) as an event-sourced actor system over NATS and LMDB')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .showHelpAfterError(false)
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
@@ -56,7 +77,7 @@ export function buildProgram(): Command {
     .command('resume')
     .description('continue a run where its log ends')
     .argument('<dir>', 'run directory')
-    .option('--steps <n>', 'total steps', intArg('--steps'))
+    .option('--steps <n>', 'the run\'s step total (higher than its own: extends it, a completed run too)', intArg('--steps'))
     .option('--nats <url>', 'use an existing NATS server')
     .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
     .action(async (dir: string, o: { steps?: number; nats?: string; natsToken?: string }) => {
@@ -80,11 +101,13 @@ export function buildProgram(): Command {
       const log = openRunLog(dir);
       try {
         if (o.verify) {
-          process.exitCode = replayVerifyCommand(log, !!o.json);
+          inLog(log, '--until', o.until);
+          const code = replayVerifyCommand(log, !!o.json);
+          if (code !== EXIT.ok) throw new CommandExit(code);
         } else if (o.set.length) {
           printCounterfactual(counterfactual(log, o.set), !!o.json);
         } else {
-          printInspect(inspectAt(log, o.until), !!o.json);
+          printInspect(inspectAt(log, inLog(log, '--until', o.until)), !!o.json);
         }
       } finally {
         void log.close();
@@ -123,7 +146,7 @@ export function buildProgram(): Command {
       const log = openRunLog(dir);
       try {
         if (o.prompt !== undefined) driftCommand(log, o.prompt, !!o.json);
-        else printInspect(inspectAt(log, o.at), !!o.json);
+        else printInspect(inspectAt(log, inLog(log, '--at', o.at)), !!o.json);
       } finally {
         void log.close();
       }
@@ -147,6 +170,18 @@ export function buildProgram(): Command {
       const { sendControl } = await import('../run/control.ts');
       await sendControl(dir, command);
       process.stdout.write(`${command}: applied (see \`dare log ${dir} --type ControlApplied\`)\n`);
+    });
+
+  program
+    .command('check')
+    .description('is the run\'s log whole? events, checksums, the id index, blobs, prompts, checkpoints (exit 1 naming the first problem)')
+    .argument('<dir>', 'run directory')
+    .option('--quick', 'the log only: no blob reads, no checkpoint hashes')
+    .option('--json', 'machine-readable output')
+    .action(async (dir: string, o: { quick?: boolean; json?: boolean }) => {
+      const { checkCommand } = await import('./checkCommand.ts');
+      const code = await checkCommand(dir, { deep: !o.quick, json: !!o.json });
+      if (code !== EXIT.ok) throw new CommandExit(code);
     });
 
   program
@@ -200,6 +235,37 @@ export function buildProgram(): Command {
     .action(async (rows: string, o: { method?: string; set: string[]; budget?: string; seed?: string; trials?: string; json?: boolean }) => {
       const { runSelect } = await import('./select.ts');
       await runSelect(rows, o);
+    });
+
+  program
+    .command('export')
+    .description('a checkpoint of an hf run as a Hugging Face model directory (-o), or the run\'s metrics as TensorBoard event files (--tensorboard)')
+    .argument('<dir>', 'run directory')
+    .option('--version <v>', 'policy version of the checkpoint (default: the newest)', intArg('--version'))
+    .option('-o, --output <dir>', 'model output directory (must not exist, or be empty)')
+    .option('--tensorboard <dir>', 'write the per-step metrics of the run\'s log (finished, killed or live) as a TensorBoard event file into this directory; no model needed')
+    .action(async (dir: string, o: { version?: number; output?: string; tensorboard?: string }) => {
+      if (o.output === undefined && o.tensorboard === undefined) throw new UserError('export: name an output: -o DIR (the model) or --tensorboard DIR (event files)');
+      if (o.version !== undefined && o.output === undefined) throw new UserError('--version: chooses the checkpoint of the model export (-o DIR)');
+      if (o.tensorboard !== undefined) {
+        const { exportTensorboard } = await import('../run/tensorboard/export.ts');
+        const log = openRunLog(dir);
+        try {
+          const r = exportTensorboard(log, o.tensorboard);
+          process.stdout.write(`${r.file}: ${r.steps} steps, ${r.events} events of ${r.tags} scalar tags (tensorboard --logdir ${o.tensorboard})\n`);
+        } finally {
+          void log.close();
+        }
+      }
+      if (o.output === undefined) return;
+      const { exportCheckpoint, ExportError } = await import('../gpu-bridge/export.ts');
+      try {
+        const r = await exportCheckpoint({ runDir: dir, version: o.version, out: o.output });
+        process.stdout.write(`${r.out}: policy version ${r.policyVersion} from ${r.checkpoint} (${r.files.join(', ')})\n`);
+      } catch (e) {
+        if (e instanceof ExportError) throw new UserError(e.message);
+        throw e;
+      }
     });
 
   program
@@ -265,8 +331,10 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return EXIT.ok;
+    // A command may end normally yet say so in its exit code (a run a signal stopped: 130 / 143).
+    return typeof process.exitCode === 'number' && process.exitCode !== 0 ? process.exitCode : EXIT.ok;
   } catch (e) {
+    if (e instanceof CommandExit) return e.code;
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return EXIT.ok;
       if (e.code === 'commander.executeSubCommandAsync') return EXIT.internal;

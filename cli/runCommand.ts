@@ -1,7 +1,7 @@
 /** The `dare run` and `dare resume` commands: run, then print what a user wants to know at the end. */
 import { relative } from 'node:path';
 import { createLogger } from '../run/logger.ts';
-import { resumeRun, runScenario, type NatsTarget, type Summary } from '../run/runner.ts';
+import { resumeRun, runScenario, type NatsTarget, type RunOutcome, type Summary } from '../run/runner.ts';
 import { writeRunReport } from '../views/report/html.ts';
 
 function natsTarget(url?: string, token?: string): NatsTarget | undefined {
@@ -22,7 +22,9 @@ function pct(x: number | null | undefined): string {
 export function printSummary(s: Summary, runDir: string): void {
   const out: string[] = [];
   out.push('');
-  out.push(`run ${s.runId} (${s.method}): ${s.steps} steps, policy version ${s.policyVersion}${s.completed ? '' : ' (not completed)'}`);
+  const rel = relative(process.cwd(), runDir) || '.';
+  const state = s.completed ? '' : s.stopped ? ` (stopped: \`npx dare resume ${rel}\` continues it)` : ' (not completed)';
+  out.push(`run ${s.runId} (${s.method}): ${s.steps} steps, policy version ${s.policyVersion}${state}`);
   const tiers = [...new Set([...Object.keys(s.baseline.byTier), ...Object.keys(s.eval.byTier)])].sort();
   out.push('eval accuracy       before   after');
   out.push(`  overall           ${pct(s.baseline.accuracy)}  ${pct(s.eval.accuracy)}`);
@@ -30,7 +32,6 @@ export function printSummary(s: Summary, runDir: string): void {
   const r = s.rollouts;
   out.push(`rollouts: ${r.generated} generated, ${r.trained} trained, ${r.discarded} discarded, ${r.buffered} buffered, ${r.inFlight} in flight`);
   out.push(`time: ${s.seconds.wall.toFixed(1)} s (rollout ${s.seconds.rollout.toFixed(1)}, update ${s.seconds.update.toFixed(1)}, score ${s.seconds.score.toFixed(1)}, other ${s.seconds.orchestration.toFixed(1)})`);
-  const rel = relative(process.cwd(), runDir) || '.';
   out.push(`log: ${rel}/log   metrics: ${rel}/metrics.csv   summary: ${rel}/summary.json   report: ${rel}/report.html`);
   out.push(`look closer: npx dare serve ${rel}   (or: npx dare log ${rel} --type EvalCompleted)`);
   process.stdout.write(out.join('\n') + '\n');
@@ -44,6 +45,7 @@ export async function runCommand(o: { scenario: string; runDir?: string; steps?:
   });
   printSummary(res.summary, res.runDir);
   await printSelection(res.runDir);
+  interruptedExit(res);
 }
 
 /** The selection's closing lines (views/selectionSummary.ts); a log that cannot be folded prints none. */
@@ -56,12 +58,19 @@ async function printSelection(runDir: string): Promise<void> {
   }
 }
 
+/** A run a signal stopped (gracefully) still ends as interrupted, 128 + the signal's number, for scripts. */
+function interruptedExit(res: RunOutcome): void {
+  if (res.interruptedBy) process.exitCode = res.interruptedBy === 'SIGINT' ? 130 : 143;
+}
+
 export async function resumeCommand(o: { dir: string; steps?: number; nats?: string; natsToken?: string }): Promise<void> {
   const logger = createLogger('dare');
   const res = await resumeRun({ runDir: o.dir, steps: o.steps, nats: natsTarget(o.nats, o.natsToken), logger, progress: !!process.stderr.isTTY, onEnd: (log, dir) => writeRunReport(log, dir, logger) });
   if ('finished' in res) {
-    process.stdout.write(`${o.dir}: the run is already complete; nothing to resume (pass --steps N to extend it)\n`);
+    const repaired = res.repaired ? ' (its summary and report were missing: written now from the log)' : '';
+    process.stdout.write(`${o.dir}: the run is complete after ${res.steps} steps${repaired}; \`dare resume ${o.dir} --steps N\` extends it\n`);
     return;
   }
   printSummary(res.summary, res.runDir);
+  interruptedExit(res);
 }

@@ -33,6 +33,7 @@ export const ConfigSchema = obj({
     evalEvery: U('steps between evaluations (0: only at the end)'),
     evalSize: U('held-out prompts per evaluation'),
     snapshotEvery: U('events between snapshots of the actors and the run monitor (0: never)'),
+    tensorboard: Type.Boolean({ description: 'write TensorBoard event files of the per-step metrics into DIR/tensorboard/ during the run (`dare export DIR --tensorboard OUT` writes them from any log)' }),
   }),
   task: obj({
     source: E(['arithmetic', 'parquet', 'jsonl', 'sim'] as const, 'prompt source'),
@@ -42,6 +43,7 @@ export const ConfigSchema = obj({
     maxResponseTokens: U('L_max: response length cap in tokens', { minimum: 1 }),
     temperature: N('rollout temperature', { exclusiveMinimum: 0 }),
     levels: Type.String({ description: 'arithmetic difficulty levels, comma separated (empty: all)' }),
+    arithmeticStyle: E(['bare', 'chat'] as const, 'arithmetic prompts: `12+7=` graded by the first integer (bare, the tiny model) or `What is 12 + 7?` graded by the last integer (chat, pretrained chat models)'),
   }),
   worker: obj({
     kind: E(['sim', 'tiny', 'hf'] as const, 'worker implementation'),
@@ -54,6 +56,15 @@ export const ConfigSchema = obj({
     warmStartLr: N('tiny: learning rate of the supervised warm start', { exclusiveMinimum: 0 }),
     jobTimeoutSec: N('per-job timeout in seconds before the worker is declared lost', { exclusiveMinimum: 0 }),
     shareJobs: Type.Boolean({ description: 'share rollout and score jobs with other bridges (`dare bridge DIR`) over the queue group dare.<run>.gpu' }),
+    chatTemplate: Type.Boolean({ description: "hf: wrap prompts in the tokenizer's chat template (one user turn) when it has one" }),
+    attnImplementation: E(['auto', 'eager', 'sdpa', 'flash_attention_2'] as const, 'hf: attention kernel; auto = sdpa where torch has it (torch ≥ 2), else eager'),
+    gradientCheckpointing: Type.Boolean({ description: 'hf: recompute activations in the backward pass (less memory, ~30% more update time)' }),
+    loraRank: U('hf: LoRA rank through peft (0: full fine-tuning)'),
+    loraAlpha: N('hf: LoRA alpha (0 = 2 × rank)', { minimum: 0 }),
+    loraTargets: Type.String({ description: 'hf: LoRA target modules, comma separated (empty: every linear layer of the body)' }),
+    batchTokens: U('hf/tiny: token budget of one forward pass in score/update (rows × padded length; 0 = worker default: hf 8192, tiny 65536)'),
+    rolloutRows: U('hf/tiny: rows decoded together in a rollout (0 = worker default: hf 128, tiny 1024)'),
+    maxPromptTokens: U('hf: longest prompt in tokens (0 = 1024)'),
     simDistribution: E(['uniform', 'skewed-easy', 'skewed-hard', 'bimodal'] as const, 'sim: latent difficulty distribution'),
     simShiftStep: U('sim: step at which prompt difficulties shift (0: never)'),
     simShiftFraction: F('sim: fraction of prompts whose difficulty shifts'),
@@ -137,10 +148,11 @@ const check = TypeCompiler.Compile(ConfigSchema);
 
 export const DEFAULTS: RunConfig = {
   method: 'dare',
-  run: { seed: 1, steps: 20, batchSize: 32, stepsPerEpoch: 4, estimation: 'epoch', checkpointEvery: 5, evalEvery: 5, evalSize: 256, snapshotEvery: 2000 },
-  task: { source: 'arithmetic', path: '', count: 2000, evalCount: 256, maxResponseTokens: 8, temperature: 1, levels: '' },
+  run: { seed: 1, steps: 20, batchSize: 32, stepsPerEpoch: 4, estimation: 'epoch', checkpointEvery: 5, evalEvery: 5, evalSize: 256, snapshotEvery: 2000, tensorboard: false },
+  task: { source: 'arithmetic', path: '', count: 2000, evalCount: 256, maxResponseTokens: 8, temperature: 1, levels: '', arithmeticStyle: 'bare' },
   worker: {
     kind: 'tiny', model: '', device: 'auto', lr: 1e-3, weightDecay: 0.01, gradClip: 1, warmStartSteps: 200, warmStartLr: 1e-3, jobTimeoutSec: 600, shareJobs: false,
+    chatTemplate: true, attnImplementation: 'auto', gradientCheckpointing: false, loraRank: 0, loraAlpha: 0, loraTargets: '', batchTokens: 0, rolloutRows: 0, maxPromptTokens: 0,
     simDistribution: 'uniform', simShiftStep: 0, simShiftFraction: 0.3, simShiftDelta: 2, simOptimizer: 'adam',
   },
   estimator: {

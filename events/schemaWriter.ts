@@ -158,26 +158,47 @@ function emitValue(c: Compiler, s: TSchema, x: string): void {
 
 /**
  * Emit code writing object `o` as a map of its schema's properties, in `order` (default: schema order).
- * Every property is required (the catalogue has no optional field): the entry count is a constant.
+ * Required properties are always written (a missing one as nil, which the receiver's validator names);
+ * an optional property is left out while it is undefined, so an event type can gain an optional field
+ * and the events written before it keep their bytes. Without optional properties the entry count is a
+ * constant (one constant write with the first key).
  */
 function emitObject(c: Compiler, s: TSchema, o: string, order?: readonly string[]): void {
   const props = (s as unknown as { properties: Record<string, TSchema> }).properties;
   const keys = order ?? Object.keys(props);
   const required = new Set((s as { required?: string[] }).required ?? []);
   const optional = keys.filter((k) => !required.has(k));
-  if (optional.length > 0) throw new Error(`compileWriter: optional properties are not supported (${optional.join(', ')})`);
-  emitConstant(c, mapHeaderBytes(keys.length));
+  const vars = new Map(keys.map((k) => [k, `v${c.vars++}`]));
+  // reading a field writes nothing: the map header and the first key stay one constant write
+  for (const k of keys) c.lines.push(`const ${vars.get(k)} = ${o}[${JSON.stringify(k)}];`);
+  if (optional.length === 0) emitConstant(c, mapHeaderBytes(keys.length));
+  else {
+    flush(c);
+    const n = `n${c.vars++}`;
+    c.lines.push(`let ${n} = ${keys.length - optional.length};`);
+    for (const k of optional) c.lines.push(`if (${vars.get(k)} !== undefined) ${n}++;`);
+    c.lines.push(`w.mapHeader(${n});`);
+  }
   for (const k of keys) {
-    const v = `v${c.vars++}`;
-    // reading a field writes nothing: the map header and this key stay one constant write
-    c.lines.push(`const ${v} = ${o}[${JSON.stringify(k)}];`);
+    const v = vars.get(k)!;
+    const opt = !required.has(k);
+    if (opt) {
+      flush(c);
+      c.lines.push(`if (${v} !== undefined) {`);
+    }
     emitConstant(c, constantBytes(k));
-    // a missing field: nil, which the receiver's validator names
     flush(c);
-    c.lines.push(`if (${v} === undefined) w.nil(); else {`);
-    emitValue(c, props[k], v);
-    flush(c);
-    c.lines.push('}');
+    if (opt) emitValue(c, (props[k] as TSchema), v);
+    else {
+      c.lines.push(`if (${v} === undefined) w.nil(); else {`);
+      emitValue(c, props[k], v);
+      flush(c);
+      c.lines.push('}');
+    }
+    if (opt) {
+      flush(c);
+      c.lines.push('}');
+    }
   }
 }
 

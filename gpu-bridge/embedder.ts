@@ -6,7 +6,7 @@
  * logs the vectors as a blob (jobs/signal.ts): replay and resume read them from the log and need no model.
  *
  * Where: DARE_EMBED_CACHE (default <repository>/.cache/embeddings, an LMDB environment); the Python:
- * DARE_EMBED_PYTHON (default <repository>/.venv/bin/python, made by `make setup-embed`).
+ * DARE_EMBED_PYTHON (default <repository>/.venv/bin/python, made by `make setup-venv`).
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';

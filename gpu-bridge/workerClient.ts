@@ -116,6 +116,21 @@ interface Pending {
 
 const STDERR_TAIL = 20;
 
+/**
+ * Worker processes still running. They are detached (own process group), so nothing else stops them when
+ * this process exits on a second Ctrl-C or process.exit: kill them on the way out.
+ */
+const liveChildren = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of liveChildren) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 function isPlainMap(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) return false;
   const p = Object.getPrototypeOf(v);
@@ -158,7 +173,12 @@ export class ProcessWorker implements WorkerHandle {
       cwd: spec.cwd,
       env: spec.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group: a terminal's Ctrl-C goes to the run alone, which stops after the step the
+      // worker is still needed for (the worker exits on its own when its stdin closes, even after kill -9).
+      detached: true,
     });
+    liveChildren.add(this.child);
+    this.child.once('exit', () => liveChildren.delete(this.child));
     this._info = { name: spec.name, kind: 'process', pid: this.child.pid ?? null, generation };
 
     this.child.stdout!.on('data', (chunk: Buffer) => this.onStdout(chunk));

@@ -4,6 +4,7 @@
  * Supervisor (restart, restore, re-issue). Also the sim's prompt table, which the runner registers: the
  * sim's bank and the table must come from the same SimConfig, so both are derived here.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { RunConfig } from '../events/config.ts';
@@ -16,9 +17,17 @@ import type { SimConfig } from './sim/simInit.ts';
 /** Repository root (this file is gpu-bridge/workerFactory.ts). */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** The Python interpreter with torch (Debian's; the pyenv python3 first on PATH has none). */
-export function pythonCommand(env: NodeJS.ProcessEnv = process.env): string {
-  return env.DARE_PYTHON || '/usr/bin/python3';
+/** The project's venv interpreter (`make setup-venv`: Debian's torch plus transformers and the rest). */
+export const VENV_PYTHON = join(REPO_ROOT, '.venv', 'bin', 'python');
+
+/**
+ * The Python interpreter of the workers: DARE_PYTHON, else the project's venv when it exists (the hf worker
+ * needs its transformers), else Debian's /usr/bin/python3 (torch only: enough for the tiny worker; the pyenv
+ * python3 first on PATH has no torch).
+ */
+export function pythonCommand(env: NodeJS.ProcessEnv = process.env, venvPython = VENV_PYTHON): string {
+  if (env.DARE_PYTHON) return env.DARE_PYTHON;
+  return existsSync(venvPython) ? venvPython : '/usr/bin/python3';
 }
 
 /**
@@ -58,7 +67,7 @@ export function promptTokenLimit(config: RunConfig): { maxLen: number; maxPrompt
     const maxLen = Math.max(64, 32 + r);
     return { maxLen, maxPromptTokens: maxLen - r };
   }
-  return { maxLen: 0, maxPromptTokens: 1024 };
+  return { maxLen: 0, maxPromptTokens: config.worker.maxPromptTokens || 1024 };
 }
 
 /** The `init` job's args for the configured worker (docs/worker-protocol.md). */
@@ -76,8 +85,20 @@ export function initArgs(config: RunConfig): Record<string, unknown> {
     maxPromptTokens,
     maxResponseTokens: config.task.maxResponseTokens,
   };
-  if (w.kind === 'tiny') args.model = { maxLen };
-  else args.modelPath = w.model;
+  if (w.batchTokens > 0) args.batchTokens = w.batchTokens;
+  if (w.rolloutRows > 0) args.rolloutRows = w.rolloutRows;
+  if (w.kind === 'tiny') {
+    args.model = { maxLen };
+    return args;
+  }
+  args.modelPath = w.model; // relative paths: the worker's cwd is the repository root
+  args.chatTemplate = w.chatTemplate;
+  if (w.attnImplementation !== 'auto') args.attnImplementation = w.attnImplementation;
+  if (w.gradientCheckpointing) args.gradientCheckpointing = true;
+  if (w.loraRank > 0) {
+    const targets = w.loraTargets.split(',').map((t) => t.trim()).filter(Boolean);
+    args.lora = { rank: w.loraRank, alpha: w.loraAlpha > 0 ? w.loraAlpha : 2 * w.loraRank, targets };
+  }
   return args;
 }
 

@@ -24,7 +24,8 @@ import type { WorkerClock } from '../gpu-bridge/timedWorker.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { serveLog } from '../store/logServer.ts';
 import { bridgeTasks } from './bridgeTasks.ts';
-import { serveControl } from './control.ts';
+import { serveControl, signalStop } from './control.ts';
+import { Interrupts, type StopSignal } from './interrupts.ts';
 import type { RunMetrics } from './metrics.ts';
 import { RunMonitor } from './monitor.ts';
 import { Progress } from './progress.ts';
@@ -52,6 +53,10 @@ export interface ComposeArgs {
   logger: Logger;
   /** a progress bar on stderr (a terminal), else a log line per step */
   progress: boolean;
+  /** resuming with a higher step total: RunExtended(extendTo) is logged before RunResumed */
+  extendTo?: number;
+  /** the run's step total as its log has it before this resume (default run.steps) */
+  totalSteps?: number;
   /**
    * Called once the run has ended (completed or failed), with its log still open and summary.json written:
    * where the caller writes what it shows of a run (`dare run` writes report.html).
@@ -65,6 +70,8 @@ export interface RunOutcome {
   summary: Summary;
   /** time this process spent in worker jobs (the control-plane benchmark subtracts it) */
   workerClock: WorkerClock;
+  /** the signal that asked this run to stop (it then ended with RunStopped), if one did */
+  interruptedBy: StopSignal | null;
 }
 
 export interface ComposedRun {
@@ -80,6 +87,8 @@ export interface ComposedRun {
 export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
   const { runDir, config, logger } = a;
   const run = runIdOf(runDir);
+  // first: a signal during start-up becomes the stop once the run has started
+  const interrupts = new Interrupts(logger);
   const promptSet = await loadPromptSet(config);
   const log = EventLog.open(join(runDir, 'log'));
   let server: NatsServerHandle | null = null;
@@ -91,6 +100,7 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
   let storeServer: ReturnType<typeof serveLog> | null = null;
   let stopControl: (() => void) | null = null;
   const close = async () => {
+    interrupts.dispose();
     stopControl?.();
     rmSync(join(runDir, 'nats.json'), { force: true });
     await monitor?.stop().catch(() => undefined);
@@ -164,7 +174,7 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
     // log) give the metrics (the monitor goes on from there), the rollout accounting and the requests
     // without completion (what the resume re-issues). With the log at hand the monitor's fold does not keep
     // every rollout group it has seen.
-    const mon = RunMonitor.open(log, runDir, a.fresh, logger);
+    const mon = RunMonitor.open(log, runDir, a.fresh, logger, { tensorboard: config.run.tensorboard });
     monitor = mon;
     let resumed: Awaited<ReturnType<Bridge['restore']>> | null = null;
     // a resume, or a start retried after a kill that left a registered (warm-start) checkpoint behind
@@ -173,7 +183,7 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
     const reissued = mon.pending.map((r) => r.id);
 
     // 3. the monitor: metrics, progress, completion; then the bridge and the actors
-    const progress = new Progress(config.run.steps, a.progress, logger);
+    const progress = new Progress(a.extendTo ?? a.totalSteps ?? config.run.steps, a.progress, logger);
     mon.start(bus, progress, config.run.snapshotEvery, onError);
     if (fatal) mon.fail();
     // the bridge acts on requests without completion: none lies before the first one the scan found
@@ -192,12 +202,19 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
           await bus.append([makeEvent('RunStarted', { scenario: a.scenario, method: config.method, seed: config.run.seed, config: config as never }, { run, id: eventId('RunStarted') })]);
         } else {
           const r = resumed!;
+          const from = log.lastSeq();
+          // one append: the extension and the resume that acts on it are committed together
+          const extend = a.extendTo === undefined ? [] : [
+            makeEvent('RunExtended', { steps: a.extendTo, from: a.totalSteps ?? config.run.steps }, { run, id: eventId('RunExtended', a.extendTo, from) }),
+          ];
           await bus.append([
-            makeEvent('RunResumed', { fromSeq: log.lastSeq(), policyVersion: r.policyVersion, checkpoint: r.checkpoint, reapplied: r.reapplied, reissued }, {
-              run, id: eventId('RunResumed', log.lastSeq()),
+            ...extend,
+            makeEvent('RunResumed', { fromSeq: from, policyVersion: r.policyVersion, checkpoint: r.checkpoint, reapplied: r.reapplied, reissued }, {
+              run, id: eventId('RunResumed', from),
             }),
           ]);
         }
+        interrupts.arm(() => signalStop(bus, run, log.lastSeq(), interrupts.received!, logger));
       },
       async finish() {
         const outcome = await mon.finished;
@@ -216,8 +233,8 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
           throw new Error(`run failed: ${reason}`);
         }
         const session = hosted[0].state as SessionState;
-        logger.info({ steps: session.step, policyVersion: session.policyVersion, events: log.lastSeq() }, 'run completed');
-        return { runDir, metrics: m, summary, workerClock: b.workerClock };
+        logger.info({ steps: session.step, policyVersion: session.policyVersion, events: log.lastSeq() }, outcome === 'stopped' ? 'run stopped (dare resume continues it)' : 'run completed');
+        return { runDir, metrics: m, summary, workerClock: b.workerClock, interruptedBy: interrupts.received };
       },
       close,
     };

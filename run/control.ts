@@ -30,6 +30,12 @@ export function liveRun(runDir: string): LiveRun {
   return JSON.parse(readFileSync(file, 'utf8')) as LiveRun;
 }
 
+/** The stop a signal asks for (run/interrupts.ts), as the logged fact the session acts on. */
+export function signalStop(bus: LogClient, run: string, lastSeq: number, signal: string, logger: Logger): void {
+  const ev = makeEvent('ControlApplied', { command: 'stop', source: `signal ${signal}` }, { run, id: eventId('ControlApplied', 'stop', lastSeq) });
+  bus.append([ev]).catch((e: unknown) => logger.error({ err: (e as Error).message }, 'could not log the stop'));
+}
+
 export interface ControlDeps {
   nc: NatsConnection;
   bus: LogClient;
@@ -40,10 +46,7 @@ export interface ControlDeps {
   logger: Logger;
 }
 
-/**
- * The run side: control messages and the first SIGINT become ControlApplied events; a second SIGINT exits at
- * once. Returns the function that stops listening.
- */
+/** The run side: a control message becomes a ControlApplied event. Returns the function that stops listening. */
 export function serveControl(d: ControlDeps): () => void {
   const { nc, bus, run, logger } = d;
   const controlSub = nc.subscribe(bus.subjects.control, {
@@ -69,16 +72,7 @@ export function serveControl(d: ControlDeps): () => void {
       }
     },
   });
-  const onSignal = () => {
-    logger.warn('interrupted: stopping at the end of the current step (again to abort)');
-    void bus.append([makeEvent('ControlApplied', { command: 'stop', source: 'signal' }, { run, id: eventId('ControlApplied', 'stop', d.lastSeq()) })]);
-    process.once('SIGINT', () => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  return () => {
-    process.removeListener('SIGINT', onSignal);
-    controlSub.unsubscribe();
-  };
+  return () => controlSub.unsubscribe();
 }
 
 /** The client side (`dare control`): send pause / resume / stop to the run going on in `runDir`. */

@@ -54,6 +54,7 @@ export interface RunMetrics {
   policyVersion: number;
   weightsSha256: string | null;
   completed: boolean;
+  stopped: boolean;
   failed: string | null;
   events: number;
   seconds: { wall: number; rollout: number; score: number; update: number; orchestration: number };
@@ -113,7 +114,7 @@ export function logPrior(log: { seqOf(id: string): number | undefined; read(from
   };
 }
 
-const METRICS_STATE_VERSION = 1;
+const METRICS_STATE_VERSION = 2;
 
 /** Every field of a step's row, the fold's running sums included (all numbers, a few nullable). */
 const STEP_FIELDS = [
@@ -125,6 +126,8 @@ interface FoldScalars {
   policyVersion: number;
   weights: string | null;
   completed: boolean;
+  /** the run stopped (RunStopped) and was not resumed since */
+  stopped: boolean;
   failed: string | null;
   events: number;
   lastEval: number | null;
@@ -138,7 +141,7 @@ interface FoldScalars {
 }
 
 const initialScalars = (): FoldScalars => ({
-  policyVersion: 0, weights: null, completed: false, failed: null, events: 0, lastEval: null, lastOracle: null, lastEss: null,
+  policyVersion: 0, weights: null, completed: false, stopped: false, failed: null, events: 0, lastEval: null, lastOracle: null, lastEss: null,
   firstTs: 0, lastTs: 0, secRollout: 0, secScore: 0, secUpdate: 0,
 });
 
@@ -299,6 +302,16 @@ export class MetricsFold {
         break;
       case 'RunCompleted':
         this.sc.completed = true;
+        this.sc.stopped = false;
+        break;
+      case 'RunStopped':
+        this.sc.stopped = true;
+        break;
+      case 'RunExtended':
+        this.sc.completed = false;
+        break;
+      case 'RunResumed':
+        this.sc.stopped = false;
         break;
       case 'RunFailed':
         this.sc.failed = e.data.reason;
@@ -416,6 +429,14 @@ export class MetricsFold {
     return { lastTrained: last, evalAccuracy: this.evals.length ? this.evals[this.evals.length - 1].accuracy : null };
   }
 
+  /** One step's row as `result()` lists it (a copy; undefined before any event of the step), without result()'s copy of every step. */
+  stepRow(step: number): StepMetrics | undefined {
+    const m = this.steps.get(step);
+    if (!m) return undefined;
+    const { _reward, _ok, _len, _t0, _tr, _tu, ...row } = m;
+    return row;
+  }
+
   /** The rollout accounting at the current log position (a copy; cheaper than `result()`). */
   accounting(): Accounting {
     return { ...this.acc };
@@ -432,6 +453,7 @@ export class MetricsFold {
       policyVersion: this.sc.policyVersion,
       weightsSha256: this.sc.weights,
       completed: this.sc.completed,
+      stopped: this.sc.stopped,
       failed: this.sc.failed,
       events: this.sc.events,
       seconds: {

@@ -31,8 +31,9 @@ function parseLevels(s: string): number[] | undefined {
  */
 function arithmetic(cfg: RunConfig): { train: PromptRow[]; evalRows: PromptRow[] } {
   const levels = parseLevels(cfg.task.levels);
-  const train = generateArithmetic({ seed: cfg.run.seed, count: cfg.task.count, ...(levels ? { levels } : {}) });
-  const evalRows = generateArithmetic({ seed: (cfg.run.seed ^ 0x5eed5eed) >>> 0, count: cfg.task.evalCount, ...(levels ? { levels } : {}) }).map((r) => ({
+  const style = cfg.task.arithmeticStyle;
+  const train = generateArithmetic({ seed: cfg.run.seed, count: cfg.task.count, style, ...(levels ? { levels } : {}) });
+  const evalRows = generateArithmetic({ seed: (cfg.run.seed ^ 0x5eed5eed) >>> 0, count: cfg.task.evalCount, style, ...(levels ? { levels } : {}) }).map((r) => ({
     ...r,
     id: `eval:${r.id}`,
   }));
@@ -63,7 +64,7 @@ export async function loadPromptSet(cfg: RunConfig, root = process.cwd()): Promi
   }
   if (cfg.task.source === 'arithmetic') {
     ({ train, evalRows } = arithmetic(cfg));
-    source = `arithmetic:seed=${cfg.run.seed}`;
+    source = `${cfg.task.arithmeticStyle === 'chat' ? 'arithmetic-chat' : 'arithmetic'}:seed=${cfg.run.seed}`;
   } else {
     const path = resolve(root, cfg.task.path);
     let all: PromptRow[];

@@ -16,7 +16,7 @@ import { promptTableOf, type PromptRowLike } from './promptSet.ts';
 
 /** Events that are decisions of a pure actor (recomputable); everything else is an outside fact. */
 export const DECISION_TYPES: ReadonlySet<EventType> = new Set<EventType>([
-  'PromptsRegistered', 'EpochStarted', 'StepStarted', 'RunCompleted', 'ScoreRequested', 'DifficultyEstimated', 'BatchSelected',
+  'PromptsRegistered', 'EpochStarted', 'StepStarted', 'RunCompleted', 'RunStopped', 'ScoreRequested', 'DifficultyEstimated', 'BatchSelected',
   'RolloutRequested', 'UpdateRequested', 'CheckpointRequested', 'EvalRequested', 'SignalRequested',
 ]);
 

@@ -39,7 +39,7 @@ export async function runReplicaBridge(dir: string): Promise<void> {
     const finished = new Promise<void>((r) => (done = r));
     const consumer = bus.consume(from, async (e) => {
       await bridge.onEvent(e);
-      if (e.event.type === 'RunCompleted' || e.event.type === 'RunFailed') done();
+      if (e.event.type === 'RunCompleted' || e.event.type === 'RunStopped' || e.event.type === 'RunFailed') done();
     });
     process.once('SIGINT', () => done());
     await finished;

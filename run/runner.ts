@@ -9,7 +9,12 @@ import { resolveLoggedConfig, type RunConfig } from '../events/config.ts';
 import { UserError } from '../events/errors.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { composeRun, type ComposeArgs, type NatsTarget, type RunOutcome } from './compose.ts';
-import { readJson, writeAtomic } from './runDir.ts';
+import { checkRun } from './check.ts';
+import { lifecycleOf, type LoggedLifecycle } from './lifecycle.ts';
+import { metricsCsv, metricsOf } from './metrics.ts';
+import { readJson, runIdOf, writeAtomic } from './runDir.ts';
+import { acquireRunLock } from './runLock.ts';
+import { summaryOf } from './summary.ts';
 import { configFromScenario } from './scenario.ts';
 
 export type { NatsTarget, RunOutcome } from './compose.ts';
@@ -35,12 +40,18 @@ export async function runScenario(args: RunArgs): Promise<RunOutcome> {
     throw new UserError(`${runDir}: a run already exists here; continue it with \`dare resume ${runDir}\` or choose --run-dir`);
   }
   mkdirSync(join(runDir, 'checkpoints'), { recursive: true });
-  writeAtomic(join(runDir, 'config.json'), JSON.stringify({ scenario: name, ...config }, null, 2) + '\n');
-  return execute({ runDir, config, scenario: name, fresh: true, nats: args.nats, logger: args.logger, progress: args.progress ?? false, onEnd: args.onEnd });
+  const release = acquireRunLock(runDir);
+  try {
+    writeAtomic(join(runDir, 'config.json'), JSON.stringify({ scenario: name, ...config }, null, 2) + '\n');
+    return await execute({ runDir, config, scenario: name, fresh: true, nats: args.nats, logger: args.logger, progress: args.progress ?? false, onEnd: args.onEnd });
+  } finally {
+    release();
+  }
 }
 
 export interface ResumeArgs {
   runDir: string;
+  /** the run's new step total (higher than its own: extends it, a completed run too) */
   steps?: number;
   nats?: NatsTarget;
   logger: Logger;
@@ -48,36 +59,88 @@ export interface ResumeArgs {
   onEnd?: ComposeArgs['onEnd'];
 }
 
-export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | { runDir: string; finished: true }> {
+/** What a resume of a run that had nothing left to do did. */
+export interface ResumeFinished {
+  runDir: string;
+  finished: true;
+  steps: number;
+  /** summary.json (and whatever onEnd writes) were missing and are written now */
+  repaired: boolean;
+}
+
+export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFinished> {
   const runDir = resolve(args.runDir);
   const hasLog = existsSync(join(runDir, 'log', 'data.mdb'));
   // `dare run` writes config.json before it creates the log: a run killed in between starts afresh from it
-  if (!hasLog && !existsSync(join(runDir, 'config.json'))) throw new UserError(`${args.runDir}: not a run directory (no log/data.mdb)`);
-  const saved = readJson(join(runDir, 'config.json'), 'config.json') as RunConfig & { scenario?: string };
-  const { scenario = 'unknown', ...rest } = saved;
-  let config: RunConfig;
+  if (!hasLog && !existsSync(join(runDir, 'config.json'))) throw new UserError(`${args.runDir}: not a run directory (no log/data.mdb, no config.json)`);
+  const release = acquireRunLock(runDir);
   try {
-    config = resolveLoggedConfig(rest);
-  } catch (e) {
-    throw new UserError(`${join(runDir, 'config.json')}: ${(e as Error).message}`);
-  }
-  let started = hasLog;
-  if (hasLog) {
-    const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+    const saved = readJson(join(runDir, 'config.json'), 'config.json') as RunConfig & { scenario?: string };
+    const { scenario = 'unknown', ...rest } = saved;
+    let config: RunConfig;
     try {
-      if (log.seqOf('RunCompleted') !== undefined) return { runDir, finished: true };
-      // killed before RunStarted was logged: nothing was decided yet, so start it from config.json
-      started = log.seqOf('RunStarted') !== undefined;
-    } finally {
-      await log.close();
+      config = resolveLoggedConfig(rest);
+    } catch (e) {
+      throw new UserError(`${join(runDir, 'config.json')}: ${(e as Error).message}`);
     }
+    let state: LoggedLifecycle = { started: false, completed: false, stopped: false, steps: config.run.steps, stepsStarted: 0 };
+    if (hasLog) {
+      // never build on a damaged log: whatever it holds after the damage would be lost or made worse
+      const check = await checkRun(runDir, { deep: false, maxProblems: 1 });
+      if (check.problems.length > 0) {
+        const p = check.problems[0];
+        throw new UserError(
+          `${args.runDir}: the log is damaged${p.seq !== undefined ? ` at seq ${p.seq}` : ''} (${p.what}); nothing was resumed. ` +
+            `\`dare check ${args.runDir}\` lists every problem; restore the run directory from a copy, or start a new run`,
+        );
+      }
+      const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+      try {
+        state = lifecycleOf(log, config.run.steps);
+      } finally {
+        await log.close();
+      }
+    }
+    let extendTo: number | undefined;
+    if (args.steps !== undefined && args.steps !== state.steps) {
+      if (args.steps < state.steps) {
+        throw new UserError(`--steps ${args.steps}: the run's total is ${state.steps} steps; a logged run can be extended, not shortened`);
+      }
+      if (state.started) extendTo = args.steps;
+      else {
+        // nothing is logged yet (killed during start-up): the configuration is still config.json's to set
+        config = { ...config, run: { ...config.run, steps: args.steps } };
+        writeAtomic(join(runDir, 'config.json'), JSON.stringify({ scenario, ...config }, null, 2) + '\n');
+      }
+    }
+    if (state.completed && extendTo === undefined) return await finishedRun(runDir, scenario, config, state.steps, args);
+    return await execute({
+      runDir, config, scenario, fresh: !state.started, extendTo, totalSteps: state.steps,
+      nats: args.nats, logger: args.logger, progress: args.progress ?? false, onEnd: args.onEnd,
+    });
+  } finally {
+    release();
   }
-  // The logged configuration is authoritative (replay recomputes every decision from it): a different
-  // step count would make the resumed decisions disagree with the log's own RunStarted.
-  if (args.steps !== undefined && args.steps !== config.run.steps) {
-    throw new UserError(`--steps ${args.steps}: this run was started with run.steps=${config.run.steps}; a logged run keeps its configuration`);
+}
+
+/**
+ * A completed run has nothing left to run; if it was killed after RunCompleted but before its summary (and
+ * report) were written, write them now from the log.
+ */
+async function finishedRun(runDir: string, scenario: string, config: RunConfig, steps: number, args: ResumeArgs): Promise<ResumeFinished> {
+  if (existsSync(join(runDir, 'summary.json')) && existsSync(join(runDir, 'metrics.csv'))) return { runDir, finished: true, steps, repaired: false };
+  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+  try {
+    const m = metricsOf(log.iterate(1));
+    writeAtomic(join(runDir, 'metrics.csv'), metricsCsv(m.steps));
+    const summary = summaryOf(runIdOf(runDir), scenario, config, m, log.lastSeq());
+    writeAtomic(join(runDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    args.onEnd?.(log, runDir);
+    args.logger.info({ runDir }, 'completed run: summary.json and metrics.csv written from the log');
+  } finally {
+    await log.close();
   }
-  return execute({ runDir, config, scenario, fresh: !started, nats: args.nats, logger: args.logger, progress: args.progress ?? false, onEnd: args.onEnd });
+  return { runDir, finished: true, steps, repaired: true };
 }
 
 async function execute(a: ComposeArgs): Promise<RunOutcome> {

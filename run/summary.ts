@@ -17,6 +17,8 @@ export interface Summary {
   logEvents: number;
   weightsSha256: string | null;
   completed: boolean;
+  /** stopped at a step boundary (`dare resume DIR` continues it) */
+  stopped: boolean;
 }
 
 export function summaryOf(run: string, scenario: string, config: RunConfig, m: RunMetrics, events: number): Summary {
@@ -35,5 +37,6 @@ export function summaryOf(run: string, scenario: string, config: RunConfig, m: R
     logEvents: events,
     weightsSha256: m.weightsSha256,
     completed: m.completed,
+    stopped: m.stopped,
   };
 }

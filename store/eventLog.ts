@@ -6,11 +6,14 @@
  *   prompts   8-byte big-endian prompt index -> MessagePack PromptRow
  *   snapshots name (utf-8) -> MessagePack {seq, state}
  *   meta      utf-8 key -> MessagePack (checkpoint registry, format info)
+ *   sums      8-byte big-endian sequence number -> u32 little-endian CRC-32 of the event's stored bytes
+ *             (written in the event's own commit; logs from before 2026-12-07 have none)
  * This class is the single writer: append() validates, assigns contiguous sequence numbers starting at 1,
  * de-duplicates by event id, commits, and resolves only after the commit is flushed to disk.
  * Every boolean lmdb-js returns is checked: a failed conditional write aborts the transaction.
  */
 import { mkdirSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { SCHEMA_VERSION, type DareEvent, type Logged } from '../events/catalogue.ts';
@@ -85,6 +88,13 @@ function encodeBlobs(entries: ReadonlyArray<readonly [string, unknown]>): Array<
   return entries.map(([k, v]) => [k, packPlain(v)] as const);
 }
 
+/** The stored form of an event's checksum: CRC-32 (zlib's) of its bytes, u32 little-endian. */
+function checksum(bytes: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(4);
+  b.writeUInt32LE(crc32(bytes), 0);
+  return b;
+}
+
 export function keySeq(k: Uint8Array): number {
   const v = new DataView(k.buffer, k.byteOffset, 8);
   return v.getUint32(0) * 4294967296 + v.getUint32(4);
@@ -100,6 +110,7 @@ export class EventLog {
   private readonly prompts: Database<Buffer, Buffer>;
   private readonly snapshots: Database<Buffer, string>;
   private readonly meta: Database<Buffer, string>;
+  private readonly sums: Database<Buffer, Buffer>;
   private last: number;
   private readonly keyBuf = Buffer.alloc(8);
   /** appends are serialised: sequence numbers are assigned in call order */
@@ -137,6 +148,7 @@ export class EventLog {
     this.prompts = this.env.openDB<Buffer, Buffer>('prompts', bin);
     this.snapshots = this.env.openDB<Buffer, string>('snapshots', str);
     this.meta = this.env.openDB<Buffer, string>('meta', str);
+    this.sums = this.env.openDB<Buffer, Buffer>('sums', bin);
     if (this.readOnly && (!this.events || !this.ids || !this.blobs || !this.prompts || !this.snapshots || !this.meta)) {
       // a reader that arrives while the writer is still creating the environment
       this.env.close();
@@ -234,6 +246,9 @@ export class EventLog {
         if (!putSyncChecked(this.events, key, encoded[i], APPEND)) {
           throw new StoreError(`append: sequence ${seq} out of order or already present (event ${id})`);
         }
+        if (!putSyncChecked(this.sums, key, checksum(encoded[i]), APPEND)) {
+          throw new StoreError(`append: checksum of sequence ${seq} out of order or already present (event ${id})`);
+        }
         results[i] = { seq, duplicate: false, bytes: encoded[i] };
       }
       return true;
@@ -298,6 +313,34 @@ export class EventLog {
   private storedAt(key: Buffer, seq: number): Buffer | undefined {
     writeSeqKey(key, seq);
     return this.events.getBinaryFast(key);
+  }
+
+  /**
+   * The CRC-32 recorded for event `seq` when it was committed, or undefined (past the end, or a log written
+   * before checksums). A stored event whose bytes no longer give it is damaged (`dare check`).
+   */
+  checksumAt(seq: number): number | undefined {
+    if (!this.sums) return undefined; // read-only open of a log written before checksums
+    const v = this.sums.getBinary(seqKey(seq));
+    return v === undefined ? undefined : Buffer.from(v).readUInt32LE(0);
+  }
+
+  /** Whether the stored bytes of event `seq` still give its recorded checksum (true when none was recorded). */
+  checksumMatches(seq: number): boolean {
+    const want = this.checksumAt(seq);
+    if (want === undefined) return true;
+    const value = this.storedAt(Buffer.alloc(8), seq);
+    return value !== undefined && crc32(value.subarray(0, value.length)) === want;
+  }
+
+  /** Every key of the events database, in order, as sequence numbers (`dare check`: contiguity). */
+  *eventKeys(): Generator<number> {
+    for (const k of this.events.getKeys({})) yield keySeq(k as Buffer);
+  }
+
+  /** Every (id, seq) of the id index (`dare check`: the index against the events). */
+  *idEntries(): Generator<{ id: string; seq: number }> {
+    for (const { key, value } of this.ids.getRange({})) yield { id: String(key), seq: keySeq(value as Buffer) };
   }
 
   /** The last `n` events, oldest first. */

@@ -22,6 +22,15 @@ export const ARITHMETIC_ALPHABET = '0123456789+-*=\n';
 export const ARITHMETIC_END_MARKER = '\n';
 /** `dataSource` of every generated row (routes to the arithmetic verifier). */
 export const ARITHMETIC_DATA_SOURCE = 'arithmetic';
+/** `dataSource` of the chat-style rows (`What is 12 + 7?`, graded by the last integer of the response). */
+export const ARITHMETIC_CHAT_DATA_SOURCE = 'arithmetic-chat';
+
+/**
+ * `bare`: `12+7=` (what the tiny model is trained on; the verifier reads the first integer). `chat`: the same
+ * problem as a question for a pretrained chat model, `What is 12 + 7?`, whose answers restate the problem
+ * (`12 + 7 = 19.`): the verifier reads the last integer.
+ */
+export type ArithmeticStyle = 'bare' | 'chat';
 
 export type ArithmeticKind = 'add' | 'sub' | 'mul' | 'mix3';
 
@@ -70,6 +79,8 @@ export interface ArithmeticOptions {
   count: number;
   /** Levels to draw from (default: all 16). Repeating a level weights it. */
   levels?: readonly number[];
+  /** Prompt style (default `bare`). The problems are the same in both styles. */
+  style?: ArithmeticStyle;
 }
 
 type Op = '+' | '-' | '*';
@@ -102,7 +113,7 @@ function checkLevels(levels: readonly number[]): void {
 }
 
 /** One problem of the given level from row i's own stream. */
-function makeRow(seed: number, i: number, lv: ArithmeticLevel): PromptRow {
+function makeRow(seed: number, i: number, lv: ArithmeticLevel, style: ArithmeticStyle = 'bare'): PromptRow {
   const prng = new Prng({ seed, step: i, purpose: 'tasks/arithmetic/row' });
   const xs: number[] = [];
   for (let t = 0; t < lv.terms; t++) xs.push(operand(prng, lv.digits));
@@ -111,12 +122,17 @@ function makeRow(seed: number, i: number, lv: ArithmeticLevel): PromptRow {
   let question = String(xs[0]);
   for (let t = 0; t < ops.length; t++) question += ops[t] + String(xs[t + 1]);
   question += '=';
+  if (style === 'chat') {
+    let q = String(xs[0]);
+    for (let t = 0; t < ops.length; t++) q += ` ${ops[t]} ${xs[t + 1]}`;
+    question = `What is ${q}?`;
+  }
   return {
     id: `arith:${seed}:${i}`,
     index: i,
     question,
     answer: String(evaluate(xs, ops)),
-    dataSource: ARITHMETIC_DATA_SOURCE,
+    dataSource: style === 'chat' ? ARITHMETIC_CHAT_DATA_SOURCE : ARITHMETIC_DATA_SOURCE,
     category: lv.category,
     meta: { level: lv.level, digits: lv.digits, terms: lv.terms },
   };
@@ -127,6 +143,9 @@ function makeRow(seed: number, i: number, lv: ArithmeticLevel): PromptRow {
  */
 export function generateArithmetic(opts: ArithmeticOptions): PromptRow[] {
   const { seed, count } = opts;
+  if (opts.style !== undefined && opts.style !== 'bare' && opts.style !== 'chat') {
+    throw new Error(`generateArithmetic: style must be bare or chat, got ${JSON.stringify(opts.style)}`);
+  }
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
     throw new Error(`generateArithmetic: seed must be a uint32, got ${String(seed)}`);
   }
@@ -143,7 +162,7 @@ export function generateArithmetic(opts: ArithmeticOptions): PromptRow[] {
       block = [...levels];
       new Prng({ seed, step: i / levels.length, purpose: 'tasks/arithmetic/levels' }).shuffle(block);
     }
-    rows.push(makeRow(seed, i, arithmeticLevels[block[pos] - 1]));
+    rows.push(makeRow(seed, i, arithmeticLevels[block[pos] - 1], opts.style));
   }
   return rows;
 }

@@ -5,19 +5,19 @@
  * own exact-integer verifier; every other source (deepscaler's `deepscaler_10240` included) is graded by the
  * math verifier of spec §12.
  */
-import { ARITHMETIC_DATA_SOURCE, generateArithmetic } from './arithmetic.ts';
+import { ARITHMETIC_CHAT_DATA_SOURCE, ARITHMETIC_DATA_SOURCE, generateArithmetic } from './arithmetic.ts';
 import { loadJsonlPrompts } from './jsonl.ts';
 import { loadVerlParquet, type AnswerConflict, type DuplicateReport } from './parquet.ts';
 import type { PromptRow, Verifier } from './promptRow.ts';
-import { verifyArithmetic } from './verifiers/arithmetic.ts';
+import { verifyArithmetic, verifyArithmeticChat } from './verifiers/arithmetic.ts';
 import { verifyMath } from './verifiers/math.ts';
 
 export type { PromptRow, Verifier, VerifierResult } from './promptRow.ts';
-export { arithmeticLevels, ARITHMETIC_ALPHABET, ARITHMETIC_END_MARKER, generateArithmetic } from './arithmetic.ts';
+export { arithmeticLevels, ARITHMETIC_ALPHABET, ARITHMETIC_END_MARKER, generateArithmetic, type ArithmeticStyle } from './arithmetic.ts';
 export { findDuplicates, loadVerlParquet } from './parquet.ts';
 export type { AnswerConflict, DuplicateReport, PromptFile } from './parquet.ts';
 export { loadJsonlPrompts, parseJsonlPrompts } from './jsonl.ts';
-export { verifyArithmetic } from './verifiers/arithmetic.ts';
+export { verifyArithmetic, verifyArithmeticChat } from './verifiers/arithmetic.ts';
 export { extractBoxed, verifyMath } from './verifiers/math.ts';
 
 export type PromptSourceSpec =
@@ -51,9 +51,11 @@ export async function loadPromptSource(spec: PromptSourceSpec): Promise<PromptSo
 }
 
 const arithmeticVerifier: Verifier = (response, answer) => verifyArithmetic(response, answer);
+const arithmeticChatVerifier: Verifier = (response, answer) => verifyArithmeticChat(response, answer);
 const mathVerifier: Verifier = (response, answer) => verifyMath(response, answer);
 
 /** The verifier for rows of `dataSource`. */
 export function verifierFor(dataSource: string): Verifier {
-  return dataSource === ARITHMETIC_DATA_SOURCE ? arithmeticVerifier : mathVerifier;
+  if (dataSource === ARITHMETIC_DATA_SOURCE) return arithmeticVerifier;
+  return dataSource === ARITHMETIC_CHAT_DATA_SOURCE ? arithmeticChatVerifier : mathVerifier;
 }

@@ -3,6 +3,8 @@
  * groups into one update request whose composition is logged in full (rows, raw and shaped rewards,
  * advantages, clip bounds, weights, DARO buckets). After the update it requests a checkpoint and an
  * evaluation when they are due (actors/cadence.ts); the baseline evaluation follows PromptsRegistered.
+ * On a stop both are due for the step in flight (or the last one, if it has been updated), so the weights a
+ * stopped run leaves are saved and evaluated; RunExtended moves the last step (when both are always due).
  */
 import { eventId, makeEvent, TIER_CODES, type DareEvent, type EventOf, type Logged } from '../../events/catalogue.ts';
 import type { RunConfig } from '../../events/config.ts';
@@ -60,6 +62,22 @@ export interface LearnerState {
   /** staged curriculum (only for sampler.method staged): response cap, truncation mask and entropy per stage */
   stage: StagedState | null;
   stages: Stage[];
+  lifecycle: Lifecycle;
+}
+
+/** What the learner folds of the run's lifecycle for its checkpoint and evaluation requests. */
+interface Lifecycle {
+  /** the run's step total (run.steps, then RunExtended) */
+  steps: number;
+  /** a stop is pending (ControlApplied stop; dropped by RunResumed) … */
+  stopRequested: boolean;
+  /** … since the event with this seq (the one at which it reacts) */
+  stopSeq: number;
+  /** the last policy version it requested a checkpoint of, and the last one saved */
+  checkpointRequested: number;
+  checkpointSaved: number;
+  /** the last step it requested an evaluation of */
+  evalRequested: number;
 }
 
 type LearnerPhase = 'idle' | 'rollingOut' | 'updating' | 'checkpointing' | 'evaluating';
@@ -76,13 +94,39 @@ function initialState(cfg: RunConfig): LearnerState {
     vcrlBank: cfg.sampler.method === 'vcrl' ? createMemoryBank(cfg.run.batchSize) : null,
     stage: initStageFold(cfg),
     stages: stagesOf(cfg),
+    lifecycle: { steps: cfg.run.steps, stopRequested: false, stopSeq: 0, checkpointRequested: 0, checkpointSaved: 0, evalRequested: -1 },
   };
+}
+
+function foldLifecycle(l: Lifecycle, { seq, event: e }: Logged): Lifecycle {
+  switch (e.type) {
+    case 'ControlApplied':
+      return e.data.command === 'stop' && !l.stopRequested ? { ...l, stopRequested: true, stopSeq: seq } : l;
+    case 'RunResumed':
+      return l.stopRequested ? { ...l, stopRequested: false } : l;
+    case 'RunExtended':
+      return { ...l, steps: e.data.steps };
+    case 'CheckpointRequested':
+      return { ...l, checkpointRequested: Math.max(l.checkpointRequested, e.data.policyVersion) };
+    case 'CheckpointSaved':
+      return { ...l, checkpointSaved: Math.max(l.checkpointSaved, e.data.policyVersion) };
+    case 'EvalRequested':
+      return { ...l, evalRequested: Math.max(l.evalRequested, e.data.step) };
+    default:
+      return l;
+  }
+}
+
+/** The configuration with the run's current step total (the cadence's "last step"). */
+function withSteps(cfg: RunConfig, steps: number): RunConfig {
+  return steps === cfg.run.steps ? cfg : { ...cfg, run: { ...cfg.run, steps } };
 }
 
 function evolve(s0: LearnerState, e: Logged): LearnerState {
   const ev = e.event;
   const stage = foldStage(s0.stage, e, s0.stages);
-  const s = stage === s0.stage ? s0 : { ...s0, stage };
+  const lifecycle = foldLifecycle(s0.lifecycle, e);
+  const s = stage === s0.stage && lifecycle === s0.lifecycle ? s0 : { ...s0, stage, lifecycle };
   let next = s;
   const buffer = foldBuffer(s.buffer, e);
   if (buffer !== s.buffer) next = { ...next, buffer };
@@ -348,8 +392,14 @@ function refillRequest(s: LearnerState, ctx: DecideContext, cause: string): Dare
   );
 }
 
+function checkpointRequest(policyVersion: number, ctx: DecideContext, cause: string): DareEvent {
+  return makeEvent('CheckpointRequested', { policyVersion, path: `checkpoints/v${policyVersion}.ckpt` }, { run: ctx.run, id: eventId('CheckpointRequested', policyVersion), cause });
+}
+
 function decide(s: LearnerState, e: Logged, ctx: DecideContext): DareEvent[] {
-  const cfg = ctx.config;
+  const l = s.lifecycle;
+  const cfg = withSteps(ctx.config, l.steps);
+  const stop = l.stopRequested;
   const ev = e.event;
   switch (ev.type) {
     case 'PromptsRegistered':
@@ -367,15 +417,22 @@ function decide(s: LearnerState, e: Logged, ctx: DecideContext): DareEvent[] {
     }
     case 'UpdateCompleted': {
       const { step, policyVersion } = ev.data;
-      if (checkpointDue(policyVersion, step, cfg)) {
-        return [makeEvent('CheckpointRequested', { policyVersion, path: `checkpoints/v${policyVersion}.ckpt` }, { run: ctx.run, id: eventId('CheckpointRequested', policyVersion), cause: ev.id })];
-      }
-      return evalDue(step, cfg) ? [evalRequest(step, policyVersion, s, ctx, ev.id)] : [];
+      if (checkpointDue(policyVersion, step, cfg) || stop) return [checkpointRequest(policyVersion, ctx, ev.id)];
+      return evalDue(step, cfg) || stop ? [evalRequest(step, policyVersion, s, ctx, ev.id)] : [];
     }
     case 'CheckpointSaved': {
       const last = s.lastUpdate;
-      if (!last || ev.data.policyVersion !== last.policyVersion) return [];
-      return evalDue(last.step, cfg) ? [evalRequest(last.step, last.policyVersion, s, ctx, ev.id)] : [];
+      if (!last || ev.data.policyVersion !== last.policyVersion || l.evalRequested >= last.step) return [];
+      return evalDue(last.step, cfg) || stop ? [evalRequest(last.step, last.policyVersion, s, ctx, ev.id)] : [];
+    }
+    case 'ControlApplied': {
+      // the stop arrived after the last update: what that update did not request yet, it requests now (a
+      // stop during a step is served by the step's own UpdateCompleted and CheckpointSaved above)
+      const last = s.lastUpdate;
+      if (l.stopSeq !== e.seq || s.current || !last) return [];
+      if (l.checkpointRequested < last.policyVersion) return [checkpointRequest(last.policyVersion, ctx, ev.id)];
+      if (l.checkpointSaved >= last.policyVersion && l.evalRequested < last.step) return [evalRequest(last.step, last.policyVersion, s, ctx, ev.id)];
+      return [];
     }
     default:
       return [];
@@ -397,6 +454,8 @@ export const learnerActor: ActorDef<LearnerState, LearnerPhase> = {
   initialState,
   evolve,
   decide,
+  // 2: lifecycle (2026-12-07)
+  snapshotVersion: 2,
   summary: (s) => ({
     step: s.current?.step ?? s.lastUpdate?.step ?? 0,
     policyVersion: s.lastUpdate?.policyVersion ?? 0,

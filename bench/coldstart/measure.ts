@@ -4,7 +4,7 @@
  * reference half and a held-out half; each cold start predicts the held-out prompts' failure rates from the
  * reference half's measured ones, and the mean absolute error against the measured rates is printed:
  * the constant at the reference mean (what the kernels must beat), the hashed TF-IDF kernel and the
- * all-MiniLM-L6-v2 embedding kernel (needs `make setup-embed`), each at several temperatures.
+ * all-MiniLM-L6-v2 embedding kernel (needs `make setup-venv`), each at several temperatures.
  *
  *   npx tsx bench/coldstart/measure.ts RUN_DIR [--steps 5] [--seed 1] [--json]
  */

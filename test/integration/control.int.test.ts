@@ -1,6 +1,7 @@
 /**
  * Control and live inspection of a running run over its NATS subjects: `dare control DIR pause` stops the
- * session at the next step boundary (the log shows it), `resume` lets it go on, `stop` ends it early;
+ * session at the next step boundary (the log shows it), `resume` lets it go on, `stop` ends the process's run
+ * after the step's checkpoint and evaluation (RunStopped) and `dare resume` goes on from the next step;
  * `dare inspect DIR --live` prints the actors' state transitions as they happen. `dare machines --mermaid`
  * exports every statechart.
  */
@@ -60,20 +61,44 @@ describe('control and live inspection', () => {
 
     expect(dare('control', runDir, 'stop').status).toBe(0);
     expect(await p.exit).toBe(0);
+    let stoppedAt = 0;
     withRunLog(runDir, (log) => {
       const evs = [...log.iterate(1)].map((e) => e.event);
       const controls = evs.filter((e) => e.type === 'ControlApplied').map((e) => (e as { data: { command: string } }).data.command);
       expect(controls).toEqual(['pause', 'resume', 'stop']);
-      expect(evs.at(-1)?.type).toBe('RunCompleted');
-      expect(steps(runDir)).toBeLessThan(400); // stopped early
+      // a stop ends the process's run, not the run: RunStopped after the step's checkpoint and evaluation
+      const last = evs.at(-1) as { type: string; data: { steps: number; policyVersion: number } };
+      expect(last.type).toBe('RunStopped');
+      stoppedAt = last.data.steps;
+      expect(stoppedAt).toBe(steps(runDir));
+      expect(stoppedAt).toBeLessThan(400); // stopped early
+      expect(evs.some((e) => e.type === 'CheckpointSaved' && (e as { data: { policyVersion: number } }).data.policyVersion === last.data.policyVersion)).toBe(true);
+      expect(evs.some((e) => e.type === 'EvalCompleted' && (e as { data: { step: number } }).data.step === stoppedAt)).toBe(true);
       // the control events are facts: every decision around them replays identically
       expect(verifyLog(log).mismatch).toBeNull();
     });
-    // the run is over: control says so
+    // the run is stopped: control says no run is running
     const late = dare('control', runDir, 'pause');
     expect(late.status).toBe(1);
     expect(late.stderr).toMatch(/no running run/);
-  }, 120_000);
+
+    // `dare resume` goes on with the next step (not the stopped one again), until stopped a second time
+    const r = runDare(['resume', runDir], { DARE_FAULT_PAUSE: 'update:40' });
+    await untilLive(runDir, 60_000);
+    await until('two more steps', () => steps(runDir) >= stoppedAt + 2, 60_000);
+    expect(dare('control', runDir, 'stop').status).toBe(0);
+    expect(await r.exit).toBe(0);
+    withRunLog(runDir, (log) => {
+      const evs = [...log.iterate(1)].map((e) => e.event);
+      const resumedAt = evs.findIndex((e) => e.type === 'RunResumed');
+      const started = evs.slice(resumedAt).filter((e) => e.type === 'StepStarted').map((e) => (e as { data: { step: number } }).data.step);
+      expect(started[0]).toBe(stoppedAt + 1);
+      expect(evs.filter((e) => e.type === 'RunStopped')).toHaveLength(2);
+      expect(evs.at(-1)?.type).toBe('RunStopped');
+      expect(evs.some((e) => e.type === 'RunCompleted')).toBe(false);
+      expect(verifyLog(log).mismatch).toBeNull();
+    });
+  }, 180_000);
 
   it('exports every actor statechart as Mermaid', () => {
     const r = dare('machines', '--mermaid');

@@ -13,7 +13,8 @@ import { runDare } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const { dir, cleanup } = tempDir('dare-report-');
-const run = join(dir, 'run');
+// a run id of its own (the directory's name): simRun.int.test.ts runs "run" over the same shared nats-server
+const run = join(dir, 'report-run');
 
 // the simRun scenario, shorter: estimates from step 3 on are SNIS, evals at 0, 4, 8
 const scenario = {

@@ -128,3 +128,13 @@ export function batchSelected(step: number, epoch: number, prompts: number[], b:
 export function checkpointRequested(policyVersion: number, cause: string): DareEvent {
   return ev('CheckpointRequested', { policyVersion, path: `checkpoints/v${policyVersion}.ckpt` }, eventId('CheckpointRequested', policyVersion), cause);
 }
+
+/** `dare resume` of the run: the process's first event after the log's `fromSeq`. */
+export function runResumed(fromSeq: number, policyVersion: number, n = 1): DareEvent {
+  return ev('RunResumed', { fromSeq, policyVersion, checkpoint: null, reapplied: 0, reissued: [] }, eventId('RunResumed', n));
+}
+
+/** `dare resume --steps N`: the run's step total goes from `from` to `steps`. */
+export function runExtended(steps: number, from: number, n = 1): DareEvent {
+  return ev('RunExtended', { steps, from }, eventId('RunExtended', n));
+}

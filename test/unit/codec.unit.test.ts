@@ -50,6 +50,23 @@ describe('event codec', () => {
     expect(BINARY_FIELDS.RolloutCompleted.map(([k]) => k)).toEqual(['reward', 'length', 'logprob', 'truncated', 'hinted']);
   });
 
+  it('an optional field is left out while undefined: events written before it keep their bytes, both forms round-trip', () => {
+    const data = { step: 1, policyVersion: 1, loss: 0.5, clipFrac: 0, kl: 0, entropy: 1, gradNorm: 2, tokens: 10, binLosses: { '0': 0.25 } };
+    const meta = { run: 'r', id: 'UpdateCompleted/1', cause: 'UpdateRequested/1', ts: 7 };
+    const without = makeEvent('UpdateCompleted', data, meta);
+    const withParity = makeEvent('UpdateCompleted', { ...data, logprobParity: { maxAbs: 1e-5, meanAbs: 2e-6, tokens: 40 } }, meta);
+    const a = encodeEvent(without);
+    const b = encodeEvent(withParity);
+    // the bytes of the older shape: the generic writer of the same map, in the same key order
+    const generic = new Unpackr({ useRecords: false, mapsAsObjects: true });
+    expect(generic.unpack(a)).toEqual(JSON.parse(JSON.stringify(without)));
+    expect(Object.keys((generic.unpack(a) as { data: object }).data)).not.toContain('logprobParity');
+    expect(Object.keys((generic.unpack(b) as { data: object }).data).at(-1)).toBe('logprobParity');
+    expect(decodeEvent(a)).toEqual(without);
+    expect(decodeEvent(b)).toEqual(withParity);
+    expect(b.length).toBeGreaterThan(a.length);
+  });
+
   it('arbitrary bytes never decode to anything but a ValidationError', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {

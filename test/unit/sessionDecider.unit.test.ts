@@ -11,7 +11,7 @@ import { resolveConfig } from '../../events/config.ts';
 import { deciderSpec, ev } from '../support/deciderSpec.ts';
 import {
   batchSelected, checkpointRequested, checkpointSaved, controlApplied, difficultyEstimated, epochStarted, evalCompleted, evalRequested, promptsRegistered,
-  stepStarted, updateCompleted, updateRequested,
+  runExtended, runResumed, stepStarted, updateCompleted, updateRequested,
 } from '../support/facts.ts';
 
 const config = resolveConfig({ method: 'dare-reference', run: { steps: 2, stepsPerEpoch: 2, batchSize: 4, checkpointEvery: 0, evalEvery: 0, evalSize: 2 } });
@@ -79,11 +79,53 @@ describe('session decider', () => {
     spec.given([...step1, updateCompleted(1, 1)]).when(controlApplied('resume', 1)).thenNothing();
   });
 
-  it('stop: the run completes at the step\'s barrier, with the steps done so far', () => {
+  it('stop: the step\'s update waits for a checkpoint and an evaluation of its weights, then the run stops (RunStopped, not RunCompleted)', () => {
+    const stopping = [...step1, controlApplied('stop', 1)];
+    // step 1 of 2 with no checkpoint or evaluation due (every = 0): the stop makes both due
+    spec.given(stopping).when(updateCompleted(1, 1)).thenNothing();
+    const saved = [...stopping, updateCompleted(1, 1), checkpointRequested(1, 'UpdateCompleted/1'), checkpointSaved(1), evalRequested(1, 1, [4, 5], 'CheckpointSaved/1')];
+    spec.given(saved.slice(0, -2)).when(checkpointSaved(1)).thenNothing();
     spec
-      .given([...step1, controlApplied('stop', 1)])
-      .when(updateCompleted(1, 1))
-      .then([ev('RunCompleted', { steps: 1, policyVersion: 1, weightsSha256: null }, 'RunCompleted', 'UpdateCompleted/1')]);
+      .given(saved)
+      .when(evalCompleted(1, 1))
+      .then([ev('RunStopped', { steps: 1, policyVersion: 1 }, 'RunStopped/1/0', 'EvalCompleted/1')])
+      .inPhase('evaluating');
+  });
+
+  const stopped = [
+    ...step1, controlApplied('stop', 1), updateCompleted(1, 1), checkpointRequested(1, 'UpdateCompleted/1'), checkpointSaved(1),
+    evalRequested(1, 1, [4, 5], 'CheckpointSaved/1'), evalCompleted(1, 1),
+    ev('RunStopped', { steps: 1, policyVersion: 1 }, 'RunStopped/1/0', 'EvalCompleted/1'),
+  ];
+
+  it('a stopped run decides nothing more in its process; `dare resume` goes on with the next step', () => {
+    spec.given(stopped.slice(0, -1)).when(stopped[stopped.length - 1]).thenNothing().inPhase('stopped');
+    spec.given(stopped).when(runResumed(40, 1)).then([ev('StepStarted', { step: 2, epoch: 0 }, 'StepStarted/2', 'RunResumed/1')]);
+  });
+
+  it('a stop still pending when the process ended is dropped by the resume: the step\'s barrier moves on as usual', () => {
+    const pending = [...step1, controlApplied('stop', 1)];
+    spec.given(pending).when(runResumed(30, 0)).thenNothing();
+    spec.given([...pending, runResumed(30, 0)]).when(updateCompleted(1, 1)).then([ev('StepStarted', { step: 2, epoch: 0 }, 'StepStarted/2', 'UpdateCompleted/1')]);
+  });
+
+  it('a completed run extended (RunExtended 2 → 3) goes on at its resume with step 3; it completes again as RunCompleted/3', () => {
+    const completed = [
+      ...step2, updateCompleted(2, 2), checkpointRequested(2, 'UpdateCompleted/2'), checkpointSaved(2), evalRequested(2, 2, [4, 5], 'CheckpointSaved/2'), evalCompleted(2, 2),
+      ev('RunCompleted', { steps: 2, policyVersion: 2, weightsSha256: null }, 'RunCompleted', 'EvalCompleted/2'),
+    ];
+    spec.given(completed).when(runExtended(3, 2)).thenNothing().inPhase('stopped');
+    // step 3 opens epoch 1 ((3 − 1) mod 2 = 0): an epoch of the one step left (budget 1·4), then its estimate, then the step
+    spec
+      .given([...completed, runExtended(3, 2)])
+      .when(runResumed(60, 2))
+      .then([ev('EpochStarted', { epoch: 1, firstStep: 3, budget: 4 }, 'EpochStarted/1', 'RunResumed/1')]);
+    const step3 = [
+      ...completed, runExtended(3, 2), runResumed(60, 2), epochStarted(1, 3, 4, 'RunResumed/1'), difficultyEstimated(3, 1, [0.5, 0.5, 0.5, 0.5], 'constant', 'EpochStarted/1'),
+      stepStarted(3, 1, 'DifficultyEstimated/3'), batchSelected(3, 1, [0, 1]), updateRequested(3, [{ prompt: 0, rows: 2 }, { prompt: 1, rows: 2 }]),
+      updateCompleted(3, 3), checkpointRequested(3, 'UpdateCompleted/3'), checkpointSaved(3), evalRequested(3, 3, [4, 5], 'CheckpointSaved/3'),
+    ];
+    spec.given(step3).when(evalCompleted(3, 3)).then([ev('RunCompleted', { steps: 3, policyVersion: 3, weightsSha256: null }, 'RunCompleted/3', 'EvalCompleted/3')]);
   });
 
   it('per-step estimation: the barrier starts the next step without waiting for an estimate (the sampler waits instead)', () => {

@@ -5,7 +5,8 @@
  *  - an update is entered only from rolling out (no update before the step's rollouts are requested and in),
  *  - one update per step (a new step starts between two updates),
  *  - a checkpoint only after an update,
- *  - done and failed are final.
+ *  - failed is final; done is left only by an extension (RunExtended: to stopped, as a stop), and stopped only
+ *    by what `dare resume` brings (RunResumed, or the next epoch or step a resume starts).
  */
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import { createActor, type AnyStateMachine } from 'xstate';
@@ -39,6 +40,10 @@ const EVENTS: LogEvent[] = [
   ev(makeEvent('ControlApplied', { command: 'resume', source: 'test' }, meta('ControlApplied/resume'))),
   ev(makeEvent('RunCompleted', { steps: 1, policyVersion: 1, weightsSha256: null }, meta('RunCompleted'))),
   ev(makeEvent('RunFailed', { reason: 'x' }, meta('RunFailed/x'))),
+  ev(makeEvent('ControlApplied', { command: 'stop', source: 'test' }, meta('ControlApplied/stop'))),
+  ev(makeEvent('RunStopped', { steps: 1, policyVersion: 1 }, meta('RunStopped/1/0'))),
+  ev(makeEvent('RunExtended', { steps: 2, from: 1 }, meta('RunExtended/1'))),
+  ev(makeEvent('RunResumed', { fromSeq: 10, policyVersion: 1, checkpoint: null, reapplied: 0, reissued: [] }, meta('RunResumed/1'))),
 ];
 
 describe('session statechart (model-based, xstate/graph)', () => {
@@ -87,7 +92,9 @@ describe('session statechart (model-based, xstate/graph)', () => {
         }
         if ((to === 'selecting' || to === 'estimating') && from !== to) updatesSinceStep = 0;
         if (to === 'checkpointing' && from !== 'checkpointing') expect(from, `checkpoint entered from ${from}: ${where}`).toBe('updating');
-        if (from === 'done' || from === 'failed') expect(to, `left a final phase: ${where}`).toBe(from);
+        if (from === 'failed') expect(to, `left a final phase: ${where}`).toBe(from);
+        if (from === 'done' && to !== from) expect([to, via], `left done: ${where}`).toEqual(['stopped', 'RunExtended']);
+        if (from === 'stopped' && to !== from) expect(['RunResumed', 'EpochStarted', 'StepStarted', 'RunCompleted', 'RunFailed'], `left stopped: ${where}`).toContain(via);
       }
     }
   });

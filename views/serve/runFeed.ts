@@ -164,7 +164,7 @@ export class RunFeed {
       this.opts.onChange();
       const t = l.event.type;
       // after these the run's control subscription is gone: stop offering control at once
-      if (t === 'RunCompleted' || t === 'RunFailed') setImmediate(() => void this.goOffline());
+      if (t === 'RunCompleted' || t === 'RunStopped' || t === 'RunFailed') setImmediate(() => void this.goOffline());
     }, {
       onError: (e) => this.opts.warn(`dashboard: live feed stopped: ${(e as Error).message}`),
       // the store does not answer (a killed run whose nats-server lives on, a server restart): follow the LMDB

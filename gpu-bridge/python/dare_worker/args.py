@@ -97,6 +97,8 @@ def get_list(d: dict, key: str, path: str = "", default: Any = _MISSING, min_len
 
 def get_map(d: dict, key: str, path: str = "", default: Any = _MISSING) -> dict:
     v = _get(d, key, path, default)
+    if v is default and default is not _MISSING:
+        return v
     if not isinstance(v, dict):
         raise BadRequest(f"{_join(path, key)} must be a map, got {type(v).__name__}")
     return v

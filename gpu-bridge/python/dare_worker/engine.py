@@ -51,6 +51,7 @@ class UpdateRow:
     bin: int = -1
     truncated: bool = False
     ref_logprobs: np.ndarray | None = None
+    on_policy: bool = False  # old_logprobs came from the current weights: counts for the logprob parity
 
 
 @dataclass
@@ -97,19 +98,26 @@ class Engine:
         self.ref_state = self._snapshot()
 
     def _snapshot(self) -> dict:
-        return {k: v.detach().to("cpu", copy=True) for k, v in self.policy.model.state_dict().items()}
+        """CPU copy of what the optimiser changes: the whole state dict, or only the trainable parameters
+        when some are frozen (LoRA: the adapters; the frozen base is the same in π and π_ref)."""
+        model = self.policy.model
+        if all(p.requires_grad for p in model.parameters()):
+            return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        return {k: p.detach().to("cpu", copy=True) for k, p in model.named_parameters() if p.requires_grad}
 
     @torch.no_grad()
     def reference_logprobs(self, rows: list[tuple[np.ndarray, np.ndarray]], temperature: float) -> list[np.ndarray]:
         """Log-probs of the given tokens under π_ref: swap the reference weights in, score, swap back
         (load_state_dict copies in place, so the optimiser's parameters stay the same objects)."""
         model = self.policy.model
-        current = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        model.load_state_dict(self.ref_state)
+        full = model.state_dict()
+        current = {k: full[k].detach().clone() for k in self.ref_state}
+        strict = len(current) == len(full)
+        model.load_state_dict(self.ref_state, strict=strict)
         try:
             return self.score(rows, temperature)
         finally:
-            model.load_state_dict(current)
+            model.load_state_dict(current, strict=strict)
 
     def _make_optimizer(self, lr: float) -> torch.optim.Optimizer:
         c = self.optim_cfg
@@ -304,6 +312,7 @@ class Engine:
 
         self.optimizer.zero_grad(set_to_none=True)
         sums = {"pg": 0.0, "clip": 0.0, "kl": 0.0, "ent": 0.0, "refkl": 0.0}
+        parity = {"max": 0.0, "sum": 0.0, "n": 0}  # |logπθ − oldLogprob| over on-policy rows' tokens
         bin_sum: dict[int, float] = {}
         bin_cnt: dict[int, int] = {}
         dev = self.device
@@ -323,8 +332,9 @@ class Engine:
                 hi = torch.tensor([r.clip_hi for r in part], dtype=torch.float32, device=dev)
                 coef = torch.tensor([coefs[i] for i in idx[a:b]], dtype=torch.float32, device=dev).unsqueeze(1)
 
-                logp, ent = self.forward_tokens(pk, temperature, with_entropy=True,
-                                                entropy_grad=entropy_coeff != 0.0)
+                with self.policy.train_mode():
+                    logp, ent = self.forward_tokens(pk, temperature, with_entropy=True,
+                                                    entropy_grad=entropy_coeff != 0.0)
                 loss_tok, clipped = clipped_surrogate(logp, old, adv, lo, hi, dual_clip)
                 m = pk.mask
                 pg = (loss_tok * coef * m).sum()
@@ -338,8 +348,15 @@ class Engine:
                     kl_tok = k3(logp, ref.to(dev))
                     obj = obj + kl_coeff * (kl_tok * m).sum() / total_tokens
                     sums["refkl"] += float((kl_tok.detach() * m).sum())
-                obj.backward()
+                with self.policy.train_mode():
+                    obj.backward()
 
+                on = torch.tensor([r.on_policy for r in part], dtype=torch.float32, device=dev).unsqueeze(1) * m
+                if float(on.sum()) > 0:
+                    diff = (logp.detach() - old).abs() * on
+                    parity["max"] = max(parity["max"], float(diff.max()))
+                    parity["sum"] += float(diff.double().sum())
+                    parity["n"] += int(on.sum())
                 sums["pg"] += float(pg.detach())
                 sums["clip"] += float((clipped.float() * m).sum())
                 sums["kl"] += float((k3(logp.detach(), old) * m).sum())
@@ -368,6 +385,10 @@ class Engine:
         }
         if kl_coeff != 0.0:
             result["refKl"] = sums["refkl"] / n
+        if parity["n"] > 0:
+            result["logprobDiffMax"] = parity["max"]
+            result["logprobDiffMean"] = parity["sum"] / parity["n"]
+            result["logprobDiffTokens"] = parity["n"]
         return result
 
     def _step(self, optimizer: torch.optim.Optimizer, stepped: bool) -> tuple[float, bool]:
@@ -410,9 +431,10 @@ class Engine:
             loss_sum = 0.0
             for a, b in self._row_chunks([len(p) + len(c) for p, c in rows], None):
                 pk = self.pack(rows[a:b])
-                logp, _ = self.forward_tokens(pk, 1.0, with_entropy=False)
-                loss = -(logp * pk.mask).sum() / total
-                loss.backward()
+                with self.policy.train_mode():
+                    logp, _ = self.forward_tokens(pk, 1.0, with_entropy=False)
+                    loss = -(logp * pk.mask).sum() / total
+                    loss.backward()
                 loss_sum += float(loss.detach())
             self._step(opt, stepped=True)
             losses.append(loss_sum)

@@ -18,8 +18,9 @@ from .protocol import BadRequest, ReplyCache, error_reply, f4_bytes, i4_bytes, o
 
 
 def _fault_delay(job: str) -> None:
-    """Fault injection for the kill tests: DARE_WORKER_FAULT_DELAY="rollout:500" sleeps that many ms at the
-    start of each such job, so a test can kill the worker while the job is running."""
+    """Fault injection for the kill tests: DARE_WORKER_FAULT_DELAY="rollout:500,update:300" sleeps that many
+    ms at the start of each job of that name (any job: rollout, score, update, save, eval, ...), so a test
+    can kill the worker while the job is running."""
     spec = os.environ.get("DARE_WORKER_FAULT_DELAY", "")
     for part in filter(None, spec.split(",")):
         name, _, ms = part.partition(":")
@@ -45,11 +46,12 @@ class Worker:
         self.engine: Engine | None = None
         self.init_id: str | None = None
         self.cache = ReplyCache()
+        self._math_verifier = None
         self.handlers = {
             "init": self.job_init, "rollout": self.job_rollout, "score": self.job_score,
             "entropy": self.job_entropy, "generate": self.job_generate, "update": self.job_update,
             "sft": self.job_sft, "save": self.job_save, "load": self.job_load, "eval": self.job_eval,
-            "shutdown": self.job_shutdown,
+            "export": self.job_export, "stats": self.job_stats, "verify": self.job_verify, "shutdown": self.job_shutdown,
         }
 
     # ------------------------------------------------------------------ dispatch
@@ -69,6 +71,7 @@ class Worker:
         try:
             if self.engine is None and job not in ("init", "shutdown"):
                 raise NotInitialised(f"job {job!r} before init")
+            _fault_delay(job)
             result = handler(args) if job != "init" else self.job_init(args, rid)
         except BadRequest as e:
             return error_reply(rid, "bad_request", str(e)), False
@@ -150,6 +153,7 @@ class Worker:
             "vocabSize": int(policy.vocab_size),
             "policyVersion": 0,
             "torch": torch.__version__,
+            **policy.init_info(),
         }
 
     # ------------------------------------------------------------------ sampling jobs
@@ -174,7 +178,6 @@ class Worker:
         return ids, pids, ns
 
     def job_rollout(self, args: dict) -> dict:
-        _fault_delay("rollout")
         eng = self.engine
         temperature = A.get_float(args, "temperature", lo=0.0, lo_open=True)
         max_tokens = A.get_uint(args, "maxTokens")
@@ -296,6 +299,7 @@ class Worker:
                 bin=A.get_int(r, "bin", path, default=-1, lo=-1),
                 truncated=A.get_bool(r, "truncated", path, default=False),
                 ref_logprobs=ref,
+                on_policy=A.get_bool(r, "onPolicy", path, default=False),
             ))
         return eng.update(parsed, aggregation, l_const, mask_truncated, entropy_coeff, kl_coeff, temperature,
                           micro_batch, dual_clip)
@@ -330,5 +334,62 @@ class Worker:
         sha = A.get_str(args, "sha256", default=None)
         return self.engine.load(path, sha)
 
+    def job_export(self, args: dict) -> dict:
+        """The current weights as a Hugging Face model directory at `path` (written beside it, then renamed)."""
+        path = os.path.abspath(A.get_str(args, "path"))
+        parent = os.path.dirname(path)
+        if not os.path.isdir(parent):
+            raise BadRequest(f"path: directory {parent} does not exist")
+        if os.path.exists(path) and (not os.path.isdir(path) or os.listdir(path)):
+            raise BadRequest(f"path: {path} exists and is not an empty directory")
+        tmp = path + ".tmp"
+        if os.path.exists(tmp):
+            import shutil
+
+            shutil.rmtree(tmp)
+        os.makedirs(tmp)
+        files = self.engine.policy.export(tmp)
+        if os.path.isdir(path):
+            os.rmdir(path)
+        os.replace(tmp, path)
+        return {"path": path, "files": files, "policyVersion": self.engine.policy_version}
+
+    def job_stats(self, args: dict) -> dict:
+        """Memory of this process: resident set (bytes, from /proc) and, on CUDA, torch's allocator figures
+        (`cudaMaxAllocated` is the peak since the last `stats` with `resetPeak: true`)."""
+        out = {"rssBytes": _rss_bytes(), "policyVersion": self.engine.policy_version}
+        if self.engine.device.type == "cuda":
+            out["cudaAllocated"] = int(torch.cuda.memory_allocated())
+            out["cudaReserved"] = int(torch.cuda.memory_reserved())
+            out["cudaMaxAllocated"] = int(torch.cuda.max_memory_allocated())
+            out["device"] = torch.cuda.get_device_name()
+            if A.get_bool(args, "resetPeak", default=False):
+                torch.cuda.reset_peak_memory_stats()
+        return out
+
+    def job_verify(self, args: dict) -> dict:
+        """Math answers checked with math-verify (dare_worker/mathverify.py): {items: [{response, answer}]} ->
+        {correct: [bool]}. Independent of the model; needs the math-verify package."""
+        items = A.get_list(args, "items")
+        pairs = []
+        for i, it in enumerate(items):
+            path = A.item_path("", "items", i)
+            if not isinstance(it, dict):
+                raise BadRequest(f"{path} must be a map")
+            pairs.append((A.get_str(it, "response", path), A.get_str(it, "answer", path)))
+        if self._math_verifier is None:
+            from .mathverify import MathVerifier
+
+            self._math_verifier = MathVerifier()
+        return {"correct": [self._math_verifier.correct(r, a) for r, a in pairs]}
+
     def job_shutdown(self, args: dict) -> dict:
         return {}
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0

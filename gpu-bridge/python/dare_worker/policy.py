@@ -49,6 +49,21 @@ class Policy:
         """What must match between a checkpoint and the worker that loads it."""
         raise NotImplementedError
 
+    def train_mode(self):
+        """Context for the forward/backward passes of update and sft (hf: train mode when gradient
+        checkpointing is on; dropout is always off)."""
+        return contextlib.nullcontext()
+
+    def init_info(self) -> dict:
+        """Extra facts for the init result."""
+        return {}
+
+    def export(self, path: str) -> list[str]:
+        """Writes the weights as a Hugging Face model directory; returns the file names."""
+        from .protocol import BadRequest
+
+        raise BadRequest(f"export: the {self.kind} worker has no Hugging Face format (only hf models export)")
+
     def autocast(self):
         if self.autocast_dtype is None or self.device.type != "cuda":
             return contextlib.nullcontext()

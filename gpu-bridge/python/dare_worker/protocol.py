@@ -10,8 +10,12 @@ import struct
 from collections import OrderedDict
 from typing import Any, BinaryIO
 
-import msgpack
 import numpy as np
+
+try:
+    import msgpack
+except ImportError:  # a host with torch and transformers only: the built-in codec (same bytes)
+    from . import minipack as msgpack  # type: ignore[no-redef]
 
 DEFAULT_MAX_FRAME = 256 * 1024 * 1024  # bytes
 PROTOCOL_EXIT_CODE = 3
