@@ -3,7 +3,7 @@
  * several seeds) and DARE against GRPO on the tiny PyTorch worker, each a real `dare run` (its own LMDB
  * log; all runs share one nats-server), every figure read back from the run's log.
  *
- *   npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--set K=V ...] [--report-only]
+ *   npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--seeds S,...] [--set K=V ...] [--report-only]
  *
  * `--set K=V` (repeatable) applies to every run of the invocation: a variant of the study (say the sim with
  * `worker.simOptimizer=sgd`), which needs its own --out and writes its report there only, never to docs/.
@@ -146,6 +146,7 @@ export function parseArgs(argv: string[]): Args {
     } else throw new Error(`unknown argument ${x} (see --help)`);
   }
   if (!Number.isInteger(a.jobs) || a.jobs < 1) throw new Error('--jobs must be a positive integer');
+  if (a.seeds && !a.seeds.every((s) => Number.isInteger(s) && s >= 0)) throw new Error('--seeds takes non-negative integers, comma-separated');
   if (a.only !== undefined && a.only !== 'sim' && a.only !== 'tiny') throw new Error('--only must be sim or tiny');
   if (a.sets.some((x) => x === undefined || !x.includes('='))) throw new Error('--set takes KEY=VALUE');
   if (a.sets.length > 0 && !a.out) throw new Error('--set makes a variant of the study: give it its own --out DIR');
