@@ -118,6 +118,7 @@ export const ConfigSchema = obj({
     lambdaEasy: N('length penalty on correct easy rows (EASY_LENGTH_PENALTY_COEFF)', { minimum: 0 }),
     lambdaHard: N('bounded length bonus on wrong hard rows (HARD_LENGTH_BONUS_COEFF)', { minimum: 0 }),
     shaping: E(['paper', 'reference'] as const, 'shaping by tier (paper) or by the realized-accuracy ramps (reference)'),
+    shapingGroups: E(['all', 'mixed'] as const, 'groups whose rows the length shaping touches: all (the reference), or only those with both right and wrong rows (mixed: in an all-right or all-wrong group the shaping is the only reward difference, and the group normalisation makes it a full-scale advantage for length, docs/efficiency/findings.md F6)'),
     overlongCache: U('DAPO overlong buffer L_cache in tokens (0: off)'),
     entropyCoeff: N('entropy bonus coefficient', { minimum: 0 }),
     klCoeff: N('k3 KL coefficient', { minimum: 0 }),
@@ -165,7 +166,7 @@ export const DEFAULTS: RunConfig = {
   learner: {
     sigma: 0.5, bufferMode: 'paper', bufferSize: 512, perPromptGroups: 2, replayPriority: 'none', advantage: 'grpo', aggregation: 'token-mean',
     clipRatio: 0.2, clipLower: 0, clipUpper: 0, clipMode: 'paper', easyClipHigh: 0.28, lambdaEasy: 1e-4, lambdaHard: 1e-4,
-    shaping: 'paper', overlongCache: 0, entropyCoeff: 0.001, klCoeff: 0, daro: false, lConst: 0, stages: [],
+    shaping: 'paper', shapingGroups: 'all', overlongCache: 0, entropyCoeff: 0.001, klCoeff: 0, daro: false, lConst: 0, stages: [],
   },
 };
 
@@ -180,7 +181,7 @@ export const PRESETS: Record<string, DeepPartial<RunConfig>> = {
     run: { estimation: 'step' },
     estimator: { coldStart: 'tfidf', coldStartReference: 'buffer' },
     sampler: { betaEdge: 'symmetric', coldMass: 'balanced' },
-    learner: { sigma: 0.25, replayPriority: 'mixed' },
+    learner: { sigma: 0.25, replayPriority: 'mixed', shapingGroups: 'mixed' },
   },
   // the reference code's behaviour (spec §14): global clip, reference buffer, 2·round(n·d), ramps in success space
   'dare-reference': {

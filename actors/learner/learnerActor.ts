@@ -275,6 +275,7 @@ export function updateRequest(s: LearnerState, ctx: DecideContext, cause: string
   const length = new Uint32Array(rows);
   const groupSuccess = new Float64Array(rows);
   const tier = new Uint8Array(rows);
+  const mixed = new Uint8Array(rows);
   const bin = new Int32Array(rows).fill(-1);
   let r = 0;
   groups.forEach((g, gi) => {
@@ -287,14 +288,18 @@ export function updateRequest(s: LearnerState, ctx: DecideContext, cause: string
       raw[r] = g.rewards[k];
       length[r] = g.lengths[k];
       groupSuccess[r] = g.realizedSuccess;
+      mixed[r] = ok > 0 && ok < g.rewards.length ? 1 : 0;
       tier[r] = t === TIER_CODES.none ? TIER_CODES.medium : t;
       if (s.daroOn) bin[r] = daroBin(ok, g.rewards.length, DARO_K);
     }
   });
   const lMax = cfg.task.maxResponseTokens;
   const shaped = shapeRewards(
-    { reward: raw, length, groupSuccess, tier },
-    shapingParams({ mode: cfg.learner.shaping, dEasy: cfg.sampler.dEasy, dHard: cfg.sampler.dHard, lambdaEasy: cfg.learner.lambdaEasy, lambdaHard: cfg.learner.lambdaHard }),
+    { reward: raw, length, groupSuccess, tier, mixed },
+    shapingParams({
+      mode: cfg.learner.shaping, dEasy: cfg.sampler.dEasy, dHard: cfg.sampler.dHard, lambdaEasy: cfg.learner.lambdaEasy, lambdaHard: cfg.learner.lambdaHard,
+      groups: cfg.learner.shapingGroups,
+    }),
     lMax,
   ).shaped;
   if (cfg.learner.overlongCache > 0) {
