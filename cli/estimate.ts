@@ -207,7 +207,7 @@ export function estimate(
  * Write lines in ~64 KB chunks, waiting for 'drain' so a large output is not buffered whole. A reader that
  * goes away (`dare estimate big.jsonl | head`, EPIPE) ends the output quietly.
  */
-async function writeAll(out: Writable, lines: Iterable<string>): Promise<void> {
+export async function writeAll(out: Writable, lines: Iterable<string>): Promise<void> {
   let failed: NodeJS.ErrnoException | undefined;
   // left attached: an EPIPE can still be reported after the last write returned
   out.on('error', (e: NodeJS.ErrnoException) => (failed ??= e));

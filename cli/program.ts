@@ -241,6 +241,21 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('select')
+    .description('the sampler alone: which prompts a draw picks from rows {promptId, difficulty}, with tiers and rollouts')
+    .argument('<estimates>', 'JSONL file of {promptId, difficulty} (failure rate; optional source, e.g. cold-constant)')
+    .option('--method <name>', 'method preset (dare, dare-reference, grpo, dots, ...)')
+    .option('--set <key=value>', 'configuration key or DARE README alias (repeatable)', collect, [])
+    .option('--budget <k>', 'prompts to draw (default run.batchSize)')
+    .option('--seed <s>', 'run seed of the draw (default run.seed)')
+    .option('--trials <n>', 'draw n times and print each prompt\'s inclusion frequency')
+    .option('--json', 'one JSON object per line')
+    .action(async (rows: string, o: { method?: string; set: string[]; budget?: string; seed?: string; trials?: string; json?: boolean }) => {
+      const { runSelect } = await import('./select.ts');
+      await runSelect(rows, o);
+    });
+
+  program
     .command('export')
     .description('a checkpoint of an hf run as a Hugging Face model directory (-o), or the run\'s metrics as TensorBoard event files (--tensorboard)')
     .argument('<dir>', 'run directory')

@@ -48,7 +48,18 @@ export async function runCommand(o: { scenario: string; runDir?: string; steps?:
     logFormat: o.logFormat, onEnd: (log, dir) => writeRunReport(log, dir, logger),
   });
   printSummary(res.summary, res.runDir);
+  await printSelection(res.runDir);
   interruptedExit(res);
+}
+
+/** The selection's closing lines (views/selectionSummary.ts); a log that cannot be folded prints none. */
+async function printSelection(runDir: string): Promise<void> {
+  const { selectionSummary, selectionLines } = await import('../views/selectionSummary.ts');
+  try {
+    process.stdout.write(selectionLines(await selectionSummary(runDir)).join('\n') + '\n');
+  } catch {
+    // the summary above already said what the run did
+  }
 }
 
 /** A run a signal stopped (gracefully) still ends as interrupted, 128 + the signal's number, for scripts. */

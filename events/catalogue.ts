@@ -103,7 +103,8 @@ export const PAYLOADS = {
   SignalRequested: data({
     epoch: Uint,
     step: Uint,
-    kind: Type.Union([Type.Literal('judge'), Type.Literal('entropy')]),
+    /** embedding: the prompts' sentence embeddings for the embedding cold start (once per run) */
+    kind: Type.Union([Type.Literal('judge'), Type.Literal('entropy'), Type.Literal('embedding')]),
     prompts: Bin('u4'),
     /** judge: the system instruction sent before each question ('' for entropy) */
     system: Str,
@@ -113,9 +114,9 @@ export const PAYLOADS = {
   }),
   SignalCompleted: data({
     step: Uint,
-    kind: Type.Union([Type.Literal('judge'), Type.Literal('entropy')]),
+    kind: Type.Union([Type.Literal('judge'), Type.Literal('entropy'), Type.Literal('embedding')]),
     prompts: Bin('u4'),
-    /** judge: the policy's reply per prompt */
+    /** judge: the policy's reply per prompt; embedding: [the model's name] (the vectors: blob embeddings/<step>) */
     texts: Type.Array(Type.String({ maxLength: 65_536 }), { maxItems: 10_000_000 }),
     /** entropy: mean full-distribution entropy of the sampled prefix per prompt (nats) */
     values: Bin('f4'),

@@ -79,7 +79,8 @@ export const ConfigSchema = obj({
     method: E(ESTIMATORS, 'difficulty estimator'),
     clip: N('c: clip of the sequence log-ratio (IS_CLIP_RANGE)', { minimum: 0 }),
     essThreshold: N('ESS below which SNIS falls back to the raw stale rate (IS_ESS_THRESHOLD)', { minimum: 0 }),
-    coldStart: E(['constant', 'tfidf'] as const, 'estimate for prompts never rolled out'),
+    coldStart: E(['constant', 'tfidf', 'embedding'] as const, 'estimate for prompts never rolled out: a constant, or kernel similarity to a reference set over hashed TF-IDF vectors or sentence embeddings (all-MiniLM-L6-v2)'),
+    coldStartReference: E(['rollouts', 'buffer'] as const, 'reference set of the kernel cold start: referenceSize prompts rolled out for it each round (rollouts), or every prompt the round estimated from the buffer (buffer: no extra rollouts; the first round has none, so the constant)'),
     coldStartDifficulty: F('constant cold-start difficulty (failure rate); the reference\'s 0.5 sits on the Beta sampler\'s mode, so never-estimated prompts outweigh estimated ones (docs/efficiency/findings.md F2)'),
     referenceSize: U('prompts rolled out for the cold-start reference set (tfidf)'),
     moppsDecay: F('MoPPS posterior decay λ'),
@@ -89,6 +90,7 @@ export const ConfigSchema = obj({
     method: E(SAMPLERS, 'prompt selection'),
     kappa: N('κ: Beta concentration, α = 1 + κ/2 (BETA_KAPPA)', { minimum: 0 }),
     peak: F('Beta mode in failure space (BETA_PEAK; 0.5 symmetric)'),
+    coldMass: E(['free', 'balanced'] as const, 'probability mass of cold-start prompts in the Beta draw: free (what their estimate weighs) or balanced (the reference\'s teacher mass balancing: share 1/(1 + (|estimated|/budget)^2), dare-reference §6 step 4)'),
     betaEdge: E(['ref', 'symmetric'] as const, 'beta weights at d = 0 and d = 1: ref (the reference: d = 1 finite, d = 0 never drawn) or symmetric (both finite and equal; docs/efficiency/findings.md F6)'),
     laplaceAlpha: F('Laplace/DOTS target difficulty'),
     laplaceTau: N('Laplace/DOTS temperature', { exclusiveMinimum: 0 }),
@@ -109,6 +111,7 @@ export const ConfigSchema = obj({
     bufferMode: E(['paper', 'reference'] as const, 'replay buffer semantics'),
     bufferSize: U('buffer capacity in groups (BUFFER_SIZE)'),
     perPromptGroups: U('paper buffer: groups kept per prompt', { minimum: 1 }),
+    replayPriority: E(['none', 'mixed'] as const, 'replay draw: uniform over the buffer (none), or the groups that were mixed when generated (some rows right, some wrong: the only ones with a GRPO gradient) first, then the rest (mixed; the reference\'s rollout_priority_range, dare-reference §9)'),
     advantage: E(['grpo', 'dr-grpo'] as const, 'advantage estimator'),
     aggregation: E(['token-mean', 'seq-mean-token-mean', 'seq-mean-token-sum-norm', 'weighted-token-sum'] as const, 'loss aggregation'),
     clipRatio: N('ε of the symmetric clip [1−ε, 1+ε] (POLICY_CLIP_RATIO)', { minimum: 0 }),
@@ -119,6 +122,7 @@ export const ConfigSchema = obj({
     lambdaEasy: N('length penalty on correct easy rows (EASY_LENGTH_PENALTY_COEFF)', { minimum: 0 }),
     lambdaHard: N('bounded length bonus on wrong hard rows (HARD_LENGTH_BONUS_COEFF)', { minimum: 0 }),
     shaping: E(['paper', 'reference'] as const, 'shaping by tier (paper) or by the realized-accuracy ramps (reference)'),
+    shapingGroups: E(['all', 'mixed'] as const, 'groups whose rows the length shaping touches: all (the reference), or only those with both right and wrong rows (mixed: in an all-right or all-wrong group the shaping is the only reward difference, and the group normalisation makes it a full-scale advantage for length, docs/efficiency/findings.md F6)'),
     overlongCache: U('DAPO overlong buffer L_cache in tokens (0: off)'),
     entropyCoeff: N('entropy bonus coefficient', { minimum: 0 }),
     klCoeff: N('k3 KL coefficient', { minimum: 0 }),
@@ -158,16 +162,16 @@ export const DEFAULTS: RunConfig = {
     simRolloutMs: 0, simScoreMs: 0, simUpdateMs: 0, simEvalMs: 0,
   },
   estimator: {
-    method: 'snis', clip: 4, essThreshold: 2, coldStart: 'constant', coldStartDifficulty: 0.5, referenceSize: 0, moppsDecay: 0.5, moppsPrior: 1,
+    method: 'snis', clip: 4, essThreshold: 2, coldStart: 'constant', coldStartReference: 'rollouts', coldStartDifficulty: 0.5, referenceSize: 0, moppsDecay: 0.5, moppsPrior: 1,
   },
   sampler: {
-    method: 'beta', kappa: 100, peak: 0.5, betaEdge: 'ref', laplaceAlpha: 0.5, laplaceTau: 1e-3, tiers: 'paper', dEasy: 0.3, dHard: 0.8,
+    method: 'beta', kappa: 100, peak: 0.5, coldMass: 'free', betaEdge: 'ref', laplaceAlpha: 0.5, laplaceTau: 1e-3, tiers: 'paper', dEasy: 0.3, dHard: 0.8,
     gEasy: 4, gMedium: 8, gHard: 16, hintFraction: 0, filterLow: 0.2, filterHigh: 0.8, maxGenBatches: 10, secTau: 0.4,
   },
   learner: {
-    sigma: 0.5, bufferMode: 'paper', bufferSize: 512, perPromptGroups: 2, advantage: 'grpo', aggregation: 'token-mean',
+    sigma: 0.5, bufferMode: 'paper', bufferSize: 512, perPromptGroups: 2, replayPriority: 'none', advantage: 'grpo', aggregation: 'token-mean',
     clipRatio: 0.2, clipLower: 0, clipUpper: 0, clipMode: 'paper', easyClipHigh: 0.28, lambdaEasy: 1e-4, lambdaHard: 1e-4,
-    shaping: 'paper', overlongCache: 0, entropyCoeff: 0.001, klCoeff: 0, daro: false, lConst: 0, stages: [],
+    shaping: 'paper', shapingGroups: 'all', overlongCache: 0, entropyCoeff: 0.001, klCoeff: 0, daro: false, lConst: 0, stages: [],
   },
 };
 
@@ -175,8 +179,15 @@ type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]>
 
 /** Method presets: what each named method sets on top of the defaults. */
 export const PRESETS: Record<string, DeepPartial<RunConfig>> = {
-  // paper semantics, README defaults
-  dare: {},
+  // the paper's method at its best (issue 20, docs/config.md "The dare preset"): the kernel cold start over the
+  // buffer's estimates with the reference's teacher mass balancing, symmetric Beta edges, estimates every step,
+  // mixed groups replayed first, σ = 0.25
+  dare: {
+    run: { estimation: 'step' },
+    estimator: { coldStart: 'tfidf', coldStartReference: 'buffer' },
+    sampler: { betaEdge: 'symmetric', coldMass: 'balanced' },
+    learner: { sigma: 0.25, replayPriority: 'mixed', shapingGroups: 'mixed' },
+  },
   // the reference code's behaviour (spec §14): global clip, reference buffer, 2·round(n·d), ramps in success space
   'dare-reference': {
     sampler: { tiers: 'reference', hintFraction: 0 },
@@ -331,6 +342,26 @@ export function resolveConfig(scenario: unknown, sets: readonly string[] = []): 
   for (const o of aliasSets.map(parseSet)) cfg = merge(cfg, o);
   for (const o of overrides) cfg = merge(cfg, o);
   cfg.method = method;
+  return validated(cfg);
+}
+
+/**
+ * The configuration a log (RunStarted) or a run directory (config.json) was written with. It was complete
+ * when written: a key it lacks did not exist yet, so it takes its DEFAULT — which keeps the behaviour the run
+ * had — and never the value today's method preset gives it (a `dare` run logged before the `dare` preset set
+ * a new key replays with that key's old behaviour). Throws ConfigError like resolveConfig.
+ */
+export function resolveLoggedConfig(logged: unknown): RunConfig {
+  if (!isObj(logged)) throw new ConfigError('configuration must be a JSON object');
+  const { description: _d, name: _n, scenario: _s, ...rest } = logged as Record<string, unknown>;
+  const method = String(rest.method ?? DEFAULTS.method);
+  if (!PRESETS[method]) throw new ConfigError(`unknown method "${method}" (one of ${Object.keys(PRESETS).join(', ')})`);
+  const cfg = merge(structuredClone(DEFAULTS), rest);
+  cfg.method = method;
+  return validated(cfg);
+}
+
+function validated(cfg: RunConfig): RunConfig {
   if (!check.Check(cfg)) {
     const err = check.Errors(cfg).First();
     throw new ConfigError(`configuration key "${err?.path.slice(1).replace(/\//g, '.')}": ${err?.message}`);

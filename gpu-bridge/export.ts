@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { resolveConfig, type RunConfig } from '../events/config.ts';
+import { resolveLoggedConfig, type RunConfig } from '../events/config.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { initArgs, pythonCommand, REPO_ROOT } from './workerFactory.ts';
 import { ProcessWorker } from './workerClient.ts';
@@ -44,7 +44,7 @@ export function runCheckpoints(runDir: string): { config: RunConfig; checkpoints
     let config: RunConfig | undefined;
     const checkpoints: Checkpoint[] = [];
     for (const { event } of log.iterate(1)) {
-      if (event.type === 'RunStarted' && !config) config = resolveConfig(event.data.config);
+      if (event.type === 'RunStarted' && !config) config = resolveLoggedConfig(event.data.config);
       else if (event.type === 'CheckpointSaved') {
         const p = event.data.path;
         checkpoints.push({ policyVersion: event.data.policyVersion, path: isAbsolute(p) ? p : resolve(runDir, p), sha256: event.data.sha256 });

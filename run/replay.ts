@@ -8,7 +8,7 @@
 import { foldOne, initialFolded, makeContext, type ActorDef, type DecideContext, type Folded, type PromptTable } from '../actors/actor.ts';
 import type { DareEvent, EventType, Logged } from '../events/catalogue.ts';
 import { encodeEvent } from '../events/codec.ts';
-import { resolveConfig, type RunConfig } from '../events/config.ts';
+import { resolveLoggedConfig, type RunConfig } from '../events/config.ts';
 import type { EventLog } from '../store/eventLog.ts';
 import { ACTORS } from '../actors/index.ts';
 import { UserError } from '../events/errors.ts';
@@ -43,7 +43,7 @@ export function loggedConfig(log: EventLog): { run: string; config: RunConfig } 
   const seq = log.seqOf('RunStarted');
   const first = seq === undefined ? undefined : log.read(seq, seq + 1)[0];
   if (!first || first.event.type !== 'RunStarted') throw new UserError('this log has no RunStarted event');
-  return { run: first.event.run, config: resolveConfig(first.event.data.config) };
+  return { run: first.event.run, config: resolveLoggedConfig(first.event.data.config) };
 }
 
 export type Folds = Map<string, Folded<any, any>>;

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { connectNats } from '../bus/connect.ts';
 import { LogClient } from '../bus/logClient.ts';
 import type { DareEvent } from '../events/catalogue.ts';
-import { resolveConfig, type RunConfig } from '../events/config.ts';
+import { resolveLoggedConfig, type RunConfig } from '../events/config.ts';
 import { Bridge } from '../gpu-bridge/bridge.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { UserError } from '../events/errors.ts';
@@ -28,7 +28,7 @@ export async function runReplicaBridge(dir: string, via?: { url: string; token?:
   const url = via?.url ?? live.url;
   const token = via?.token ?? live.token;
   const { scenario: _s, ...saved } = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as RunConfig & { scenario?: string };
-  const config = resolveConfig(saved);
+  const config = resolveLoggedConfig(saved);
   if (!config.worker.shareJobs) throw new UserError(`${dir}: this run does not share its jobs (worker.shareJobs=false)`);
   const logger = createLogger('dare-bridge');
   const log = EventLog.open(join(runDir, 'log'), { readOnly: true });

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { resolveConfig, type RunConfig } from '../events/config.ts';
+import { resolveLoggedConfig, type RunConfig } from '../events/config.ts';
 import { UserError } from '../events/errors.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { composeRun, type ComposeArgs, type NatsTarget, type RunOutcome } from './compose.ts';
@@ -100,7 +100,7 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFi
     const { scenario = 'unknown', ...rest } = saved;
     let config: RunConfig;
     try {
-      config = resolveConfig(rest);
+      config = resolveLoggedConfig(rest);
     } catch (e) {
       throw new UserError(`${join(runDir, 'config.json')}: ${(e as Error).message}`);
     }

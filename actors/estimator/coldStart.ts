@@ -339,3 +339,60 @@ export function tfidfColdStart(
   for (let q = 0; q < N; q++) difficulty[q] = fit.alpha * base[q] + fit.gamma;
   return { difficulty, source: new Uint8Array(N).fill(LabelSource.ColdTfidf), base, fit };
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Kernel regression over dense sentence embeddings (the reference's teacher uses a model's embeddings, §3)
+
+/** Dense embeddings of every prompt: row q = vectors[q·dim .. (q+1)·dim), L2-normalised (a zero row: none). */
+export interface PromptVectors {
+  dim: number;
+  vectors: Float32Array;
+}
+
+export interface EmbeddingColdStartOptions {
+  /** softmax temperature over cosines; default 0.05 (as the TF-IDF kernel's) */
+  tau?: number;
+}
+
+/**
+ * The embedding cold start: the same kernel as the TF-IDF one over dense unit vectors,
+ *   b_q = Σ_j softmax_j(cos(e_q, e_j)/τ) · y_j,   d_q = α·b_q + γ  (OLS on the reference prompts),
+ * FAILURE space, not clipped (as tfidfColdStart). Source ColdEmbedding.
+ */
+export function embeddingColdStart(
+  emb: PromptVectors,
+  reference: { prompt: Uint32Array; difficulty: Float64Array },
+  opts: EmbeddingColdStartOptions = {},
+): TfidfColdStartResult {
+  const tau = opts.tau ?? 0.05;
+  if (!(tau > 0) || !Number.isFinite(tau)) throw new RangeError(`embeddingColdStart: tau must be finite and > 0, got ${tau}`);
+  const { dim, vectors } = emb;
+  if (!(Number.isInteger(dim) && dim > 0) || vectors.length % dim !== 0) {
+    throw new RangeError(`embeddingColdStart: ${vectors.length} values are not rows of dimension ${dim}`);
+  }
+  const N = vectors.length / dim;
+  const m = reference.prompt.length;
+  if (m === 0) throw new RangeError('embeddingColdStart: the reference set is empty');
+  if (reference.difficulty.length !== m) throw new RangeError(`embeddingColdStart: reference has ${m} prompts but ${reference.difficulty.length} difficulties`);
+  for (let j = 0; j < m; j++) {
+    if (reference.prompt[j] >= N) throw new RangeError(`embeddingColdStart: reference row ${j} names prompt ${reference.prompt[j]} ≥ ${N}`);
+    if (!Number.isFinite(reference.difficulty[j])) throw new RangeError(`embeddingColdStart: reference row ${j} has difficulty ${reference.difficulty[j]}`);
+  }
+  const cos = new Float64Array(m);
+  const order = new Uint32Array(m);
+  const base = new Float64Array(N);
+  for (let q = 0; q < N; q++) {
+    const oq = q * dim;
+    for (let j = 0; j < m; j++) {
+      const oj = reference.prompt[j] * dim;
+      let dot = 0;
+      for (let k = 0; k < dim; k++) dot += vectors[oq + k] * vectors[oj + k];
+      cos[j] = dot;
+    }
+    base[q] = kernelMean(cos, reference.difficulty, tau, 0, order);
+  }
+  const fit = olsFit(Float64Array.from(reference.prompt, (q) => base[q]), reference.difficulty);
+  const difficulty = new Float64Array(N);
+  for (let q = 0; q < N; q++) difficulty[q] = fit.alpha * base[q] + fit.gamma;
+  return { difficulty, source: new Uint8Array(N).fill(LabelSource.ColdEmbedding), base, fit };
+}

@@ -14,7 +14,8 @@ import { bufferFromJSON, bufferToJSON, type BufferJSON, type RolloutGroup } from
 import { GrowOnlyList } from '../shared/growOnly.ts';
 import { labelSourceName } from '../shared/labels.ts';
 import type { GroupCounts } from '../shared/mopps.ts';
-import { openRound } from './round.ts';
+import { embeddingRequest, needsEmbeddings, openRound } from './round.ts';
+import { embeddingBlobKey } from '../../events/embeddingBlob.ts';
 import { ESTIMATOR_STRATEGIES } from './strategies/index.ts';
 import { constant } from './strategies/constant.ts';
 import type { EstimatorMethod, EstimatorState, EstimatorStrategy } from './strategy.ts';
@@ -62,6 +63,9 @@ function evolveCommon(s: EstimatorState, st: EstimatorStrategy, e: Logged): Esti
       return { ...next, round: { step: ev.data.step, epoch: ev.data.epoch, scoreRequest: null, refPrompts: null, refDone: [] } };
     case 'ScoreRequested':
       return next.round ? { ...next, round: { ...next.round, scoreRequest: ev.id } } : next;
+    case 'SignalCompleted':
+      if (ev.data.kind === 'embedding') return { ...next, embeddings: { blob: embeddingBlobKey(ev.data.step), model: ev.data.texts[0] ?? '' } };
+      return next;
     case 'DifficultyEstimated':
       return { ...next, round: null, last: { step: ev.data.step, difficulty: ev.data.difficulty, source: ev.data.source } };
     case 'RolloutRequested':
@@ -103,7 +107,14 @@ function opensRound(ev: DareEvent, cfg: RunConfig): boolean {
 function decide(s: EstimatorState, e: Logged, ctx: DecideContext): DareEvent[] {
   const ev = e.event;
   const st = strategyOf(s.method);
-  if (opensRound(ev, ctx.config) && s.round) return st.open ? st.open(s, ctx, ev.id) : openRound(st, s, ctx, ev.id);
+  if (opensRound(ev, ctx.config) && s.round) {
+    // the embedding cold start embeds the prompts once, before its first round goes on
+    if (needsEmbeddings(s, ctx.config)) return [embeddingRequest(s, ctx, ev.id)];
+    return st.open ? st.open(s, ctx, ev.id) : openRound(st, s, ctx, ev.id);
+  }
+  if (ev.type === 'SignalCompleted' && ev.data.kind === 'embedding' && s.round && ev.data.step === s.round.step) {
+    return st.open ? st.open(s, ctx, ev.id) : openRound(st, s, ctx, ev.id);
+  }
   if (ev.type === 'RolloutCompleted' && ev.data.purpose === 'reference' && s.round?.refPrompts && ev.data.step === s.round.step) {
     // the last reference group is in (exactly once: only that event sees the set complete)
     if (s.round.refDone.length !== s.round.refPrompts.length || s.round.refDone[s.round.refDone.length - 1][0] !== ev.data.promptIndex) return [];

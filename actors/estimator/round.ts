@@ -8,24 +8,47 @@ import type { RunConfig } from '../../events/config.ts';
 import { seedOf } from '../../events/prng.ts';
 import type { DecideContext } from '../actor.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
-import { assembleLabels, type LabelLayer } from '../shared/labels.ts';
-import { constantColdStart, tfidfColdStart } from './coldStart.ts';
+import { assembleLabels, NO_LABEL, type LabelLayer } from '../shared/labels.ts';
+import { constantColdStart, embeddingColdStart, tfidfColdStart } from './coldStart.ts';
+import { promptEmbeddings } from './embeddings.ts';
 import type { EstimatorState, EstimatorStrategy } from './strategy.ts';
 
-export function usesTfidf(cfg: RunConfig): boolean {
-  return cfg.estimator.method === 'tfidf' || cfg.estimator.coldStart === 'tfidf';
+/** Whether the cold start is a kernel over a reference set (TF-IDF or embeddings; DOTS's tfidf estimator is one). */
+export function usesKernel(cfg: RunConfig): boolean {
+  return cfg.estimator.method === 'tfidf' || cfg.estimator.coldStart !== 'constant';
+}
+
+/** Whether the round measures a reference set by rollouts (the kernel's reference is not the buffer's estimates). */
+export function measuresReference(cfg: RunConfig): boolean {
+  return usesKernel(cfg) && (cfg.estimator.method === 'tfidf' || cfg.estimator.coldStartReference === 'rollouts');
 }
 
 /**
- * The cold-start layer of this round: a constant, or the hashed TF-IDF kernel over the round's measured
- * reference set with OLS recalibration (dare-reference §3 option 2; labels may leave [0, 1], as REF's).
+ * The cold-start layer of this round: a constant, or a kernel (hashed TF-IDF, or sentence embeddings) over a
+ * reference set with OLS recalibration (dare-reference §3; labels may leave [0, 1], as REF's). The reference
+ * set is the round's measured one (coldStartReference rollouts), or — coldStartReference buffer — every
+ * prompt `estimated` labels (the round's SNIS / raw estimates, which then predict the prompts never rolled
+ * out); with no reference yet, the constant.
  */
-export function coldStart(s: EstimatorState, ctx: DecideContext): LabelLayer {
+export function coldStart(s: EstimatorState, ctx: DecideContext, estimated?: LabelLayer): LabelLayer {
   const cfg = ctx.config;
-  if (!usesTfidf(cfg) || !s.round?.refDone.length) return constantColdStart(s.numPrompts, cfg.estimator.coldStartDifficulty);
+  const constant = () => constantColdStart(s.numPrompts, cfg.estimator.coldStartDifficulty);
+  if (!usesKernel(cfg)) return constant();
+  let ref: Array<[number, number]>;
+  if (measuresReference(cfg)) {
+    if (!s.round?.refDone.length) return constant();
+    ref = [...s.round.refDone].sort((a, b) => a[0] - b[0]);
+  } else {
+    ref = [];
+    if (estimated) for (let q = 0; q < s.numPrompts; q++) if (estimated.source[q] !== NO_LABEL) ref.push([q, estimated.difficulty[q]]);
+    if (!ref.length) return constant();
+  }
+  const reference = { prompt: Uint32Array.from(ref, ([q]) => q), difficulty: Float64Array.from(ref, ([, d]) => d) };
+  if (cfg.estimator.coldStart === 'embedding' && cfg.estimator.method !== 'tfidf') {
+    return embeddingColdStart(promptEmbeddings(s, ctx), reference);
+  }
   const texts = Array.from({ length: s.numPrompts }, (_, q) => ctx.prompt(q)?.question ?? String(q));
-  const ref = [...s.round.refDone].sort((a, b) => a[0] - b[0]);
-  return tfidfColdStart(texts, { prompt: Uint32Array.from(ref, ([q]) => q), difficulty: Float64Array.from(ref, ([, d]) => d) });
+  return tfidfColdStart(texts, reference);
 }
 
 /** The measured reference labels of this round (they outrank everything but for DOTS's own predictions). */
@@ -98,6 +121,23 @@ export function coldEstimate(s: EstimatorState, ctx: DecideContext, cause: strin
  */
 export function openRound(st: EstimatorStrategy, s: EstimatorState, ctx: DecideContext, cause: string): DareEvent[] {
   const cfg = ctx.config;
-  if (usesTfidf(cfg) && cfg.estimator.referenceSize > 0 && s.numPrompts > 0) return [referenceRequest(s, ctx, cause)];
+  if (measuresReference(cfg) && cfg.estimator.referenceSize > 0 && s.numPrompts > 0) return [referenceRequest(s, ctx, cause)];
   return st.estimate(s, ctx, cause);
+}
+
+/** Whether the round must first have the prompts embedded (the embedding cold start, none logged yet). */
+export function needsEmbeddings(s: EstimatorState, cfg: RunConfig): boolean {
+  return cfg.estimator.coldStart === 'embedding' && cfg.estimator.method !== 'tfidf' && !s.embeddings && s.numPrompts > 0;
+}
+
+/** The request for the prompts' sentence embeddings (answered once, by the bridge, as a logged blob). */
+export function embeddingRequest(s: EstimatorState, ctx: DecideContext, cause: string): DareEvent {
+  const round = s.round!;
+  const prompts = new Uint32Array(s.numPrompts);
+  for (let q = 0; q < s.numPrompts; q++) prompts[q] = q;
+  return makeEvent(
+    'SignalRequested',
+    { epoch: round.epoch, step: round.step, kind: 'embedding', prompts, system: '', temperature: 1, maxTokens: 0, seed: 0 },
+    { run: ctx.run, id: eventId('SignalRequested', round.step, 'embedding'), cause },
+  );
 }

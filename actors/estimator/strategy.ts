@@ -37,6 +37,8 @@ export interface EstimatorState<M = unknown> {
    */
   fresh: GrowOnlyList<GroupCounts> | null;
   round: Round | null;
+  /** the prompts' logged sentence embeddings (SignalCompleted, kind embedding): their blob; null before */
+  embeddings?: { blob: string; model: string } | null;
   /** last estimate (for inspect / drift) */
   last: { step: number; difficulty: Float32Array; source: Uint8Array } | null;
   /** the method's own state (its strategy's slice) */

@@ -84,6 +84,9 @@ type LearnerPhase = 'idle' | 'rollingOut' | 'updating' | 'checkpointing' | 'eval
 
 const DARO_K = 8;
 
+/** learner.replayPriority mixed: groups whose generation-time failure rate is strictly inside (0, 1) replay first */
+const MIXED_GROUPS = { dMin: 1e-9, dMax: 1 - 1e-9 };
+
 function initialState(cfg: RunConfig): LearnerState {
   return {
     daroOn: cfg.learner.daro, count: 0, evalCount: 0, buffer: initBufferFold(cfg), difficulty: null, current: null, lastUpdate: null,
@@ -254,6 +257,7 @@ export function updateRequest(s: LearnerState, ctx: DecideContext, cause: string
   const mix = replayMix({
     seed: cfg.run.seed, step: cur.step, epoch: cur.epoch, batchSize: cfg.run.batchSize, sigma: cfg.learner.sigma,
     candidates: pool.groups.map((g) => ({ groupId: g.groupId, step: g.step, realizedSuccess: g.realizedSuccess })),
+    ...(cfg.learner.replayPriority === 'mixed' ? { priorityRange: MIXED_GROUPS } : {}),
   });
   const byId = new Map<string, BufferEntry>(pool.groups.map((g) => [g.groupId, g]));
   const replay = mix.chosen.map((id) => byId.get(id)!);
@@ -271,6 +275,7 @@ export function updateRequest(s: LearnerState, ctx: DecideContext, cause: string
   const length = new Uint32Array(rows);
   const groupSuccess = new Float64Array(rows);
   const tier = new Uint8Array(rows);
+  const mixed = new Uint8Array(rows);
   const bin = new Int32Array(rows).fill(-1);
   let r = 0;
   groups.forEach((g, gi) => {
@@ -283,14 +288,18 @@ export function updateRequest(s: LearnerState, ctx: DecideContext, cause: string
       raw[r] = g.rewards[k];
       length[r] = g.lengths[k];
       groupSuccess[r] = g.realizedSuccess;
+      mixed[r] = ok > 0 && ok < g.rewards.length ? 1 : 0;
       tier[r] = t === TIER_CODES.none ? TIER_CODES.medium : t;
       if (s.daroOn) bin[r] = daroBin(ok, g.rewards.length, DARO_K);
     }
   });
   const lMax = cfg.task.maxResponseTokens;
   const shaped = shapeRewards(
-    { reward: raw, length, groupSuccess, tier },
-    shapingParams({ mode: cfg.learner.shaping, dEasy: cfg.sampler.dEasy, dHard: cfg.sampler.dHard, lambdaEasy: cfg.learner.lambdaEasy, lambdaHard: cfg.learner.lambdaHard }),
+    { reward: raw, length, groupSuccess, tier, mixed },
+    shapingParams({
+      mode: cfg.learner.shaping, dEasy: cfg.sampler.dEasy, dHard: cfg.sampler.dHard, lambdaEasy: cfg.learner.lambdaEasy, lambdaHard: cfg.learner.lambdaHard,
+      groups: cfg.learner.shapingGroups,
+    }),
     lMax,
   ).shaped;
   if (cfg.learner.overlongCache > 0) {

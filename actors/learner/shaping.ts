@@ -18,6 +18,10 @@
  * Paper-mode variant (flag `mode: "paper"`): the ramps are replaced by the prompt's tier from the predicted
  * difficulty — every correct row of an easy-tier prompt is penalised with weight 1, every wrong row of a
  * hard-tier prompt gets the bonus with weight 1 (README's description).
+ *
+ * `groups: "mixed"` shapes only the rows of groups with both right and wrong rows. In a group whose rows all
+ * have the same reward the shaping term is the only difference between rows, and the group normalisation
+ * (std ~1e-5, eps 1e-6) turns it into a full-scale advantage for length alone (docs/efficiency/findings.md F6).
  */
 import { TIER_EASY, TIER_HARD } from '../shared/tiers.ts';
 
@@ -34,9 +38,13 @@ export interface ShapingConfig {
   lambdaEasy: number;
   /** hard length-bonus coefficient λ_hard, reward units per full-length response; 0 = off */
   lambdaHard: number;
+  /** which groups are shaped: all (REF), or only the mixed ones (some rows right, some wrong); default all */
+  groups?: ShapingGroups;
 }
 
-export const SHAPING_DEFAULTS: ShapingConfig = { mode: 'reference', dEasy: 0.3, dHard: 0.8, lambdaEasy: 1e-4, lambdaHard: 1e-4 };
+export type ShapingGroups = 'all' | 'mixed';
+
+export const SHAPING_DEFAULTS: ShapingConfig = { mode: 'reference', dEasy: 0.3, dHard: 0.8, lambdaEasy: 1e-4, lambdaHard: 1e-4, groups: 'all' };
 
 /** Internal parameters, thresholds in SUCCESS space. */
 export interface ShapingParams {
@@ -47,6 +55,7 @@ export interface ShapingParams {
   tauHard: number;
   lambdaEasy: number;
   lambdaHard: number;
+  mixedOnly: boolean;
 }
 
 export function shapingParams(cfg: ShapingConfig): ShapingParams {
@@ -57,7 +66,9 @@ export function shapingParams(cfg: ShapingConfig): ShapingParams {
     if (!(cfg[k] >= 0 && Number.isFinite(cfg[k]))) throw new RangeError(`shaping.${k} must be finite and ≥ 0, got ${cfg[k]}`);
   }
   if (cfg.mode !== 'reference' && cfg.mode !== 'paper') throw new RangeError(`shaping.mode must be "reference" or "paper", got ${String(cfg.mode)}`);
-  return { mode: cfg.mode, tauEasy: 1 - cfg.dEasy, tauHard: 1 - cfg.dHard, lambdaEasy: cfg.lambdaEasy, lambdaHard: cfg.lambdaHard };
+  const groups = cfg.groups ?? 'all';
+  if (groups !== 'all' && groups !== 'mixed') throw new RangeError(`shaping.groups must be "all" or "mixed", got ${String(groups)}`);
+  return { mode: cfg.mode, tauEasy: 1 - cfg.dEasy, tauHard: 1 - cfg.dHard, lambdaEasy: cfg.lambdaEasy, lambdaHard: cfg.lambdaHard, mixedOnly: groups === 'mixed' };
 }
 
 /** Easy ramp weight in [0,1] for a group with realized success a_g and success threshold τ_e. */
@@ -79,6 +90,8 @@ export interface ShapingRows {
   groupSuccess: Float64Array;
   /** tier of the row's prompt from the predicted difficulty (paper mode) */
   tier?: Uint8Array;
+  /** 1 where the row's group has both right and wrong rows (needed with mixedOnly) */
+  mixed?: Uint8Array;
 }
 
 export interface ShapedRewards {
@@ -104,6 +117,7 @@ export function shapeRewards(rows: ShapingRows, p: ShapingParams, lMax: number):
   } else if (rows.groupSuccess.length !== n) {
     throw new RangeError(`shaping: groupSuccess has ${rows.groupSuccess.length} rows, reward has ${n}`);
   }
+  if (p.mixedOnly && (!rows.mixed || rows.mixed.length !== n)) throw new RangeError(`shaping (mixed groups only): mixed must have ${n} rows`);
   const shaped = new Float64Array(n);
   const penalty = new Float64Array(n);
   const bonus = new Float64Array(n);
@@ -124,6 +138,10 @@ export function shapeRewards(rows: ShapingRows, p: ShapingParams, lMax: number):
       if (!(a >= 0 && a <= 1)) throw new RangeError(`shaping: groupSuccess[${i}] = ${a} outside [0,1]`);
       if (r > 0 && p.lambdaEasy > 0) pen = p.lambdaEasy * easyRamp(a, p.tauEasy) * norm;
       if (r <= 0 && p.lambdaHard > 0) bon = p.lambdaHard * hardRamp(a, p.tauHard) * norm;
+    }
+    if (p.mixedOnly && !rows.mixed![i]) {
+      pen = 0;
+      bon = 0;
     }
     penalty[i] = pen;
     bonus[i] = bon;

@@ -43,7 +43,7 @@ function settle(s: SamplerState): SamplerState {
 function initialState(cfg: RunConfig): SamplerState {
   const method = cfg.sampler.method;
   return {
-    method, numPrompts: 0, categoryOf: new Uint16Array(0), categories: 0, difficulty: null, estimateStep: 0, lastSelection: null,
+    method, numPrompts: 0, categoryOf: new Uint16Array(0), categories: 0, difficulty: null, source: null, estimateStep: 0, lastSelection: null,
     fresh: null, own: strategyOf(method).init(cfg),
   };
 }
@@ -55,7 +55,7 @@ function evolveCommon(s: SamplerState, st: SamplerStrategy, logged: Logged): Sam
     case 'PromptsRegistered':
       return { ...s, numPrompts: e.data.count, categoryOf: e.data.categoryOf.slice(0, e.data.count), categories: e.data.categories.length };
     case 'DifficultyEstimated':
-      return { ...s, difficulty: Float64Array.from(e.data.difficulty), estimateStep: e.data.step };
+      return { ...s, difficulty: Float64Array.from(e.data.difficulty), source: e.data.source, estimateStep: e.data.step };
     case 'BatchSelected':
       return { ...s, lastSelection: { step: e.data.step, prompts: e.data.prompts.length, filled: e.data.filled } };
     case 'RolloutCompleted': {
@@ -165,6 +165,6 @@ export const samplerActor: ActorDef<SamplerState, SamplerPhase> = {
   snapshot: (s) => settle(s),
   // a snapshot is settled
   restore: (snap) => ({ ...(snap as SamplerState), fresh: null }),
-  // 2: the method's state in `own` (version 1 held every method's fields side by side)
-  snapshotVersion: 2,
+  // 3: the estimate's sources in `source` (2: the method's state in `own`; 1 held every method's fields side by side)
+  snapshotVersion: 3,
 };

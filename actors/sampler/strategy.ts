@@ -27,6 +27,8 @@ export interface SamplerState<M = unknown> {
   categories: number;
   /** latest estimate (failure rate per prompt) and the step it was made for */
   difficulty: Float64Array | null;
+  /** the latest estimate's source per prompt (actors/shared/labels.ts), null before any */
+  source: Uint8Array | null;
   estimateStep: number;
   lastSelection: { step: number; prompts: number; filled: number } | null;
   /**

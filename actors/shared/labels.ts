@@ -27,6 +27,8 @@ export const LabelSource = {
   Entropy: 7,
   /** pooled raw buffer failure rate, no importance correction (methods §12 Previous-FR) */
   PreviousFr: 8,
+  /** kernel regression over sentence embeddings of the questions (all-MiniLM-L6-v2), coldStart.ts */
+  ColdEmbedding: 9,
 } as const;
 export type LabelSource = (typeof LabelSource)[keyof typeof LabelSource];
 
@@ -44,7 +46,11 @@ export const LABEL_SOURCE_NAMES: readonly string[] = [
   'judge',
   'entropy',
   'previous-fr',
+  'cold-embedding',
 ];
+
+/** The cold-start sources: a prompt so labelled has never been estimated from its own rollouts. */
+export const COLD_SOURCES: ReadonlySet<number> = new Set([LabelSource.ColdConstant, LabelSource.ColdTfidf, LabelSource.ColdEmbedding]);
 
 export function labelSourceName(code: number): string {
   if (code === NO_LABEL) return 'none';

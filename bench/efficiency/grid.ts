@@ -22,6 +22,13 @@ export function simArms(): Arm[] {
     { id: 'grpo+replay', method: 'grpo', sets: ['learner.sigma=0.5', 'learner.bufferSize=512'], note: 'uniform GRPO with DARE\'s replay mix σ = 0.5: the saving of replay alone' },
     { id: 'dare-no-tiers', method: 'dare', sets: ['sampler.tiers=none'], note: 'DARE with n rollouts for every prompt: selection + replay, no budget tiers' },
     DARE_COLD_OFF_MODE,
+    {
+      id: 'grpo+mixed-replay', method: 'grpo', sets: ['learner.sigma=0.25', 'learner.bufferSize=512', 'learner.replayPriority=mixed'],
+      note: 'uniform GRPO with the dare preset\'s replay (σ = 0.25, mixed groups first): the saving of its replay alone',
+    },
+    { id: 'dare-epoch', method: 'dare', sets: ['run.estimation=epoch'], note: 'the dare preset estimating once per epoch (the paper\'s cadence)' },
+    { id: 'dare-free-cold', method: 'dare', sets: ['sampler.coldMass=free'], note: 'the dare preset without the cold-start mass balancing' },
+    { id: 'dare-sigma0.5', method: 'dare', sets: ['learner.sigma=0.5'], note: 'the dare preset with σ = 0.5' },
   );
   return arms;
 }
@@ -57,6 +64,10 @@ export const TINY_VARIANTS: TinyVariant[] = [
   {
     id: 'arithmetic-200', sets: ['task.count=200'],
     note: '200 training problems: each is seen about 5 times in 60 steps, so estimates can steer the selection',
+  },
+  {
+    id: 'curriculum', sets: ['task.count=300', 'task.levels=1,2,3,5,9'],
+    note: 'a graded curriculum (add, sub, mul with 1 digit, add with 2 and 3 digits), 300 problems: each seen several times in 60 steps',
   },
 ];
 

@@ -3,7 +3,7 @@
  * several seeds) and DARE against GRPO on the tiny PyTorch worker, each a real `dare run` (its own LMDB
  * log; all runs share one nats-server), every figure read back from the run's log.
  *
- *   npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--set K=V ...] [--report-only]
+ *   npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--seeds S,...] [--set K=V ...] [--report-only]
  *
  * `--set K=V` (repeatable) applies to every run of the invocation: a variant of the study (say the sim with
  * `worker.simOptimizer=sgd`), which needs its own --out and writes its report there only, never to docs/.
@@ -122,6 +122,8 @@ export interface Args {
   dists?: string[];
   /** `--set`s for every run (a variant of the study) */
   sets: string[];
+  /** Run only these seeds (comma-separated); the report still covers every run in the ledger. */
+  seeds?: number[];
   reportOnly: boolean;
 }
 
@@ -137,12 +139,14 @@ export function parseArgs(argv: string[]): Args {
     else if (x === '--arms') a.arms = argv[++i].split(',');
     else if (x === '--dists') a.dists = argv[++i].split(',');
     else if (x === '--set') a.sets.push(argv[++i]);
+    else if (x === '--seeds') a.seeds = argv[++i].split(',').map(Number);
     else if (x === '-h' || x === '--help') {
-      process.stdout.write('usage: npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--set K=V ...] [--report-only]\n');
+      process.stdout.write('usage: npx tsx bench/efficiency/run.ts [--quick] [--out DIR] [--jobs N] [--only sim|tiny] [--arms ID,...] [--dists NAME,...] [--seeds S,...] [--set K=V ...] [--report-only]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${x} (see --help)`);
   }
   if (!Number.isInteger(a.jobs) || a.jobs < 1) throw new Error('--jobs must be a positive integer');
+  if (a.seeds && !a.seeds.every((s) => Number.isInteger(s) && s >= 0)) throw new Error('--seeds takes non-negative integers, comma-separated');
   if (a.only !== undefined && a.only !== 'sim' && a.only !== 'tiny') throw new Error('--only must be sim or tiny');
   if (a.sets.some((x) => x === undefined || !x.includes('='))) throw new Error('--set takes KEY=VALUE');
   if (a.sets.length > 0 && !a.out) throw new Error('--set makes a variant of the study: give it its own --out DIR');
@@ -245,7 +249,7 @@ async function main(): Promise<void> {
   mkdirSync(a.out, { recursive: true });
   const ledger = join(a.out, 'runs.jsonl');
   const done = new Set(readRecords(ledger).map(jobKey));
-  const todo = a.reportOnly ? [] : jobsOf(plan, a.only).map((j) => ({ ...j, extraSets: [...j.extraSets, ...a.sets] })).filter((j) => !done.has(jobKey(j)) && (!a.arms || a.arms.includes(j.arm.id)) && (!a.dists || a.dists.includes(j.distribution)));
+  const todo = a.reportOnly ? [] : jobsOf(plan, a.only).map((j) => ({ ...j, extraSets: [...j.extraSets, ...a.sets] })).filter((j) => !done.has(jobKey(j)) && (!a.arms || a.arms.includes(j.arm.id)) && (!a.dists || a.dists.includes(j.distribution)) && (!a.seeds || a.seeds.includes(j.seed)));
   const say = (s: string) => process.stdout.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
   if (todo.length) {
     say(`${todo.length} runs to do (${done.size} already in ${ledger}), ${a.jobs} at a time`);

@@ -7,12 +7,44 @@ import { fail } from '../bridgeTypes.ts';
 import { asArray, finite } from '../jobInputs.ts';
 import { chunkSeed, EVAL_CHUNK } from './chunks.ts';
 import { jobPrompt, type JobContext } from './jobContext.ts';
+import { EMBED_MODEL, EmbeddingCache, pythonEmbedder, type EmbedFn } from '../embedder.ts';
+import { embeddingBlobKey, encodeEmbeddingBlob } from '../../events/embeddingBlob.ts';
+
+/** The embedder the embedding job uses (tests replace it: no model there). */
+export const embedderHook: { compute: EmbedFn | null } = { compute: null };
+
+/**
+ * The prompts' sentence embeddings (the embedding cold start, once per run): from the cache by content hash,
+ * the missing ones computed by the Python embedder; logged as the blob embeddings/<step> with the
+ * SignalCompleted that names the model, so replay needs no model.
+ */
+async function embedding(ctx: JobContext, ev: EventOf<'SignalRequested'>): Promise<void> {
+  const d = ev.data;
+  const texts = Array.from(d.prompts, (p) => jobPrompt(ctx, p, ev.id)?.question ?? String(p));
+  const cache = new EmbeddingCache();
+  let r;
+  try {
+    r = await cache.embed(texts, embedderHook.compute ?? pythonEmbedder());
+  } finally {
+    await cache.close();
+  }
+  await ctx.log.putBlobs([[embeddingBlobKey(d.step), encodeEmbeddingBlob({ model: EMBED_MODEL, dim: r.dim, count: texts.length, vectors: r.vectors })]]);
+  await ctx.append([
+    makeEvent(
+      'SignalCompleted',
+      { step: d.step, kind: 'embedding', prompts: d.prompts, texts: [EMBED_MODEL], values: new Float32Array(0), policyVersion: ctx.version.value },
+      { run: ctx.run, id: eventId('SignalCompleted', d.step, 'embedding'), cause: ev.id },
+    ),
+  ]);
+  ctx.logger.info({ request: ev.id, prompts: texts.length, computed: r.computed, dim: r.dim }, 'embeddings logged');
+}
 
 /**
  * The estimator's per-prompt signals from the policy itself: `generate` replies to a judge instruction
  * (LLM-judge) or the mean prefix entropy (`entropy` job, EDCO), in chunks of 256 prompts.
  */
 export async function signal(ctx: JobContext, ev: EventOf<'SignalRequested'>): Promise<void> {
+  if (ev.data.kind === 'embedding') return embedding(ctx, ev);
   const d = ev.data;
   const n = d.prompts.length;
   const texts: string[] = [];

@@ -66,9 +66,10 @@ describe('Beta log-weights (dare-reference §6): z = (A−1)·ln a + (B−1)·ln
     expect(() => betaLogWeights(Float64Array.from([0.2]), { kappa: 1, peakSuccess: 2 })).toThrow(/peakSuccess/);
   });
 
-  it('the sampler takes the edge mode from sampler.betaEdge (default ref)', () => {
+  it('the sampler takes the edge mode from sampler.betaEdge (default ref, as dare-reference; the dare preset symmetric)', () => {
     const d = new Float64Array([0, 1, 0.5]);
-    const ref = selectionLogits(d, resolveConfig({}));
+    expect(resolveConfig({}).sampler.betaEdge).toBe('symmetric');
+    const ref = selectionLogits(d, resolveConfig({ method: 'dare-reference' }));
     expect(ref[0]).toBe(-Infinity);
     expect(ref[1]).toBeCloseTo(50 * Math.log(1e-8), 9);
     expect(ref[2]).toBeCloseTo(100 * Math.log(0.5), 9);

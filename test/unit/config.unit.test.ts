@@ -29,16 +29,19 @@ function errorOf(f: () => unknown): string {
 }
 
 describe('resolveConfig precedence: defaults < preset < scenario < --set', () => {
-  it('no scenario: the defaults, method dare', () => {
+  it('no scenario: the defaults under the dare preset, method dare', () => {
     const cfg = resolveConfig(undefined);
-    expect(cfg).toEqual(DEFAULTS);
     expect(cfg.method).toBe('dare');
-    expect(cfg.learner.sigma).toBe(0.5);
+    // the dare preset sets its keys; every other key is the default
+    expect(cfg.learner.sigma).toBe(0.25);
+    expect(cfg.sampler.coldMass).toBe('balanced');
+    expect(resolveConfig({ method: 'dare-reference' }).learner.sigma).toBe(0.5);
+    expect({ ...cfg, run: DEFAULTS.run, estimator: DEFAULTS.estimator, sampler: DEFAULTS.sampler, learner: DEFAULTS.learner }).toEqual(DEFAULTS);
   });
 
   it('each layer overrides the one below it, key by key', () => {
-    // default learner.sigma 0.5; the grpo preset sets 1; the scenario 0.25; --set 0.75
-    expect(resolveConfig({}).learner.sigma).toBe(0.5);
+    // default learner.sigma 0.5 (dare-reference keeps it); the grpo preset sets 1; the scenario 0.25; --set 0.75
+    expect(resolveConfig({ method: 'dare-reference' }).learner.sigma).toBe(0.5);
     expect(resolveConfig({ method: 'grpo' }).learner.sigma).toBe(1);
     expect(resolveConfig({ method: 'grpo', learner: { sigma: 0.25 } }).learner.sigma).toBe(0.25);
     const all = resolveConfig({ method: 'grpo', learner: { sigma: 0.25 } }, ['learner.sigma=0.75']);

@@ -15,4 +15,11 @@ describe('bench/efficiency arguments', () => {
     expect(() => parseArgs(['--set'])).toThrow(/KEY=VALUE/);
     expect(() => parseArgs(['--set', 'worker.lr=0.5'])).toThrow(/own --out/);
   });
+
+  it('--seeds S,... runs only those seeds; a seed that is not a non-negative integer is refused', () => {
+    expect(parseArgs(['--seeds', '1,2,3']).seeds).toEqual([1, 2, 3]);
+    expect(parseArgs([]).seeds).toBeUndefined();
+    expect(() => parseArgs(['--seeds', '1,x'])).toThrow(/--seeds/);
+    expect(() => parseArgs(['--seeds', '-1'])).toThrow(/--seeds/);
+  });
 });

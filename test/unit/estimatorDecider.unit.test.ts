@@ -14,7 +14,8 @@ import { seedOf } from '../../events/prng.ts';
 import { deciderSpec, ev } from '../support/deciderSpec.ts';
 import { epochStarted, promptsRegistered, rolloutCompleted, stepStarted, updateCompleted, updateRequested } from '../support/facts.ts';
 
-const config = (over: object = {}): RunConfig => resolveConfig({ run: { stepsPerEpoch: 1, batchSize: 2 }, ...over });
+// the reference's cold start and cadence (the dare preset's kernel cold start: coldStartBuffer.unit.test.ts)
+const config = (over: object = {}): RunConfig => resolveConfig({ method: 'dare-reference', run: { stepsPerEpoch: 1, batchSize: 2 }, ...over });
 const f32 = (xs: number[]) => Float32Array.from(xs);
 
 const registered = [promptsRegistered(3, 0)];
@@ -91,6 +92,20 @@ describe('estimator decider', () => {
           expect(d.difficulty[0]).toBeCloseTo(1 - (1 + w) / (3 + w), 6);
           expect(d.ess[0]).toBeCloseTo((3 + w) ** 2 / (3 + w * w), 5);
           expect(d.diagnostics).toMatchObject({ clippedPos: 1, clippedNeg: 1 });
+        });
+    });
+
+    it('the dare preset: the prompts the buffer estimated are the TF-IDF kernel\'s reference, so a prompt never rolled out gets their prediction', () => {
+      // texts "0", "1", "2" (no prompt rows here) have the same TF-IDF vector (digits fold to one token): every
+      // cosine is 1, so b_q = the plain mean of the references' estimates (0.4 + 1)/2 = 0.7, the OLS fit has no
+      // slope (α = 0, γ = 0.7), and prompt 2 gets 0.7 from the kernel (source cold-tfidf) instead of the constant
+      deciderSpec(estimatorActor, { config: resolveConfig({ run: { stepsPerEpoch: 1, batchSize: 2, estimation: 'epoch' } }) })
+        .given(scoring)
+        .when(scored([-1, -1, -1, -1 + Math.LN2, -3]))
+        .thenSatisfies(([e]) => {
+          const d = estimate(e);
+          expect(d.difficulty).toEqual(f32([0.4, 1, 0.7]));
+          expect([...d.source]).toEqual([LabelSource.Snis, LabelSource.FallbackRaw, LabelSource.ColdTfidf]);
         });
     });
 

@@ -15,7 +15,8 @@ import {
 } from '../support/facts.ts';
 
 // DARE's defaults (paper tiers, shaping and clip; L_max = 8 tokens), batch 2, a checkpoint and an evaluation after every update
-const config = resolveConfig({ run: { batchSize: 2, stepsPerEpoch: 4, evalSize: 2, checkpointEvery: 1, evalEvery: 1 } });
+// every group shaped (learner.shapingGroups = all): the hand values below include the flat groups' length terms
+const config = resolveConfig({ run: { batchSize: 2, stepsPerEpoch: 4, evalSize: 2, checkpointEvery: 1, evalEvery: 1 }, learner: { shapingGroups: 'all' } });
 const spec = deciderSpec(learnerActor, { config });
 
 const start = [promptsRegistered(4, 3), evalRequested(0, 0, [4, 5], 'PromptsRegistered'), evalCompleted(0, 0), epochStarted(0, 1, 8), difficultyEstimated(1, 0, [0.1, 0.9, 0.5, 0.5])];

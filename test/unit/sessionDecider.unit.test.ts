@@ -14,7 +14,7 @@ import {
   runExtended, runResumed, stepStarted, updateCompleted, updateRequested,
 } from '../support/facts.ts';
 
-const config = resolveConfig({ run: { steps: 2, stepsPerEpoch: 2, batchSize: 4, checkpointEvery: 0, evalEvery: 0, evalSize: 2 } });
+const config = resolveConfig({ method: 'dare-reference', run: { steps: 2, stepsPerEpoch: 2, batchSize: 4, checkpointEvery: 0, evalEvery: 0, evalSize: 2 } });
 const spec = deciderSpec(sessionActor, { config });
 
 // the run as the other actors log it, step by step
@@ -129,7 +129,7 @@ describe('session decider', () => {
   });
 
   it('per-step estimation: the barrier starts the next step without waiting for an estimate (the sampler waits instead)', () => {
-    const perStep = deciderSpec(sessionActor, { config: resolveConfig({ run: { ...config.run, estimation: 'step', steps: 3 } }) });
+    const perStep = deciderSpec(sessionActor, { config: resolveConfig({ method: 'dare-reference', run: { ...config.run, estimation: 'step', steps: 3 } }) });
     perStep
       .given(step1)
       .when(updateCompleted(1, 1))

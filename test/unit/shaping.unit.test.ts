@@ -136,3 +136,31 @@ describe('shapeRewards, paper mode (tier-based)', () => {
     ).toThrow(/tier/);
   });
 });
+
+describe('shapeRewards, mixed groups only (learner.shapingGroups = mixed)', () => {
+  // paper mode, λ = 0.1, L_max = 1000. Rows 0–1: an all-wrong hard group; rows 2–3: a mixed hard group;
+  // rows 4–5: an all-right easy group; rows 6–7: a mixed easy group.
+  const p = shapingParams({ mode: 'paper', dEasy: 0.3, dHard: 0.8, lambdaEasy: 0.1, lambdaHard: 0.1, groups: 'mixed' });
+  const rows = {
+    reward: Float64Array.of(0, 0, 0, 1, 1, 1, 1, 0),
+    length: Float64Array.of(200, 600, 500, 100, 300, 900, 400, 100),
+    groupSuccess: Float64Array.of(0, 0, 0.5, 0.5, 1, 1, 0.5, 0.5),
+    tier: Uint8Array.of(TIER_HARD, TIER_HARD, TIER_HARD, TIER_HARD, TIER_EASY, TIER_EASY, TIER_EASY, TIER_EASY),
+    mixed: Uint8Array.of(0, 0, 1, 1, 0, 0, 1, 1),
+  };
+  it('leaves the all-wrong and all-right groups as they are and shapes the mixed ones by hand: bonus 0.1 · 0.5, penalty 0.1 · 0.4', () => {
+    const r = shapeRewards(rows, p, 1000);
+    expect([...r.bonus]).toEqual([0, 0, 0.1 * 0.5, 0, 0, 0, 0, 0]);
+    expect(r.penalty[6]).toBeCloseTo(0.1 * 0.4, 15);
+    expect([...r.penalty].filter((_, i) => i !== 6)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect([...r.shaped]).toEqual([0, 0, 0.05, 1, 1, 1, 1 - r.penalty[6], 0]);
+  });
+  it('groups = all shapes the flat groups too (the reference), and mixed needs the per-row flags', () => {
+    const all = shapeRewards(rows, shapingParams({ mode: 'paper', dEasy: 0.3, dHard: 0.8, lambdaEasy: 0.1, lambdaHard: 0.1 }), 1000);
+    expect(all.bonus[0]).toBeCloseTo(0.02, 15);
+    expect(all.bonus[1]).toBeCloseTo(0.06, 15);
+    expect(all.penalty[5]).toBeCloseTo(0.09, 15);
+    expect(() => shapeRewards({ ...rows, mixed: undefined }, p, 1000)).toThrow(/mixed must have 8 rows/);
+    expect(() => shapingParams({ ...SHAPING_DEFAULTS, groups: 'some' as never })).toThrow(/groups/);
+  });
+});

@@ -285,10 +285,11 @@ describe('label assembly priority (reference > SNIS > cold start)', () => {
 
   it('source codes are stable small integers with names', () => {
     expect(LabelSource).toEqual({
-      ColdConstant: 0, ColdTfidf: 1, Snis: 2, FallbackRaw: 3, Reference: 4, Posterior: 5, Judge: 6, Entropy: 7, PreviousFr: 8,
+      ColdConstant: 0, ColdTfidf: 1, Snis: 2, FallbackRaw: 3, Reference: 4, Posterior: 5, Judge: 6, Entropy: 7, PreviousFr: 8, ColdEmbedding: 9,
     });
     expect(labelSourceName(LabelSource.FallbackRaw)).toBe('fallback-raw');
     expect(labelSourceFromName('previous-fr')).toBe(LabelSource.PreviousFr);
+    expect(labelSourceName(LabelSource.ColdEmbedding)).toBe('cold-embedding');
     expect(labelSourceName(NO_LABEL)).toBe('none');
     expect(() => labelSourceFromName('teacher')).toThrow(/unknown label source/);
   });

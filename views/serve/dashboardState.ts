@@ -8,7 +8,7 @@ import { ACTORS } from '../../actors/index.ts';
 import { foldOne, initialFolded, type Folded } from '../../actors/actor.ts';
 import type { SessionState } from '../../actors/session.ts';
 import type { Logged } from '../../events/catalogue.ts';
-import { resolveConfig, type RunConfig } from '../../events/config.ts';
+import { resolveLoggedConfig, type RunConfig } from '../../events/config.ts';
 import { toJsonSafe } from '../format.ts';
 import { ReportFold, type ReportData } from '../report/series.ts';
 import { PromptTable, type PromptText } from './promptTable.ts';
@@ -81,7 +81,7 @@ export class DashboardState {
       this.run = e.run;
       this.scenario = e.data.scenario;
       this.method = e.data.method;
-      this.config = resolveConfig(e.data.config);
+      this.config = resolveLoggedConfig(e.data.config);
       this.folds = new Map(ACTORS.map((d) => [d.name, initialFolded(d, this.config!)]));
       const early = this.early;
       this.early = [];

@@ -14,7 +14,8 @@ export const previousFr: EstimatorStrategy<null> = {
     const rows = rowsForEstimation(s.buffer.buffer);
     if (rows.promptIndex.length === 0) return coldEstimate(s, ctx, cause);
     const raw = pooledRawEstimate({ prompt: rows.promptIndex, reward: rows.reward }, s.numPrompts);
-    const a = assembleLabels(s.numPrompts, coldStart(s, ctx), { difficulty: raw.difficulty, source: raw.source }, referenceLabels(s));
+    const layer = { difficulty: raw.difficulty, source: raw.source };
+    const a = assembleLabels(s.numPrompts, coldStart(s, ctx, layer), layer, referenceLabels(s));
     return [estimated(s, ctx, cause, a, { rows: rows.promptIndex.length }, null)];
   },
 };

@@ -37,7 +37,8 @@ export const snis: EstimatorStrategy<null> = {
       { prompt: rows.promptIndex, behaviourLogProb: rows.behaviourSum, currentLogProb: ev.data.current, reward: rows.reward },
       { numPrompts: s.numPrompts, clip: cfg.estimator.clip, essThreshold: cfg.estimator.essThreshold },
     );
-    const a = assembleLabels(s.numPrompts, coldStart(s, ctx), { difficulty: res.difficulty, source: res.source }, referenceLabels(s));
+    const layer = { difficulty: res.difficulty, source: res.source };
+    const a = assembleLabels(s.numPrompts, coldStart(s, ctx, layer), layer, referenceLabels(s));
     const ess = new Float64Array(s.numPrompts);
     for (let q = 0; q < s.numPrompts; q++) if (res.source[q] !== NO_LABEL) ess[q] = res.ess[q];
     return [estimated(s, ctx, ev.id, { ...a, ess }, { ...res.diagnostics } as unknown as Record<string, number>, null)];
