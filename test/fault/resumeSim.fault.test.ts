@@ -18,7 +18,8 @@ afterAll(cleanup);
 
 const scenario = {
   method: 'dare',
-  run: { steps: 20, batchSize: 64, stepsPerEpoch: 2, checkpointEvery: 3, evalEvery: 5, evalSize: 300, snapshotEvery: 400 },
+  // 30 steps: with in-process appends a resumed run gets further per round, and 20 ended before the 10th kill
+  run: { steps: 30, batchSize: 64, stepsPerEpoch: 2, checkpointEvery: 3, evalEvery: 5, evalSize: 300, snapshotEvery: 400 },
   task: { source: 'sim', count: 1500, evalCount: 300, maxResponseTokens: 256 },
   worker: { kind: 'sim', lr: 0.1 },
   learner: { sigma: 0.5, bufferSize: 512 },
