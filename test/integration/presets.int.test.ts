@@ -110,7 +110,8 @@ describe('method presets on the sim', () => {
     const runDir = join(dir, 'dare-tfidf');
     await runScenario({
       scenario: sc, runDir, logger: pino({ level: 'silent' }), nats: sharedNats(),
-      sets: ['estimator.coldStart=tfidf', 'estimator.referenceSize=24'],
+      // the reference set rolled out once per epoch (the dare preset's own default takes it from the buffer, every step)
+      sets: ['estimator.coldStart=tfidf', 'estimator.referenceSize=24', 'estimator.coldStartReference=rollouts', 'run.estimation=epoch'],
     });
     const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
     try {
