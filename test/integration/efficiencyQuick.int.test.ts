@@ -56,7 +56,10 @@ describe('bench/efficiency --quick', () => {
         expect(s[k], k).toMatchObject({ reached: expect.any(Number), seeds: 1 });
       }
       expect(s.rolloutsToTarget.median).toBeGreaterThan(0);
-      expect(s.accuracyAtBudget.median).toBeGreaterThan(0.5);
+      // at the rollout budget where the run spent it (dare's quick run spends fewer rollouts per step than the
+      // budget assumes: then it has no figure there, and says so)
+      if (s.arm === 'grpo' || s.accuracyAtBudget.reached > 0) expect(s.accuracyAtBudget.median).toBeGreaterThan(0.5);
+      else expect(s.accuracyAtBudget.median).toBeNull();
       expect(s.easyLength.median).toBeGreaterThan(0);
       expect(s.zeroVarianceShare).toBeGreaterThanOrEqual(0);
     }
