@@ -11,14 +11,12 @@
  * and `raw` (the pooled raw rate of each prompt's rows, i.e. Previous-FR; its ESS is the row count, the ESS
  * of equal weights). The file is read as a stream into typed arrays (28 bytes a row plus growth slack, no object per row).
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { labelSourceName } from '../actors/shared/labels.ts';
 import { pooledRawEstimate, snisEstimate } from '../actors/estimator/snis.ts';
 import { ALIASES, ConfigError, parseSet, resolveConfig } from '../events/config.ts';
 import { UserError } from '../events/errors.ts';
+import { describeValue, forEachJsonLine, promptIdProblem } from './jsonlRows.ts';
 
 export const ESTIMATE_METHODS = ['snis', 'raw'] as const;
 export type EstimateMethod = (typeof ESTIMATE_METHODS)[number];
@@ -52,24 +50,17 @@ export interface Estimates {
   source: Uint8Array;
 }
 
-function describe(v: unknown): string {
-  return typeof v === 'number' ? String(v) : JSON.stringify(v);
-}
-
 /**
  * Validate one parsed line; returns the message naming the field at fault, or undefined when the row is good.
  * Log-probs are required for snis and checked when present for raw (which does not use them).
  */
 function rowProblem(o: unknown, needLogProbs: boolean): string | undefined {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return `expected a JSON object, got ${describe(o)}`;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return `expected a JSON object, got ${describeValue(o)}`;
   const r = o as Record<string, unknown>;
-  const id = r.promptId;
-  if (id === undefined || id === null) return 'missing promptId';
-  if (!(typeof id === 'string' && id !== '') && !(typeof id === 'number' && Number.isFinite(id))) {
-    return `promptId: expected a non-empty string or a number, got ${describe(id)}`;
-  }
+  const idProblem = promptIdProblem(r);
+  if (idProblem) return idProblem;
   if (r.reward === undefined) return 'missing reward';
-  if (typeof r.reward !== 'number' || !Number.isFinite(r.reward)) return `reward: expected a number in [0, 1], got ${describe(r.reward)}`;
+  if (typeof r.reward !== 'number' || !Number.isFinite(r.reward)) return `reward: expected a number in [0, 1], got ${describeValue(r.reward)}`;
   if (r.reward < 0 || r.reward > 1) return `reward: ${r.reward} is outside [0, 1]`;
   for (const f of ['behaviorLogprob', 'currentLogprob'] as const) {
     const v = r[f];
@@ -78,22 +69,13 @@ function rowProblem(o: unknown, needLogProbs: boolean): string | undefined {
       continue;
     }
     // JSON has no ±Infinity literal, but 1e999 parses to Infinity: both it and null/strings are refused.
-    if (typeof v !== 'number' || !Number.isFinite(v)) return `${f}: expected a finite log-prob sum (nats), got ${describe(v)}`;
+    if (typeof v !== 'number' || !Number.isFinite(v)) return `${f}: expected a finite log-prob sum (nats), got ${describeValue(v)}`;
   }
   return undefined;
 }
 
 /** Read and validate a rows file; every bad line is a UserError `FILE:LINE: field problem`. */
 export async function readEstimateRows(file: string, needLogProbs: boolean): Promise<EstimateInput> {
-  let info;
-  try {
-    info = await stat(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})`}`);
-  }
-  if (!info.isFile()) throw new UserError(`${file}: not a file`);
-
   let cap = 1024;
   let prompt = new Uint32Array(cap);
   let mu = new Float64Array(cap);
@@ -102,50 +84,31 @@ export async function readEstimateRows(file: string, needLogProbs: boolean): Pro
   const index = new Map<string | number, number>();
   const ids: Array<string | number> = [];
   let n = 0;
-  let lineNo = 0;
 
-  const stream = createReadStream(file, { encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  try {
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim() === '') continue; // blank lines (a trailing newline, spacing) carry no row
-      let o: unknown;
-      try {
-        o = JSON.parse(lineNo === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line); // tolerate a BOM
-      } catch (e) {
-        throw new UserError(`${file}:${lineNo}: invalid JSON (${(e as Error).message})`);
-      }
-      const problem = rowProblem(o, needLogProbs);
-      if (problem) throw new UserError(`${file}:${lineNo}: ${problem}`);
-      const r = o as { promptId: string | number; reward: number; behaviorLogprob?: number; currentLogprob?: number };
-      if (n === cap) {
-        cap *= 2;
-        const grow = <T extends Uint32Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
-        prompt = grow(prompt, new Uint32Array(cap));
-        mu = grow(mu, new Float64Array(cap));
-        pi = grow(pi, new Float64Array(cap));
-        reward = grow(reward, new Float64Array(cap));
-      }
-      let q = index.get(r.promptId);
-      if (q === undefined) {
-        q = ids.length;
-        index.set(r.promptId, q);
-        ids.push(r.promptId);
-      }
-      prompt[n] = q;
-      mu[n] = r.behaviorLogprob ?? 0;
-      pi[n] = r.currentLogprob ?? 0;
-      reward[n] = r.reward;
-      n++;
+  await forEachJsonLine(file, (o, lineNo) => {
+    const problem = rowProblem(o, needLogProbs);
+    if (problem) throw new UserError(`${file}:${lineNo}: ${problem}`);
+    const r = o as { promptId: string | number; reward: number; behaviorLogprob?: number; currentLogprob?: number };
+    if (n === cap) {
+      cap *= 2;
+      const grow = <T extends Uint32Array | Float64Array>(a: T, b: T): T => (b.set(a), b);
+      prompt = grow(prompt, new Uint32Array(cap));
+      mu = grow(mu, new Float64Array(cap));
+      pi = grow(pi, new Float64Array(cap));
+      reward = grow(reward, new Float64Array(cap));
     }
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`${file}:${lineNo + 1}: cannot read (${(e as Error).message})`);
-  } finally {
-    lines.close();
-    stream.destroy(); // stop reading a large file after a bad line
-  }
+    let q = index.get(r.promptId);
+    if (q === undefined) {
+      q = ids.length;
+      index.set(r.promptId, q);
+      ids.push(r.promptId);
+    }
+    prompt[n] = q;
+    mu[n] = r.behaviorLogprob ?? 0;
+    pi[n] = r.currentLogprob ?? 0;
+    reward[n] = r.reward;
+    n++;
+  });
   if (n === 0) throw new UserError(`${file}: no rows`);
   return {
     ids,

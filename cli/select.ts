@@ -8,9 +8,6 @@
  * rollouts}` (`--json`: one object per line), or with `--trials N` every prompt's inclusion frequency over N
  * draws, `{promptId, inclusion}`, in file order.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { inclusionFrequency, OfflineSelectError, offlineSelect, type OfflineInput } from '../actors/sampler/offline.ts';
 import { labelSourceFromName, LabelSource, LABEL_SOURCE_NAMES } from '../actors/shared/labels.ts';
@@ -18,79 +15,46 @@ import { ConfigError, resolveConfig, type RunConfig } from '../events/config.ts'
 import { TIER_NAMES } from '../events/catalogue.ts';
 import { UserError } from '../events/errors.ts';
 import { writeAll } from './estimate.ts';
+import { describeValue, forEachJsonLine, promptIdProblem } from './jsonlRows.ts';
 
 export interface SelectRows extends OfflineInput {
   ids: Array<string | number>;
 }
 
-function describe(v: unknown): string {
-  return typeof v === 'number' ? String(v) : JSON.stringify(v);
-}
-
 function rowProblem(o: unknown): string | undefined {
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return `expected a JSON object, got ${describe(o)}`;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return `expected a JSON object, got ${describeValue(o)}`;
   const r = o as Record<string, unknown>;
-  const id = r.promptId;
-  if (id === undefined || id === null) return 'missing promptId';
-  if (!(typeof id === 'string' && id !== '') && !(typeof id === 'number' && Number.isFinite(id))) {
-    return `promptId: expected a non-empty string or a number, got ${describe(id)}`;
-  }
+  const idProblem = promptIdProblem(r);
+  if (idProblem) return idProblem;
   if (r.difficulty === undefined) return 'missing difficulty';
-  if (typeof r.difficulty !== 'number' || !Number.isFinite(r.difficulty)) return `difficulty: expected a failure rate in [0, 1], got ${describe(r.difficulty)}`;
+  if (typeof r.difficulty !== 'number' || !Number.isFinite(r.difficulty)) return `difficulty: expected a failure rate in [0, 1], got ${describeValue(r.difficulty)}`;
   if (r.difficulty < 0 || r.difficulty > 1) return `difficulty: ${r.difficulty} is outside [0, 1]`;
   if (r.source !== undefined && !(typeof r.source === 'string' && LABEL_SOURCE_NAMES.includes(r.source))) {
-    return `source: expected one of ${LABEL_SOURCE_NAMES.join(', ')}, got ${describe(r.source)}`;
+    return `source: expected one of ${LABEL_SOURCE_NAMES.join(', ')}, got ${describeValue(r.source)}`;
   }
   return undefined;
 }
 
 /** Read and validate an estimates file; a bad line is a UserError `FILE:LINE: field problem`, a repeated promptId too. */
 export async function readSelectRows(file: string): Promise<SelectRows> {
-  let info;
-  try {
-    info = await stat(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})`}`);
-  }
-  if (!info.isFile()) throw new UserError(`${file}: not a file`);
   const ids: Array<string | number> = [];
   const d: number[] = [];
   const src: number[] = [];
   let anySource = false;
   const seen = new Map<string | number, number>();
-  let lineNo = 0;
-  const stream = createReadStream(file, { encoding: 'utf8' });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
-  try {
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim() === '') continue;
-      let o: unknown;
-      try {
-        o = JSON.parse(lineNo === 1 && line.charCodeAt(0) === 0xfeff ? line.slice(1) : line);
-      } catch (e) {
-        throw new UserError(`${file}:${lineNo}: invalid JSON (${(e as Error).message})`);
-      }
-      const problem = rowProblem(o);
-      if (problem) throw new UserError(`${file}:${lineNo}: ${problem}`);
-      const r = o as { promptId: string | number; difficulty: number; source?: string };
-      const first = seen.get(r.promptId);
-      if (first !== undefined) throw new UserError(`${file}:${lineNo}: promptId ${describe(r.promptId)} repeats line ${first}`);
-      seen.set(r.promptId, lineNo);
-      ids.push(r.promptId);
-      d.push(r.difficulty);
-      if (r.source !== undefined) anySource = true;
-      // a row without a source is an estimate (only cold-start prompts are singled out)
-      src.push(r.source !== undefined ? labelSourceFromName(r.source) : LabelSource.Snis);
-    }
-  } catch (e) {
-    if (e instanceof UserError) throw e;
-    throw new UserError(`${file}:${lineNo + 1}: cannot read (${(e as Error).message})`);
-  } finally {
-    lines.close();
-    stream.destroy();
-  }
+  await forEachJsonLine(file, (o, lineNo) => {
+    const problem = rowProblem(o);
+    if (problem) throw new UserError(`${file}:${lineNo}: ${problem}`);
+    const r = o as { promptId: string | number; difficulty: number; source?: string };
+    const first = seen.get(r.promptId);
+    if (first !== undefined) throw new UserError(`${file}:${lineNo}: promptId ${describeValue(r.promptId)} repeats line ${first}`);
+    seen.set(r.promptId, lineNo);
+    ids.push(r.promptId);
+    d.push(r.difficulty);
+    if (r.source !== undefined) anySource = true;
+    // a row without a source is an estimate (only cold-start prompts are singled out)
+    src.push(r.source !== undefined ? labelSourceFromName(r.source) : LabelSource.Snis);
+  });
   if (ids.length === 0) throw new UserError(`${file}: no rows`);
   return { ids, difficulty: Float64Array.from(d), source: anySource ? Uint8Array.from(src) : null };
 }
