@@ -1,6 +1,7 @@
 /** Helpers for tests that run `dare` as a real process and look at its run directory. */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { encodeEvent } from '../../events/codec.ts';
 import type { DareEvent } from '../../events/catalogue.ts';
@@ -11,7 +12,10 @@ import { EventLog } from '../../store/eventLog.ts';
 
 export interface DareProcess {
   pid: number;
+  /** the exit code; a process a signal ended reads 128 + the signal's number, as a shell says it */
   exit: Promise<number>;
+  /** the signal that ended it (null: it exited) — set once `exit` resolved */
+  signal(): NodeJS.Signals | null;
   stderr(): string;
   stdout(): string;
   /** SIGKILL the process once `pred` holds (polled) or after `timeoutMs`; false if it ended first. */
@@ -29,15 +33,19 @@ export function runDare(args: string[], env: Record<string, string> = {}): DareP
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
   let ended = false;
+  let endedBy: NodeJS.Signals | null = null;
   const exit = new Promise<number>((resolve) =>
     child.once('exit', (code, signal) => {
       ended = true;
-      resolve(code ?? (signal === 'SIGKILL' ? 137 : 1));
+      endedBy = signal;
+      // a crash by a signal (SIGSEGV, SIGABRT) must not read like dare's own exit 1 for a user error
+      resolve(code ?? 128 + (signal ? osConstants.signals[signal] : 0));
     }),
   );
   return {
     pid: child.pid!,
     exit,
+    signal: () => endedBy,
     stderr: () => err,
     stdout: () => out,
     async killWhen(pred, timeoutMs) {
@@ -52,6 +60,16 @@ export function runDare(args: string[], env: Record<string, string> = {}): DareP
       return true;
     },
   };
+}
+
+/**
+ * How an ended process ended, in one short line for a failure message: its exit code or signal and the last
+ * lines of its stderr (dare's own error line is the last). Short because CI shows only the tail of a run.
+ */
+export function endedHow(p: DareProcess, code: number, lines = 3): string {
+  const how = p.signal() ? `killed by ${p.signal()}` : `exit ${code}`;
+  const tail = p.stderr().trimEnd().split('\n').slice(-lines).join(' | ');
+  return `${how}: ${tail.slice(-1500)}`;
 }
 
 /** Does the run's log hold an event with this id (or satisfy the predicate)? */
