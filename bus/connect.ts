@@ -7,7 +7,20 @@ export interface NatsOptions {
   token?: string;
   user?: string;
   pass?: string;
+  /** a CA certificate file (PEM) that signed the servers' TLS certificates: the connection is then TLS */
+  ca?: string;
   name?: string;
+}
+
+/** Which servers, and who to be on them, as a command was told (undefined url: the run's own servers). */
+export interface NatsTarget {
+  /** one server, or several of one cluster, comma-separated */
+  url?: string;
+  token?: string;
+  user?: string;
+  pass?: string;
+  /** CA certificate file (PEM) of the servers' TLS certificates */
+  ca?: string;
 }
 
 /** Connect with reconnect-forever semantics (a restarted nats-server must not end a run). */
@@ -17,6 +30,7 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
     token: opts.token,
     user: opts.user,
     pass: opts.pass,
+    tls: opts.ca ? { caFile: opts.ca } : undefined,
     name: opts.name,
     reconnect: true,
     maxReconnectAttempts: -1,

@@ -1,6 +1,7 @@
 /**
  * The bus: how actors reach the store over NATS.
  *   append   request {events: [bin]} (each bin one MessagePack event)   reply {ok, results | error}
+ *            (append.<role>: the same, for a process of that role; see events/roles.ts)
  *   log      published by the store after commit: {items: [[seq, bin], ...]} in sequence order
  *   read     request {from, to, max}                                   reply {last, items: [[seq, bin], ...]}
  * `LogClient.consume` delivers events to an actor strictly in sequence order, each exactly once, filling gaps
@@ -9,10 +10,11 @@
  * reads and follows the log through it instead, with the same contract and no NATS round trip; the store
  * still publishes every committed event on NATS for everyone else.
  */
-import type { NatsConnection } from '@nats-io/transport-node';
+import { PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import type { DareEvent, Logged } from '../events/catalogue.ts';
 import { decodeTrusted, encodeEvent, pack, unpack } from '../events/codec.ts';
 import type { LocalLog } from '../events/localLog.ts';
+import type { AppendRole } from '../events/roles.ts';
 import { subjectsFor, type RunSubjects } from '../events/subjects.ts';
 import { mark, stepTrace } from '../events/stepTrace.ts';
 
@@ -64,6 +66,7 @@ export interface Consumer {
 export class LogClient {
   readonly subjects: RunSubjects;
   private feed: LogFeed | null = null;
+  private appendSubject: string;
 
   constructor(
     readonly nc: NatsConnection,
@@ -73,6 +76,16 @@ export class LogClient {
     readonly local?: LocalLog,
   ) {
     this.subjects = subjectsFor(run);
+    this.appendSubject = this.subjects.append;
+  }
+
+  /**
+   * Append as a process of `role` from now on (`dare actor`, `dare bridge`): through the role's subject,
+   * where the store accepts only the event types the role emits (events/roles.ts).
+   */
+  as(role: AppendRole): this {
+    this.appendSubject = this.subjects.appendAs(role);
+    return this;
   }
 
   /**
@@ -95,14 +108,18 @@ export class LogClient {
     let attempt = 0;
     for (;;) {
       try {
-        const msg = await this.nc.request(this.subjects.append, body, { timeout: this.requestTimeoutMs });
+        const msg = await this.nc.request(this.appendSubject, body, { timeout: this.requestTimeoutMs });
         const reply = unpack(msg.data) as { ok: boolean; results?: AppendReply[]; error?: string };
         if (!reply.ok) throw new AppendRejected(`append rejected by the store: ${reply.error}`);
         return reply.results!;
       } catch (e) {
         if (e instanceof AppendRejected) throw e;
+        // this connection's NATS user may not publish there: no retry makes it so
+        if (e instanceof PermissionViolationError || (e as Error)?.cause instanceof PermissionViolationError) {
+          throw new AppendRejected(`append to ${this.appendSubject} refused by the NATS server: this user may not publish there (${(e as Error).message})`);
+        }
         if (Date.now() - start > deadlineMs) {
-          throw new BusError(`append to ${this.subjects.append} failed after ${attempt + 1} attempts: ${(e as Error).message}`);
+          throw new BusError(`append to ${this.appendSubject} failed after ${attempt + 1} attempts: ${(e as Error).message}`);
         }
         attempt++;
         await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** Math.min(attempt, 6))));

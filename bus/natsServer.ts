@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { authorizationBlock, type NatsUser } from './permissions.ts';
 
 /** Private servers still running: detached, so stopped here when this process exits (the watchdog covers kill -9). */
 const liveServers = new Set<ChildProcess>();
@@ -25,6 +26,7 @@ export const MAX_PAYLOAD = 64 * 1024 * 1024;
 
 export interface NatsServerHandle {
   url: string;
+  /** the auth token ('' when the server has per-role users instead) */
   token: string;
   port: number;
   pid: number;
@@ -89,22 +91,27 @@ export interface StartNatsOptions {
   dieWithParent?: boolean;
   /** a member of a cluster on 127.0.0.1: its route port and the route ports of the others */
   cluster?: { name: string; port: number; routes: number[] };
+  /** per-role users (bus/permissions.ts) instead of one token */
+  users?: readonly NatsUser[];
+  /** TLS for client connections: PEM certificate and key files */
+  tls?: { cert: string; key: string };
 }
 
 export async function startNatsServer(opts: StartNatsOptions = {}): Promise<NatsServerHandle> {
   const bin = natsServerBinary();
   const port = opts.port ?? (await freePort());
-  const token = opts.token ?? randomBytes(18).toString('base64url');
+  const token = opts.users ? '' : (opts.token ?? randomBytes(18).toString('base64url'));
   // A config file, not flags: it keeps the token out of `ps` and raises max_payload (flags cannot) so that
   // a per-prompt decision over 1M prompts (several MB) fits in one message.
   const confDir = mkdtempSync(join(tmpdir(), 'dare-nats-'));
   const conf = join(confDir, 'nats.conf');
   const lines = [
     `listen: 127.0.0.1:${port}`,
-    `authorization { token: ${JSON.stringify(token)} }`,
+    opts.users ? authorizationBlock(opts.users) : `authorization { token: ${JSON.stringify(token)} }`,
     `max_payload: ${MAX_PAYLOAD}`,
     `max_pending: ${4 * MAX_PAYLOAD}`,
   ];
+  if (opts.tls) lines.push(`tls { cert_file: ${JSON.stringify(opts.tls.cert)}, key_file: ${JSON.stringify(opts.tls.key)} }`);
   if (opts.jetstreamDir) lines.push(`jetstream { store_dir: ${JSON.stringify(opts.jetstreamDir)} }`);
   if (opts.cluster) {
     const routes = opts.cluster.routes.map((p) => JSON.stringify(`nats-route://127.0.0.1:${p}`)).join(', ');

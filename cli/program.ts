@@ -10,6 +10,7 @@ import { EVENT_TYPES } from '../events/catalogue.ts';
 import { PRESETS } from '../events/config.ts';
 import { EventLog, StoreError } from '../store/eventLog.ts';
 import { openRunLog } from '../run/openLog.ts';
+import { natsTargetOf, withNatsFlags, type NatsFlags } from './natsOptions.ts';
 import { EXIT, UserError } from '../events/errors.ts';
 import { SCHEMA_VERSION } from '../events/catalogue.ts';
 import { eventJson, eventLine } from '../views/format.ts';
@@ -57,33 +58,31 @@ export function buildProgram(): Command {
     .showHelpAfterError(false)
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  program
+  const runCmd = program
     .command('run')
     .description('start a run from a scenario file')
     .argument('<scenario>', 'scenario JSON file (scenarios/*.json)')
     .option('--run-dir <dir>', 'run directory (default runs/<scenario>-<seed>)')
     .option('--steps <n>', 'number of training steps', intArg('--steps'))
     .option('--seed <s>', 'run seed (uint32)', intArg('--seed'))
-    .option('--set <key=value>', 'override a configuration key (repeatable)', collect, [])
-    .option('--nats <urls>', 'use existing NATS servers instead of a private one (comma-separated: members of one cluster, failed over among)')
-    .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
+    .option('--set <key=value>', 'override a configuration key (repeatable)', collect, []);
+  withNatsFlags(runCmd, 'use existing NATS servers instead of a private one (comma-separated: members of one cluster, failed over among)')
     .addOption(logFormatOption())
     .option('--external <actors>', 'comma-separated actors this process does not host: each runs as `dare actor NAME DIR`', (v: string) => v.split(',').filter(Boolean))
-    .action(async (scenario: string, o: { runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string; logFormat?: string; external?: string[] }) => {
+    .action(async (scenario: string, o: { runDir?: string; steps?: number; seed?: number; set: string[]; logFormat?: string; external?: string[] } & NatsFlags) => {
       const { runCommand } = await import('./runCommand.ts');
       const { logFormatOf } = await import('../run/logger.ts');
       await runCommand({ scenario, ...o, logFormat: logFormatOf(o.logFormat) });
     });
 
-  program
+  const resumeCmd = program
     .command('resume')
     .description('continue a run where its log ends')
     .argument('<dir>', 'run directory')
-    .option('--steps <n>', 'the run\'s step total (higher than its own: extends it, a completed run too)', intArg('--steps'))
-    .option('--nats <urls>', 'use existing NATS servers (comma-separated: members of one cluster)')
-    .option('--nats-token <token>', 'auth token for --nats (or DARE_NATS_TOKEN)')
+    .option('--steps <n>', 'the run\'s step total (higher than its own: extends it, a completed run too)', intArg('--steps'));
+  withNatsFlags(resumeCmd, 'use existing NATS servers (comma-separated: members of one cluster)')
     .addOption(logFormatOption())
-    .action(async (dir: string, o: { steps?: number; nats?: string; natsToken?: string; logFormat?: string }) => {
+    .action(async (dir: string, o: { steps?: number; logFormat?: string } & NatsFlags) => {
       const { resumeCommand } = await import('./runCommand.ts');
       const { logFormatOf } = await import('../run/logger.ts');
       await resumeCommand({ dir, ...o, logFormat: logFormatOf(o.logFormat) });
@@ -156,36 +155,53 @@ export function buildProgram(): Command {
       }
     });
 
-  program
+  const actorCmd = program
     .command('actor')
     .description('one actor of a running run in its own process (the run was started with --external NAME)')
     .argument('<name>', 'session, prompts, buffer, estimator, sampler or learner')
-    .argument('<dir>', 'run directory of a running run')
-    .action(async (name: string, dir: string) => {
+    .argument('<dir>', 'run directory of a running run');
+  withNatsFlags(actorCmd, 'NATS servers to connect through instead of the run\'s own (nats.json)')
+    .action(async (name: string, dir: string, o: NatsFlags) => {
       const { runActorProcess } = await import('../run/actorProcess.ts');
-      await runActorProcess(name, dir);
+      await runActorProcess(name, dir, natsTargetOf(o));
     });
 
-  program
+  const bridgeCmd = program
     .command('bridge')
     .description('one more gpu-bridge for a running run that shares its jobs (worker.shareJobs=true)')
-    .argument('<dir>', 'run directory of a running run')
-    .option('--nats <urls>', 'NATS servers to connect through instead of the run\'s own (comma-separated: members of one cluster; the bridge fails over among them)')
-    .option('--nats-token <token>', 'auth token for --nats (default: the run\'s, from nats.json)')
-    .action(async (dir: string, o: { nats?: string; natsToken?: string }) => {
+    .argument('<dir>', 'run directory of a running run');
+  withNatsFlags(bridgeCmd, 'NATS servers to connect through instead of the run\'s own (comma-separated: members of one cluster; the bridge fails over among them)')
+    .action(async (dir: string, o: NatsFlags) => {
       const { runReplicaBridge } = await import('../run/replicaBridge.ts');
-      await runReplicaBridge(dir, o.nats ? { url: o.nats, token: o.natsToken } : undefined);
+      await runReplicaBridge(dir, natsTargetOf(o));
     });
 
-  program
+  const controlCmd = program
     .command('control')
     .description('pause, resume or stop a running run (over its NATS control subject)')
     .argument('<dir>', 'run directory of a running run')
-    .addArgument(new Argument('<command>', 'what to do').choices(['pause', 'resume', 'stop']))
-    .action(async (dir: string, command: 'pause' | 'resume' | 'stop') => {
+    .addArgument(new Argument('<command>', 'what to do').choices(['pause', 'resume', 'stop']));
+  withNatsFlags(controlCmd, 'NATS servers to send it through instead of the run\'s own (nats.json)')
+    .action(async (dir: string, command: 'pause' | 'resume' | 'stop', o: NatsFlags) => {
       const { sendControl } = await import('../run/control.ts');
-      await sendControl(dir, command);
+      await sendControl(dir, command, natsTargetOf(o));
       process.stdout.write(`${command}: applied (see \`dare log ${dir} --type ControlApplied\`)\n`);
+    });
+
+  program
+    .command('nats-config')
+    .description('a nats-server configuration for a run across hosts: one user per role (run, actor, bridge, observer, operator) with its subject permissions, and a credentials file per role')
+    .argument('<out>', 'directory to write nats.conf and <role>.creds.json into (created; files mode 0600)')
+    .option('--listen <host:port>', 'where clients connect', '0.0.0.0:4222')
+    .option('--cluster <name>', 'cluster name (with --routes)')
+    .option('--cluster-listen <host:port>', 'where the other servers\' routes connect', '0.0.0.0:6222')
+    .option('--routes <urls>', 'the other servers\' route URLs, comma-separated (nats-route://host:6222)')
+    .option('--tls-cert <file>', 'the server\'s TLS certificate (PEM); required unless --listen is on loopback')
+    .option('--tls-key <file>', 'its key (PEM)')
+    .option('--force', 'overwrite existing files')
+    .action(async (out: string, o: { listen: string; cluster?: string; clusterListen: string; routes?: string; tlsCert?: string; tlsKey?: string; force?: boolean }) => {
+      const { natsConfigCommand } = await import('./natsConfigCommand.ts');
+      natsConfigCommand(out, o);
     });
 
   program

@@ -1,19 +1,17 @@
 /** The `dare run` and `dare resume` commands: run, then print what a user wants to know at the end. */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
+import { UserError } from '../events/errors.ts';
 import { createLogger, type LogFormat } from '../run/logger.ts';
+import { natsTargetOf, type NatsFlags } from './natsOptions.ts';
 import { resumeRun, runScenario, type NatsTarget, type RunOutcome, type Summary } from '../run/runner.ts';
 import { writeRunReport } from '../views/report/html.ts';
 
-function natsTarget(url?: string, token?: string): NatsTarget | undefined {
-  if (!url) return undefined;
-  const u = new URL(url);
-  return {
-    url: `${u.protocol}//${u.host}`,
-    token: token ?? process.env.DARE_NATS_TOKEN ?? (u.username && !u.password ? decodeURIComponent(u.username) : undefined),
-    user: u.username && u.password ? decodeURIComponent(u.username) : undefined,
-    pass: u.password ? decodeURIComponent(u.password) : undefined,
-  };
+/** run and resume: --nats-creds and --nats-ca are for servers of one's own, given with --nats */
+function runNats(o: NatsFlags): NatsTarget | undefined {
+  const t = natsTargetOf(o);
+  if (t && !t.url) throw new UserError('--nats-token, --nats-creds and --nats-ca go with --nats (without it the run starts a private server of its own)');
+  return t;
 }
 
 function pct(x: number | null | undefined): string {
@@ -41,10 +39,10 @@ export function printSummary(s: Summary, runDir: string): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
-export async function runCommand(o: { scenario: string; runDir?: string; steps?: number; seed?: number; set: string[]; nats?: string; natsToken?: string; logFormat: LogFormat; external?: string[] }): Promise<void> {
+export async function runCommand(o: { scenario: string; runDir?: string; steps?: number; seed?: number; set: string[]; logFormat: LogFormat; external?: string[] } & NatsFlags): Promise<void> {
   const logger = createLogger('dare', undefined, o.logFormat);
   const res = await runScenario({
-    scenario: o.scenario, runDir: o.runDir, steps: o.steps, seed: o.seed, sets: o.set, nats: natsTarget(o.nats, o.natsToken), logger, external: o.external,
+    scenario: o.scenario, runDir: o.runDir, steps: o.steps, seed: o.seed, sets: o.set, nats: runNats(o), logger, external: o.external,
     logFormat: o.logFormat, onEnd: (log, dir) => writeRunReport(log, dir, logger),
   });
   printSummary(res.summary, res.runDir);
@@ -67,9 +65,9 @@ function interruptedExit(res: RunOutcome): void {
   if (res.interruptedBy) process.exitCode = res.interruptedBy === 'SIGINT' ? 130 : 143;
 }
 
-export async function resumeCommand(o: { dir: string; steps?: number; nats?: string; natsToken?: string; logFormat: LogFormat }): Promise<void> {
+export async function resumeCommand(o: { dir: string; steps?: number; logFormat: LogFormat } & NatsFlags): Promise<void> {
   const logger = createLogger('dare', undefined, o.logFormat);
-  const res = await resumeRun({ runDir: o.dir, steps: o.steps, nats: natsTarget(o.nats, o.natsToken), logger, logFormat: o.logFormat, onEnd: (log, dir) => writeRunReport(log, dir, logger) });
+  const res = await resumeRun({ runDir: o.dir, steps: o.steps, nats: runNats(o), logger, logFormat: o.logFormat, onEnd: (log, dir) => writeRunReport(log, dir, logger) });
   if ('finished' in res) {
     const what = res.repaired.map((r) => (r === 'summary' ? 'its summary and report' : `its final model (${o.dir}/final)`)).join(' and ');
     const repaired = what ? ` (${what} ${res.repaired.length > 1 ? 'were' : 'was'} missing: written now from the log)` : '';

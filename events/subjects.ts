@@ -1,7 +1,11 @@
 /** NATS subject names of one run (DESIGN §8). The run id is restricted to [A-Za-z0-9_-] by the schema. */
+import type { AppendRole } from './roles.ts';
+
 export interface RunSubjects {
-  /** request/reply: propose events to the store (the single writer) */
+  /** request/reply: propose events to the store (the single writer); the run's own process only */
   append: string;
+  /** request/reply: propose events as a process of a role (events/roles.ts): `append.actor`, `append.bridge` */
+  appendAs(role: AppendRole): string;
   /** committed events, in sequence order, published by the store */
   log: string;
   /** request/reply: range reads from the store */
@@ -21,6 +25,7 @@ export function subjectsFor(run: string): RunSubjects {
   const p = `dare.${run}`;
   return {
     append: `${p}.append`,
+    appendAs: (role) => `${p}.append.${role}`,
     log: `${p}.log`,
     read: `${p}.read`,
     gpu: `${p}.gpu`,

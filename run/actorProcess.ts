@@ -10,30 +10,30 @@ import { join, resolve } from 'node:path';
 import { makeContext, type PromptTable } from '../actors/actor.ts';
 import { HostedActor } from '../actors/host.ts';
 import { ACTORS } from '../actors/index.ts';
-import { connectNats } from '../bus/connect.ts';
+import { connectNats, type NatsTarget } from '../bus/connect.ts';
 import { LogClient } from '../bus/logClient.ts';
 import { pack } from '../events/codec.ts';
 import { resolveConfig, type RunConfig } from '../events/config.ts';
 import { UserError } from '../events/errors.ts';
 import { EventLog } from '../store/eventLog.ts';
-import { liveRun } from './control.ts';
+import { liveRun, natsVia } from './control.ts';
 import { createLogger } from './logger.ts';
 import { loadPromptSet } from './promptSet.ts';
 
 const ENDS = new Set(['RunCompleted', 'RunStopped', 'RunFailed']);
 
-export async function runActorProcess(name: string, dir: string): Promise<void> {
+export async function runActorProcess(name: string, dir: string, via?: NatsTarget): Promise<void> {
   const def = ACTORS.find((d) => d.name === name);
   if (!def) throw new UserError(`no such actor: ${name} (actors: ${ACTORS.map((d) => d.name).join(', ')})`);
   const runDir = resolve(dir);
-  const { url, token, run } = liveRun(runDir);
+  const { run, ...live } = liveRun(runDir);
   const { scenario: _s, ...saved } = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as RunConfig & { scenario?: string };
   const config = resolveConfig(saved);
   const logger = createLogger(`dare-actor-${name}`);
   const table: PromptTable = (await loadPromptSet(config)).table;
   const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
-  const nc = await connectNats({ url, token, name: `${run}/actor-${name}` });
-  const bus = new LogClient(nc, run);
+  const nc = await connectNats({ ...natsVia(live, via), name: `${run}/actor-${name}` });
+  const bus = new LogClient(nc, run).as('actor');
   let failure: unknown = null;
   let done: () => void;
   const finished = new Promise<void>((r) => (done = r));

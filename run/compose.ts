@@ -14,7 +14,7 @@ import { makeContext, type Folded, type PromptTable } from '../actors/actor.ts';
 import { HostedActor, restoreFolded, type InspectMessage } from '../actors/host.ts';
 import { ACTORS } from '../actors/index.ts';
 import type { SessionState } from '../actors/session.ts';
-import { connectNats } from '../bus/connect.ts';
+import { connectNats, type NatsTarget } from '../bus/connect.ts';
 import { LogClient, type Consumer } from '../bus/logClient.ts';
 import { startNatsServer, type NatsServerHandle } from '../bus/natsServer.ts';
 import { eventId, makeEvent, type DareEvent } from '../events/catalogue.ts';
@@ -39,12 +39,7 @@ import { summaryOf, type Summary } from './summary.ts';
 /** The order the hosted actors start consuming in (see composeRun). */
 const START_ORDER = ['session', 'sampler', 'learner', 'estimator', 'buffer', 'prompts'] as const;
 
-export interface NatsTarget {
-  url?: string;
-  token?: string;
-  user?: string;
-  pass?: string;
-}
+export type { NatsTarget } from '../bus/connect.ts';
 
 export interface ComposeArgs {
   runDir: string;
@@ -135,7 +130,7 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
       logger.info({ url }, 'private nats-server started');
     }
     const connect = async (name: string) => {
-      const nc = await connectNats({ url: url!, token, user: a.nats?.user, pass: a.nats?.pass, name: `${run}/${name}` });
+      const nc = await connectNats({ url: url!, token, user: a.nats?.user, pass: a.nats?.pass, ca: a.nats?.ca, name: `${run}/${name}` });
       conns.push(nc);
       return nc;
     };

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { InspectMessage } from '../actors/host.ts';
-import { connectNats } from '../bus/connect.ts';
+import { connectNats, type NatsOptions, type NatsTarget } from '../bus/connect.ts';
 import type { LogClient } from '../bus/logClient.ts';
 import { eventId, makeEvent } from '../events/catalogue.ts';
 import { pack, unpack } from '../events/codec.ts';
@@ -21,6 +21,15 @@ export interface LiveRun {
   url: string;
   token: string;
   run: string;
+}
+
+/**
+ * How a process of another role reaches the run: the servers and credentials it was given, else the run's
+ * own (nats.json; its token only when no credentials of one's own were given).
+ */
+export function natsVia(live: { url: string; token?: string }, via?: NatsTarget): NatsOptions {
+  const own = via?.user !== undefined || via?.token !== undefined;
+  return { url: via?.url ?? live.url, token: own ? via?.token : live.token, user: via?.user, pass: via?.pass, ca: via?.ca };
 }
 
 /** The NATS address of the run going on in `runDir` (written by `dare run` while it runs). */
@@ -76,9 +85,9 @@ export function serveControl(d: ControlDeps): () => void {
 }
 
 /** The client side (`dare control`): send pause / resume / stop to the run going on in `runDir`. */
-export async function sendControl(runDir: string, command: ControlCommand): Promise<void> {
-  const { url, token, run } = liveRun(runDir);
-  const nc = await connectNats({ url, token, name: 'control' });
+export async function sendControl(runDir: string, command: ControlCommand, via?: NatsTarget): Promise<void> {
+  const { run, ...live } = liveRun(runDir);
+  const nc = await connectNats({ ...natsVia(live, via), name: 'control' });
   try {
     const reply = unpack((await nc.request(subjectsFor(run).control, pack({ command, source: 'cli' }), { timeout: 10_000 })).data) as { ok: boolean; error?: string };
     if (!reply.ok) throw new UserError(`control ${command}: ${reply.error}`);

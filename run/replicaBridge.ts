@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { connectNats } from '../bus/connect.ts';
+import { connectNats, type NatsTarget } from '../bus/connect.ts';
 import { LogClient } from '../bus/logClient.ts';
 import type { DareEvent } from '../events/catalogue.ts';
 import { resolveLoggedConfig, type RunConfig } from '../events/config.ts';
@@ -14,26 +14,23 @@ import { Bridge } from '../gpu-bridge/bridge.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { UserError } from '../events/errors.ts';
 import { bridgeTasks } from './bridgeTasks.ts';
-import { liveRun } from './control.ts';
+import { liveRun, natsVia } from './control.ts';
 import { createLogger } from './logger.ts';
 
 /**
  * `via`: the NATS servers to connect to instead of the run's own (nats.json): several of one cluster, comma-
  * separated, so the bridge fails over to another when its server is lost.
  */
-export async function runReplicaBridge(dir: string, via?: { url: string; token?: string }): Promise<void> {
+export async function runReplicaBridge(dir: string, via?: NatsTarget): Promise<void> {
   const runDir = resolve(dir);
-  const live = liveRun(runDir);
-  const { run } = live;
-  const url = via?.url ?? live.url;
-  const token = via?.token ?? live.token;
+  const { run, ...live } = liveRun(runDir);
   const { scenario: _s, ...saved } = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as RunConfig & { scenario?: string };
   const config = resolveLoggedConfig(saved);
   if (!config.worker.shareJobs) throw new UserError(`${dir}: this run does not share its jobs (worker.shareJobs=false)`);
   const logger = createLogger('dare-bridge');
   const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
-  const nc = await connectNats({ url, token, name: `${run}/replica` });
-  const bus = new LogClient(nc, run);
+  const nc = await connectNats({ ...natsVia(live, via), name: `${run}/replica` });
+  const bus = new LogClient(nc, run).as('bridge');
   const bridge = await Bridge.create({
     run, config, runDir, log, logger, tasks: bridgeTasks, append: async (evs: DareEvent[]) => void (await bus.append(evs)), share: { nc, role: 'replica' },
   });

@@ -2,13 +2,15 @@
  * The store as a service (DESIGN §3): the single writer behind `dare.<run>.append`. It validates every
  * proposed event, rejects invalid or foreign ones with a logged reason (nothing of such a request is
  * appended), commits, replies with the sequence numbers, and only then publishes the committed events on
- * `dare.<run>.log`. `dare.<run>.read` serves range reads. `local` is the same service for the actors hosted
+ * `dare.<run>.log`. `dare.<run>.read` serves range reads. `dare.<run>.append.<role>` is the same for a
+ * process of that role (events/roles.ts), which may append only the event types its role emits. `local` is the same service for the actors hosted
  * in this process (events/localLog.ts): one commit-and-publish chain serves both, so both see one order.
  */
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { decodeEvent, encodeEvent, pack, unpack } from '../events/codec.ts';
 import type { DareEvent } from '../events/catalogue.ts';
 import type { LocalAppendReply, LocalLog } from '../events/localLog.ts';
+import { isAppendRole, refusalFor, type AppendRole } from '../events/roles.ts';
 import { subjectsFor } from '../events/subjects.ts';
 import { mark, stepTrace } from '../events/stepTrace.ts';
 import { validateEvent, ValidationError } from '../events/validate.ts';
@@ -99,28 +101,43 @@ export function serveLog(nc: NatsConnection, log: EventLog, run: string, logger:
   const foreign = (ev: DareEvent, i: number) =>
     new ValidationError(`events[${i}] (${ev.type} ${ev.id}): foreign run "${ev.run}", this store serves "${run}"`);
 
+  /** An append request on `subject`: as `role` when it came through a role's subject (null: the run's own). */
+  const onAppend = (msg: Msg, role: AppendRole | null) => {
+    let events: DareEvent[];
+    try {
+      const body = unpack(msg.data) as { events?: unknown };
+      if (typeof body !== 'object' || body === null || !Array.isArray(body.events)) {
+        throw new ValidationError('append request: expected a map with an "events" array');
+      }
+      events = body.events.map((b: unknown, i: number) => {
+        if (!(b instanceof Uint8Array)) throw new ValidationError(`append request: events[${i}] is not binary`);
+        const ev = decodeEvent(b, `events[${i}]`);
+        if (ev.run !== run) throw foreign(ev, i);
+        const refusal = role === null ? undefined : refusalFor(role, ev.type);
+        if (refusal !== undefined) throw new ValidationError(`events[${i}] (${ev.type} ${ev.id}) on ${msg.subject}: ${refusal}`);
+        return ev;
+      });
+    } catch (e) {
+      msg.respond(pack({ ok: false, error: refuse(msg.subject, e) }));
+      return;
+    }
+    commit(events, (results, error) => {
+      msg.respond(pack(results ? { ok: true, results: results.map((r) => ({ seq: r.seq, duplicate: r.duplicate })) } : { ok: false, error }));
+    });
+  };
+
   const appendSub: Subscription = nc.subscribe(subj.append, {
     callback: (err, msg) => {
+      if (!err) onAppend(msg, null);
+    },
+  });
+  // one subscription for every role's subject; a subject of no known role is refused, never taken as the run's
+  const roleSub: Subscription = nc.subscribe(`${subj.append}.*`, {
+    callback: (err, msg) => {
       if (err) return;
-      let events: DareEvent[];
-      try {
-        const body = unpack(msg.data) as { events?: unknown };
-        if (typeof body !== 'object' || body === null || !Array.isArray(body.events)) {
-          throw new ValidationError('append request: expected a map with an "events" array');
-        }
-        events = body.events.map((b: unknown, i: number) => {
-          if (!(b instanceof Uint8Array)) throw new ValidationError(`append request: events[${i}] is not binary`);
-          const ev = decodeEvent(b, `events[${i}]`);
-          if (ev.run !== run) throw foreign(ev, i);
-          return ev;
-        });
-      } catch (e) {
-        msg.respond(pack({ ok: false, error: refuse(subj.append, e) }));
-        return;
-      }
-      commit(events, (results, error) => {
-        msg.respond(pack(results ? { ok: true, results: results.map((r) => ({ seq: r.seq, duplicate: r.duplicate })) } : { ok: false, error }));
-      });
+      const role = msg.subject.slice(subj.append.length + 1);
+      if (isAppendRole(role)) onAppend(msg, role);
+      else msg.respond(pack({ ok: false, error: refuse(msg.subject, new ValidationError(`${msg.subject}: no such role "${role}" (roles: actor, bridge)`)) }));
     },
   });
 
@@ -195,6 +212,7 @@ export function serveLog(nc: NatsConnection, log: EventLog, run: string, logger:
     local,
     async stop() {
       appendSub.unsubscribe();
+      roleSub.unsubscribe();
       readSub.unsubscribe();
       await publishChain;
       listeners.clear();
