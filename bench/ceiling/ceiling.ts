@@ -81,6 +81,8 @@ export interface CeilingResult {
   fileBytesPerRollout: number;
   /** rollouts acknowledged over the whole run (warm-up included), all logged exactly once */
   acked: number;
+  /** per producer: the rollouts it had acknowledged (its rollouts 0 .. ackedBy[p]-1) */
+  ackedBy: number[];
   /** blobs and events decoded and compared with the sent bytes */
   sampled: number;
   wallMs: number;
@@ -270,6 +272,7 @@ export async function writerCeiling(dir: string, nats: NatsServerHandle, opts: C
       requestBytes: reports[0]?.requestBytes ?? 0,
       fileBytesPerRollout: Math.round(fileBytesPerRollout),
       acked,
+      ackedBy: reports.map((r) => r.acked),
       sampled,
       wallMs: Math.round(wallMs),
     };
