@@ -137,7 +137,7 @@ function procCpuSec(pid: number): number {
 }
 
 function startProducer(cfg: ProducerConfig): { child: ChildProcess; ready: Promise<void>; report: Promise<ProducerReport> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', PRODUCER, JSON.stringify(cfg)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', PRODUCER, JSON.stringify(cfg)], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let errText = '';
   let readyFn: () => void;

@@ -36,6 +36,9 @@ export interface ProducerReport {
 }
 
 const cfg = JSON.parse(process.argv[2]) as ProducerConfig;
+// the benchmark holds our stdin: when it is gone (killed, even with -9) so are we
+process.stdin.on('end', () => process.exit(1));
+process.stdin.resume();
 const factory = new RolloutFactory(cfg.producer, cfg.shape);
 const nc = await connectNats({ url: cfg.url, token: cfg.token, name: `ceiling/producer-${cfg.producer}` });
 const bus = new LogClient(nc, CEILING_RUN, 60_000);
@@ -94,3 +97,4 @@ const cpu = process.cpuUsage(cpu0);
 const report: ProducerReport = { producer: cfg.producer, acked, ackedInWindow, requestBytes, latenciesMs: latencies, cpuMs: (cpu.user + cpu.system) / 1000 };
 process.stdout.write(JSON.stringify(report) + '\n');
 await nc.drain();
+process.exit(0);
