@@ -3,13 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { algorithmBench } from './algorithmBench.ts';
+import { ceilingBench } from './ceiling/ceiling.ts';
 import { logBench } from './logBench.ts';
 import { simOrchestrationBench, tinyShareBench } from './orchestration.ts';
 import { cachedSimRun, logBytesBench, replayBench } from './replayLog.ts';
 import { resumeBench } from './resume.ts';
 import { stepAnatomyBench } from './stepAnatomy.ts';
 
-export const BENCH_GROUPS = ['log', 'algorithms', 'sim', 'tiny', 'replay', 'anatomy'] as const;
+export const BENCH_GROUPS = ['log', 'algorithms', 'sim', 'tiny', 'replay', 'ceiling', 'anatomy'] as const;
 /** Groups left out unless named with --only (diagnostics, no targets). */
 const ON_REQUEST: readonly BenchGroup[] = ['anatomy'];
 export type BenchGroup = (typeof BENCH_GROUPS)[number];
@@ -71,6 +72,9 @@ export async function runBenchmarks(opts: BenchOptions): Promise<Record<string, 
       Object.assign(figures, await resumeBench(cached.runDir, dir));
       say('bench: log bytes per rollout');
       Object.assign(figures, logBytesBench(cached.runDir));
+    }
+    if (run('ceiling')) {
+      Object.assign(figures, await ceilingBench(dir, { quick: opts.quick, say }));
     }
     if (run('anatomy')) {
       say(`bench: step anatomy on the sim (B ${size.sim.batchSize}, G ${size.sim.groupSize}, ${size.sim.steps} steps, traced)`);

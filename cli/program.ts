@@ -336,7 +336,7 @@ export function buildProgram(): Command {
     .description('benchmarks of the log, the estimator and sampler, and the control plane (figures for BENCHMARKS.md)')
     .option('--quick', 'a shorter run printing the same figures')
     .option('--json', 'one JSON object of named figures')
-    .option('--only <groups>', 'comma-separated: log, algorithms, sim, tiny, replay (replay, resume and bytes per rollout), anatomy (where a sim step goes; only when named)')
+    .option('--only <groups>', 'comma-separated: log, algorithms, sim, tiny, replay (replay, resume and bytes per rollout), ceiling (the single writer\'s RolloutCompleted/s from 1, 2, 4 producer processes), anatomy (where a sim step goes; only when named)')
     .option('--method <preset>', 'the sim and anatomy groups run this method preset instead of dare (same batch, group size and replay mix)')
     .action(async (o: { quick?: boolean; json?: boolean; only?: string; method?: string }) => {
       const { runBenchmarks, BENCH_GROUPS } = await import('../bench/index.ts');
