@@ -212,6 +212,19 @@ export class EventLog {
     return 0;
   }
 
+  /**
+   * (read-only) See what the writer, another process, has committed since this log was opened or last
+   * refreshed: a new read snapshot and last seq. A process that follows a live log should open it once and
+   * refresh it, not open and close it again: with lmdb-js 3.5 every open maps the whole map size (64 GiB)
+   * and two file descriptors that close() does not give back, so ~1,900 opens exhaust the address space.
+   */
+  refresh(): this {
+    if (!this.readOnly) return this;
+    (this.env as unknown as { resetReadTxn(): void }).resetReadTxn();
+    this.last = this.scanLastSeq();
+    return this;
+  }
+
   /** The highest sequence number in the log (0 when empty). */
   lastSeq(): number {
     return this.last;
