@@ -91,6 +91,7 @@ class Worker:
             if self.ranks is not None and (isinstance(e, RanksLost) or job in MIRRORED + ("sft",)):
                 # a rank is gone or a collective broke: the replicas may differ, so this worker is done
                 self.fatal = self.fatal or f"data-parallel ranks lost during {job!r}: {type(e).__name__}: {e}"
+                return error_reply(rid, "internal", self.fatal), False
             return error_reply(rid, "internal", f"{type(e).__name__}: {e}"), False
         frame = ok_reply(rid, result)
         if job == "load":
@@ -433,10 +434,10 @@ class Worker:
         return {}
 
     def close(self) -> None:
-        """End the follower ranks (if any) and the process group."""
+        """End the follower ranks (if any) and the process group (a broken group: killed after 2 s)."""
         if self.ranks is not None:
             ranks, self.ranks = self.ranks, None
-            ranks.close()
+            ranks.close(timeout_s=2.0 if self.fatal is not None else 20.0)
 
 
 def _rss_bytes() -> int:

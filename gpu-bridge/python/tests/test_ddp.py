@@ -253,3 +253,24 @@ def test_follower_ranks_end_with_rank0(llama_dir, how):
         if p.poll() is None:
             p.kill()
             p.wait()
+
+
+def test_a_lost_rank_fails_the_job_and_ends_the_worker(llama_dir):
+    """rank 1 killed: the next update is answered `internal` and the worker exits 1 (the supervisor then
+    restarts every rank), instead of stepping with half a gradient or hanging in a collective."""
+    p = spawn_worker()
+    try:
+        assert request(p, "i", "init", init_args(llama_dir, 2))["ok"]
+        (follower,) = children(p.pid)
+        os.kill(follower, signal.SIGKILL)
+        assert gone_within([follower], 10)
+        row = {"promptTokens": np.array([5, 6], "<i4").tobytes(), "tokens": np.array([7, 8], "<i4").tobytes(),
+               "oldLogprobs": f4_bytes(np.array([-5.0, -5.0], np.float32)), "advantage": 1.0, "clipLo": 0.8,
+               "clipHi": 1.28}
+        res = request(p, "u", "update", update_args([row], "token-mean", None))
+        assert not res["ok"] and res["error"]["code"] == "internal" and "ranks lost" in res["error"]["message"], res
+        assert p.wait(timeout=30) == 1
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
