@@ -65,6 +65,7 @@ export const ConfigSchema = obj({
     batchTokens: U('hf/tiny: token budget of one forward pass in score/update (rows × padded length; 0 = worker default: hf 8192, tiny 65536)'),
     rolloutRows: U('hf/tiny: rows decoded together in a rollout (0 = worker default: hf 128, tiny 1024)'),
     maxPromptTokens: U('hf: longest prompt in tokens (0 = 1024)'),
+    ranks: U('hf/tiny: data-parallel ranks of the update on this host (torch.distributed: gloo on CPU, NCCL with one GPU per rank; the worker starts them; rollouts stay on rank 0)', { minimum: 1, maximum: 64 }),
     simDistribution: E(['uniform', 'skewed-easy', 'skewed-hard', 'bimodal'] as const, 'sim: latent difficulty distribution'),
     simShiftStep: U('sim: step at which prompt difficulties shift (0: never)'),
     simShiftFraction: F('sim: fraction of prompts whose difficulty shifts'),
@@ -157,7 +158,7 @@ export const DEFAULTS: RunConfig = {
   task: { source: 'arithmetic', path: '', count: 2000, evalCount: 256, maxResponseTokens: 8, temperature: 1, levels: '', arithmeticStyle: 'bare' },
   worker: {
     kind: 'tiny', model: '', device: 'auto', lr: 1e-3, weightDecay: 0.01, gradClip: 1, warmStartSteps: 200, warmStartLr: 1e-3, jobTimeoutSec: 600, shareJobs: false,
-    chatTemplate: true, attnImplementation: 'auto', gradientCheckpointing: false, loraRank: 0, loraAlpha: 0, loraTargets: '', batchTokens: 0, rolloutRows: 0, maxPromptTokens: 0,
+    chatTemplate: true, attnImplementation: 'auto', gradientCheckpointing: false, loraRank: 0, loraAlpha: 0, loraTargets: '', batchTokens: 0, rolloutRows: 0, maxPromptTokens: 0, ranks: 1,
     simDistribution: 'uniform', simShiftStep: 0, simShiftFraction: 0.3, simShiftDelta: 2, simOptimizer: 'adam',
     simRolloutMs: 0, simScoreMs: 0, simUpdateMs: 0, simEvalMs: 0,
   },
@@ -365,6 +366,9 @@ function validated(cfg: RunConfig): RunConfig {
   if (!check.Check(cfg)) {
     const err = check.Errors(cfg).First();
     throw new ConfigError(`configuration key "${err?.path.slice(1).replace(/\//g, '.')}": ${err?.message}`);
+  }
+  if (cfg.worker.kind === 'sim' && cfg.worker.ranks > 1) {
+    throw new ConfigError(`worker.ranks: ${cfg.worker.ranks} ranks need a PyTorch worker (kind tiny or hf); the sim runs in-process`);
   }
   if (cfg.worker.kind === 'hf' && !cfg.worker.model) throw new ConfigError('worker.model: the hf worker needs --set worker.model=DIR');
   if ((cfg.task.source === 'parquet' || cfg.task.source === 'jsonl') && !cfg.task.path) {

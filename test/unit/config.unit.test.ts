@@ -5,6 +5,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { describe, expect, it } from 'vitest';
 import { ALIASES, ConfigError, ConfigSchema, DEFAULTS, PRESETS, parseSet, resolveConfig, type RunConfig } from '../../events/config.ts';
+import { initArgs } from '../../gpu-bridge/workerFactory.ts';
 
 /** key → value for every leaf of a (partial) configuration. */
 function leaves(o: unknown, prefix = ''): Map<string, unknown> {
@@ -145,6 +146,17 @@ describe('errors name the key at fault', () => {
     expect(resolveConfig({ worker: { kind: 'hf', model: 'models/qwen' } }).worker.model).toBe('models/qwen');
     expect(errorOf(() => resolveConfig({}, ['task.source=jsonl']))).toMatch(/^task\.path: /);
     expect(errorOf(() => resolveConfig({}, ['EASY_THRESHOLD=0.9']))).toMatch(/sampler\.dEasy/); // 0.9 > dHard 0.8
+  });
+
+  it('worker.ranks: an integer in [1, 64], default 1, more than 1 only for a PyTorch worker', () => {
+    expect(resolveConfig({}).worker.ranks).toBe(1);
+    expect(resolveConfig({ worker: { kind: 'hf', model: 'm', ranks: 2 } }).worker.ranks).toBe(2);
+    expect(initArgs(resolveConfig({ worker: { kind: 'hf', model: 'm', ranks: 2 } })).ranks).toBe(2); // the init arg
+    expect(initArgs(resolveConfig({ worker: { kind: 'hf', model: 'm' } }))).not.toHaveProperty('ranks');
+    expect(errorOf(() => resolveConfig({ worker: { ranks: 0 } }))).toMatch(/^configuration key "worker\.ranks": .*1/);
+    expect(errorOf(() => resolveConfig({ worker: { ranks: 1.5 } }))).toMatch(/^configuration key "worker\.ranks": .*integer/);
+    expect(errorOf(() => resolveConfig({ worker: { ranks: '2' } }))).toMatch(/^configuration key "worker\.ranks"/);
+    expect(errorOf(() => resolveConfig({ worker: { kind: 'sim', ranks: 2 } }))).toMatch(/^worker\.ranks: 2 ranks need a PyTorch worker/);
   });
 });
 

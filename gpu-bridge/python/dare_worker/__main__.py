@@ -3,7 +3,7 @@
 stdin/stdout carry frames only. The real stdout is kept on a private descriptor and fd 1 is pointed at
 stderr, so a stray print (ours or a library's) can never corrupt the frame stream.
 Exit codes: 0 after `shutdown` or when stdin closes between frames; 3 on a protocol error; 2 on bad
-command-line arguments.
+command-line arguments; 1 after the reply to a job that lost a data-parallel rank (ranks.py).
 """
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
             msg = reader.read()
             if msg is None:
                 print("dare_worker: stdin closed, exiting", file=sys.stderr)
+                if worker is not None:
+                    worker.close()  # the follower ranks of a data-parallel worker (ranks.py)
                 return 0
             rid, job, args = parse_request(msg)
             if worker is None:
@@ -54,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
                 return PROTOCOL_EXIT_CODE
             if stop:
                 return 0
+            if worker.fatal is not None:  # data-parallel ranks lost: the supervisor restarts the whole group
+                print(f"dare_worker: {worker.fatal}; exiting", file=sys.stderr)
+                worker.close()
+                return 1
     except ProtocolError as e:
         print(f"dare_worker: protocol error: {e}", file=sys.stderr)
         return PROTOCOL_EXIT_CODE

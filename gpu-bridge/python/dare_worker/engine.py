@@ -89,6 +89,7 @@ class Engine:
         self.batch_tokens = batch_tokens  # score/update/sft: token budget of one forward pass (rows x padded length)
         self.rollout_rows = rollout_rows  # sampling: rows decoded together (their KV cache is the memory cost)
         self.policy_version = 0
+        self.dist = None  # ranks.DataParallel when the update runs over several ranks
         self.params = [p for p in policy.model.parameters() if p.requires_grad]
         self.optimizer = self._make_optimizer(optim.lr)
         policy.model.eval()  # dropout is never used: behaviour and update log-probs must agree
@@ -301,9 +302,12 @@ class Engine:
         n_tok = [len(r.tokens) for r in rows]
         coefs = token_coefficients(n_tok, [r.weight for r in rows], included, aggregation, l_const)
         total_tokens = sum(n for n, inc in zip(n_tok, included) if inc)
+        idx = [i for i in range(len(rows)) if included[i] and n_tok[i] > 0]
+        if self.dist is not None:  # data-parallel: this rank's rows; coefs and total_tokens stay global
+            idx = self.dist.shard(idx, [len(rows[i].prompt) + n_tok[i] for i in idx])
 
         if kl_coeff != 0.0:
-            need = [i for i, r in enumerate(rows) if r.ref_logprobs is None and included[i] and n_tok[i] > 0]
+            need = [i for i in idx if rows[i].ref_logprobs is None]
             if need:
                 ref_lps = self.reference_logprobs([(rows[i].prompt, rows[i].tokens) for i in need], temperature)
                 for i, lp in zip(need, ref_lps):
@@ -315,8 +319,7 @@ class Engine:
         bin_sum: dict[int, float] = {}
         bin_cnt: dict[int, int] = {}
         dev = self.device
-        if total_tokens > 0:
-            idx = [i for i in range(len(rows)) if included[i] and n_tok[i] > 0]
+        if total_tokens > 0 and idx:
             lens = [len(rows[i].prompt) + n_tok[i] for i in idx]
             for a, b in self._row_chunks(lens, micro_batch):
                 part = [rows[i] for i in idx[a:b]]
@@ -366,6 +369,9 @@ class Engine:
                         bin_sum[r.bin] = bin_sum.get(r.bin, 0.0) + float(per_row[j])
                         bin_cnt[r.bin] = bin_cnt.get(r.bin, 0) + len(r.tokens)
 
+        if self.dist is not None and total_tokens > 0:  # Σ over ranks = the full-batch gradient (ranks.py)
+            self.dist.all_reduce_grads(self.params)
+            sums, parity, bin_sum, bin_cnt = self.dist.merge_stats(sums, parity, bin_sum, bin_cnt)
         grad_norm, skipped = self._step(self.optimizer, stepped=total_tokens > 0)
         self.policy_version += 1
         n = max(total_tokens, 1)

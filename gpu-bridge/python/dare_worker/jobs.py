@@ -15,6 +15,7 @@ from . import args as A
 from .engine import Engine, OptimConfig, UpdateRow
 from .losses import AGGREGATIONS
 from .protocol import BadRequest, ReplyCache, error_reply, f4_bytes, i4_bytes, ok_reply
+from .ranks import MIRRORED, RanksLost
 
 
 def _fault_delay(job: str) -> None:
@@ -39,7 +40,8 @@ class NotInitialised(Exception):
 
 
 class Worker:
-    def __init__(self, kind: str):
+    def __init__(self, kind: str, dp=None):
+        """dp: a follower rank's ranks.DataParallel (set by ranks.follower_main); None on rank 0."""
         if kind not in KINDS:
             raise ValueError(f"unknown worker kind {kind!r}")
         self.kind = kind
@@ -47,6 +49,9 @@ class Worker:
         self.init_id: str | None = None
         self.cache = ReplyCache()
         self._math_verifier = None
+        self.dp = dp
+        self.ranks = None  # rank 0 of a data-parallel worker: ranks.Ranks (the followers)
+        self.fatal: str | None = None  # set when the ranks are lost: __main__ exits after the reply
         self.handlers = {
             "init": self.job_init, "rollout": self.job_rollout, "score": self.job_score,
             "entropy": self.job_entropy, "generate": self.job_generate, "update": self.job_update,
@@ -72,6 +77,10 @@ class Worker:
             if self.engine is None and job not in ("init", "shutdown"):
                 raise NotInitialised(f"job {job!r} before init")
             _fault_delay(job)
+            if self.fatal is not None:
+                raise RuntimeError(self.fatal)
+            if self.ranks is not None and job in MIRRORED:
+                self.ranks.send(job, args)  # the followers run the same job on the same args (ranks.py)
             result = handler(args) if job != "init" else self.job_init(args, rid)
         except BadRequest as e:
             return error_reply(rid, "bad_request", str(e)), False
@@ -79,6 +88,10 @@ class Worker:
             return error_reply(rid, "not_initialised", str(e)), False
         except Exception as e:  # noqa: BLE001 - every failure becomes an `internal` reply, never a crash
             traceback.print_exc(file=sys.stderr)
+            if self.ranks is not None and (isinstance(e, RanksLost) or job in MIRRORED + ("sft",)):
+                # a rank is gone or a collective broke: the replicas may differ, so this worker is done
+                self.fatal = self.fatal or f"data-parallel ranks lost during {job!r}: {type(e).__name__}: {e}"
+                return error_reply(rid, "internal", self.fatal), False
             return error_reply(rid, "internal", f"{type(e).__name__}: {e}"), False
         frame = ok_reply(rid, result)
         if job == "load":
@@ -115,6 +128,7 @@ class Worker:
         batch_tokens = A.get_uint(args, "batchTokens", default=65536 if self.kind == "tiny" else 8192, lo=1)
         # Rows sampled together; their KV cache grows with maxTokens (hf: ~28 KB per token for a 1.5B GQA model).
         rollout_rows = A.get_uint(args, "rolloutRows", default=1024 if self.kind == "tiny" else 128, lo=1)
+        ranks = A.get_uint(args, "ranks", default=1, lo=1, hi=64)  # data-parallel update ranks (ranks.py)
 
         if device_name == "cuda" and not torch.cuda.is_available():
             raise BadRequest("device: 'cuda' requested but torch sees no CUDA device")
@@ -129,6 +143,22 @@ class Worker:
             # CPU runs are the reproducible ones (resume test): always deterministic, float32.
             torch.use_deterministic_algorithms(True)
             autocast_dtype = None
+        if ranks > 1 and use_cuda and self.dp is None and torch.cuda.device_count() < ranks:
+            raise BadRequest(f"ranks: {ranks} ranks on CUDA need one GPU each; torch sees {torch.cuda.device_count()}")
+        if ranks > 1 and self.dp is None:  # rank 0: start the followers and send them this init
+            from .ranks import Ranks
+
+            self.ranks = Ranks(ranks, self.kind, use_cuda)
+            self.ranks.send("init", args)
+        try:
+            return self._init_engine(args, rid, seed, use_cuda, device, autocast_dtype, optim, max_prompt, max_resp,
+                                     batch_tokens, rollout_rows, ranks)
+        except BaseException:
+            self.close()  # a failed init leaves no follower behind
+            raise
+
+    def _init_engine(self, args, rid, seed, use_cuda, device, autocast_dtype, optim, max_prompt, max_resp,
+                     batch_tokens, rollout_rows, ranks) -> dict:
         torch.manual_seed(seed)
         if use_cuda:
             torch.cuda.manual_seed_all(seed)
@@ -143,6 +173,10 @@ class Worker:
             raise BadRequest(f"maxPromptTokens + maxResponseTokens = {max_prompt + max_resp} exceeds the model's "
                              f"{policy.max_len} positions")
         self.engine = Engine(policy, optim, max_prompt, max_resp, batch_tokens, rollout_rows)
+        if ranks > 1:
+            self.engine.dist = self.dp or self.ranks.dp
+            self.engine.dist.broadcast_model(policy.model)  # identical replicas whatever the init did
+            self.engine.ref_state = self.engine._snapshot()
         self.init_id = rid
         print(f"dare_worker: {self.kind} on {device} ({policy.dtype_name}), "
               f"{sum(p.numel() for p in policy.model.parameters())} params", file=sys.stderr)
@@ -153,6 +187,7 @@ class Worker:
             "vocabSize": int(policy.vocab_size),
             "policyVersion": 0,
             "torch": torch.__version__,
+            "ranks": ranks,
             **policy.init_info(),
         }
 
@@ -322,7 +357,18 @@ class Worker:
             c = pol.encode_completion(A.get_str(ex, "completion", path), f"{path}.completion") + [pol.sft_eos_id]
             eng.check_row_len(len(p), len(c), path)
             enc.append((p, c))
-        return eng.sft(enc, steps, batch_size, lr, seed)
+        out = eng.sft(enc, steps, batch_size, lr, seed)
+        if self.ranks is not None:  # sft runs on rank 0 only; its weights then go to every rank
+            self.ranks.send("sync", {"policyVersion": eng.policy_version})
+            self.sync_from_rank0({"policyVersion": eng.policy_version})
+        return out
+
+    def sync_from_rank0(self, args: dict) -> None:
+        """Every rank: rank 0's weights (after its sft) become this rank's model and reference policy."""
+        eng = self.engine
+        eng.dist.broadcast_model(eng.policy.model)
+        eng.ref_state = eng._snapshot()
+        eng.policy_version = int(args["policyVersion"])
 
     # ------------------------------------------------------------------ checkpoints / lifecycle
 
@@ -384,7 +430,14 @@ class Worker:
         return {"correct": [self._math_verifier.correct(r, a) for r, a in pairs]}
 
     def job_shutdown(self, args: dict) -> dict:
+        self.close()
         return {}
+
+    def close(self) -> None:
+        """End the follower ranks (if any) and the process group (a broken group: killed after 2 s)."""
+        if self.ranks is not None:
+            ranks, self.ranks = self.ranks, None
+            ranks.close(timeout_s=2.0 if self.fatal is not None else 20.0)
 
 
 def _rss_bytes() -> int:
