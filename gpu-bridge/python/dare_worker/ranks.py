@@ -1,7 +1,7 @@
 """Data-parallel `update` over N ranks (init arg `ranks`; run config `worker.ranks`; docs/deploy.md).
 
 Layout. The worker process the bridge talks to is rank 0. At `init` with ranks = N > 1 it starts ranks 1..N-1
-itself, as `python -m dare_worker.ranks` child processes on the same host, and joins them in a
+itself, as `python -m dare_worker.rank_follower` child processes on the same host, and joins them in a
 torch.distributed process group (gloo on the CPU, NCCL with one GPU per rank on CUDA; rendezvous on
 127.0.0.1 and a free port). The bridge still sees one worker speaking one protocol, so the supervisor's
 restart / restore recipe is unchanged: a restart restarts every rank.
@@ -36,12 +36,10 @@ from __future__ import annotations
 import datetime
 import os
 import pickle
-import signal
 import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
 
 import torch
@@ -148,7 +146,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _timeout() -> datetime.timedelta:
+def timeout() -> datetime.timedelta:
     return datetime.timedelta(seconds=float(os.environ.get("DARE_RANKS_TIMEOUT_S", "1800")))
 
 
@@ -166,11 +164,11 @@ class Ranks:
         self.procs: list[subprocess.Popen] = []
         for r in range(1, world):
             self.procs.append(subprocess.Popen(
-                [sys.executable, "-m", "dare_worker.ranks", "--kind", kind, "--parent", str(os.getpid())],
+                [sys.executable, "-m", "dare_worker.rank_follower", "--kind", kind, "--parent", str(os.getpid())],
                 stdin=subprocess.PIPE, stdout=2, env=dict(env, RANK=str(r)), close_fds=True))
         try:
             dist.init_process_group(self.backend, init_method=f"tcp://127.0.0.1:{port}", rank=0,
-                                    world_size=world, timeout=_timeout())
+                                    world_size=world, timeout=timeout())
         except Exception:
             self.close()
             raise
@@ -219,83 +217,3 @@ class Ranks:
 
 
 # ---------------------------------------------------------------------- follower ranks
-
-
-def _die_with_parent(parent: int) -> None:
-    try:  # Linux: SIGKILL when the parent dies (prctl PR_SET_PDEATHSIG = 1)
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-    def watch() -> None:
-        while True:
-            if os.getppid() != parent:
-                os._exit(1)
-            time.sleep(0.5)
-
-    if os.getppid() != parent:
-        os._exit(1)
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-def _read_command(stream):
-    head = stream.read(8)
-    if len(head) < 8:
-        return None
-    (n,) = struct.unpack(">Q", head)
-    body = stream.read(n)
-    if len(body) < n:
-        return None
-    return pickle.loads(body)
-
-
-def follower_main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m dare_worker.ranks")
-    parser.add_argument("--kind", required=True, choices=("tiny", "hf"))
-    parser.add_argument("--parent", required=True, type=int)
-    opts = parser.parse_args(argv)
-    _die_with_parent(opts.parent)
-    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
-    backend = os.environ.get("DARE_DIST_BACKEND", "gloo")
-    if backend == "nccl":
-        torch.cuda.set_device(rank)  # one GPU per rank; "cuda" then means this rank's GPU
-    dist.init_process_group(backend, init_method=f"tcp://{os.environ['MASTER_ADDR']}:{os.environ['MASTER_PORT']}",
-                            rank=rank, world_size=world, timeout=_timeout())
-    from .jobs import Worker
-    from .protocol import BadRequest
-
-    worker = Worker(opts.kind, dp=DataParallel(rank, world))
-    stdin = sys.stdin.buffer
-    while True:
-        cmd = _read_command(stdin)
-        if cmd is None:  # rank 0 closed the pipe or is gone
-            break
-        job, args = cmd
-        try:
-            if job == "init":
-                worker.job_init(args)
-            elif job == "sync":
-                worker.sync_from_rank0(args)
-            elif job == "hashes":
-                worker.engine.dist.state_hashes(worker.engine)
-            else:
-                worker.handlers[job](args)
-        except BadRequest:
-            pass  # rank 0 ran the same validation on the same args and answered it; no collective ran
-        except Exception as e:  # noqa: BLE001 - this rank can no longer follow: exit, rank 0 sees it
-            import traceback
-
-            traceback.print_exc(file=sys.stderr)
-            print(f"dare_worker rank {rank}: {job} failed ({type(e).__name__}: {e}); exiting", file=sys.stderr)
-            os._exit(1)
-    if dist.is_initialized():
-        dist.destroy_process_group()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(follower_main())
