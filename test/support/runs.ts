@@ -79,7 +79,7 @@ export function endedHow(p: DareProcess, code: number, lines = 3): string {
  */
 const followed = new Map<string, { ino: number; log: EventLog }>();
 
-function followedLog(runDir: string): EventLog | null {
+export function followedLog(runDir: string): EventLog | null {
   const dir = join(runDir, 'log');
   let ino: number;
   try {
