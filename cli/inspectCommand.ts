@@ -1,6 +1,7 @@
 /** `dare inspect` (at a position, or --live) and `dare machines`: actors' state machines as text or JSON. */
 import { ACTORS } from '../actors/index.ts';
 import { mermaidOf } from '../actors/mermaid.ts';
+import type { NatsTarget } from '../bus/connect.ts';
 import { liveRun } from '../run/control.ts';
 import { followInspection, type ActorView } from '../views/inspect.ts';
 import { toJsonSafe } from '../views/format.ts';
@@ -17,10 +18,10 @@ export function printInspect(views: ActorView[], json: boolean): void {
 }
 
 /** `inspect --live`: print the run's inspection messages as they come, until `signal` aborts. */
-export async function inspectLive(runDir: string, json: boolean, signal?: AbortSignal): Promise<void> {
+export async function inspectLive(runDir: string, json: boolean, signal?: AbortSignal, via?: NatsTarget): Promise<void> {
   const { run } = liveRun(runDir);
   process.stdout.write(`following ${run} (ctrl-c to stop)\n`);
-  for await (const msg of followInspection(runDir, signal)) {
+  for await (const msg of followInspection(runDir, signal, via)) {
     if (json) process.stdout.write(JSON.stringify(toJsonSafe(msg)) + '\n');
     else process.stdout.write(`${String(msg.seq).padStart(8)}  ${msg.actor.padEnd(10)} ${msg.from} → ${msg.to}  (${msg.event})  ${JSON.stringify(toJsonSafe(msg.summary))}\n`);
   }

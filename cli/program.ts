@@ -133,19 +133,20 @@ export function buildProgram(): Command {
       }
     });
 
-  program
+  const inspectCmd = program
     .command('inspect')
     .description('every actor\'s state machine, at the end of the log, at a position, or live')
     .argument('<dir>', 'run directory')
     .option('--at <seq>', 'log position', intArg('--at'))
     .option('--prompt <id>', 'one prompt\'s history')
     .option('--live', 'follow a running run over NATS')
-    .option('--json', 'machine-readable output')
-    .action(async (dir: string, o: { at?: number; prompt?: string; live?: boolean; json?: boolean }) => {
+    .option('--json', 'machine-readable output');
+  withNatsFlags(inspectCmd, 'with --live: NATS servers to follow it through instead of the run\'s own (nats.json)')
+    .action(async (dir: string, o: { at?: number; prompt?: string; live?: boolean; json?: boolean } & NatsFlags) => {
       const { inspectAt } = await import('../views/inspect.ts');
       const { printInspect, inspectLive } = await import('./inspectCommand.ts');
       const { driftCommand } = await import('./driftCommand.ts');
-      if (o.live) return inspectLive(dir, !!o.json);
+      if (o.live) return inspectLive(dir, !!o.json, undefined, natsTargetOf(o));
       const log = openRunLog(dir);
       try {
         if (o.prompt !== undefined) driftCommand(log, o.prompt, !!o.json);
@@ -320,15 +321,16 @@ export function buildProgram(): Command {
       }
     });
 
-  program
+  const serveCmd = program
     .command('serve')
     .description('a local web dashboard of a run: plots, statecharts, prompts; live (with pause/resume/stop) while it runs')
     .argument('<dir>', 'run directory')
     .option('--port <p>', 'port (0: any free port)', intArg('--port'), 8470)
-    .option('--host <addr>', 'address to listen on (other than loopback: anyone who can reach it can pause the run)', '127.0.0.1')
-    .action(async (dir: string, o: { port: number; host: string }) => {
+    .option('--host <addr>', 'address to listen on (other than loopback: anyone who can reach it can pause the run)', '127.0.0.1');
+  withNatsFlags(serveCmd, 'NATS servers to follow the run through instead of its own (nats.json); observer credentials give no control')
+    .action(async (dir: string, o: { port: number; host: string } & NatsFlags) => {
       const { serveCommand } = await import('./serveCommand.ts');
-      await serveCommand({ dir, port: o.port, host: o.host });
+      await serveCommand({ dir, port: o.port, host: o.host, via: natsTargetOf(o) });
     });
 
   program

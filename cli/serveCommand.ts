@@ -2,6 +2,7 @@
  * `dare serve DIR [--port P] [--host H]`: fold the run's log, follow it live while the run is running, and
  * serve the dashboard until interrupted. Prints the URL (with --port 0, the port the system chose).
  */
+import type { NatsTarget } from '../bus/connect.ts';
 import { UserError } from '../events/errors.ts';
 import { startDashboard, type DashboardServer } from '../views/serve/dashboardServer.ts';
 import { RunFeed } from '../views/serve/runFeed.ts';
@@ -10,6 +11,8 @@ export interface ServeArgs {
   dir: string;
   port?: number;
   host?: string;
+  /** servers and credentials of one's own for the live view (observer: no control; operator: control) */
+  via?: NatsTarget;
 }
 
 export interface Serving {
@@ -25,6 +28,7 @@ export async function serveRun(a: ServeArgs): Promise<Serving> {
   const feed = await RunFeed.open(a.dir, {
     onChange: () => server?.changed(),
     warn: (m) => process.stderr.write(`${m}\n`),
+    via: a.via,
   });
   try {
     server = await startDashboard(feed, { host: a.host ?? '127.0.0.1', port: a.port ?? 8470 });

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import type { InspectMessage } from '../actors/host.ts';
 import { connectNats, type NatsOptions, type NatsTarget } from '../bus/connect.ts';
@@ -89,7 +89,13 @@ export async function sendControl(runDir: string, command: ControlCommand, via?:
   const { run, ...live } = liveRun(runDir);
   const nc = await connectNats({ ...natsVia(live, via), name: 'control' });
   try {
-    const reply = unpack((await nc.request(subjectsFor(run).control, pack({ command, source: 'cli' }), { timeout: 10_000 })).data) as { ok: boolean; error?: string };
+    const subject = subjectsFor(run).control;
+    const answer = await nc.request(subject, pack({ command, source: 'cli' }), { timeout: 10_000 }).catch((e: unknown) => {
+      const cause = (e as Error)?.cause ?? e;
+      if (cause instanceof PermissionViolationError) throw new UserError(`control ${command}: this NATS user may not publish on ${subject} (an operator's or the run's credentials may)`);
+      throw e;
+    });
+    const reply = unpack(answer.data) as { ok: boolean; error?: string };
     if (!reply.ok) throw new UserError(`control ${command}: ${reply.error}`);
   } finally {
     await nc.close();

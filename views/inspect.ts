@@ -7,10 +7,10 @@ import { ACTORS } from '../actors/index.ts';
 import { foldOne, initialFolded } from '../actors/actor.ts';
 import { leafOf, machineOf, snapshotAt, step as machineStep } from '../actors/machine.ts';
 import type { InspectMessage } from '../actors/host.ts';
-import { connectNats } from '../bus/connect.ts';
+import { connectNats, type NatsTarget } from '../bus/connect.ts';
 import { unpack } from '../events/codec.ts';
 import { subjectsFor } from '../events/subjects.ts';
-import { liveRun } from '../run/control.ts';
+import { liveRun, natsVia } from '../run/control.ts';
 import { loggedConfig } from '../run/replay.ts';
 import type { EventLog } from '../store/eventLog.ts';
 
@@ -48,9 +48,9 @@ export function inspectAt(log: EventLog, at?: number): ActorView[] {
 }
 
 /** `inspect --live`: the inspection messages of the run going on in `runDir`, until `signal` aborts. */
-export async function* followInspection(runDir: string, signal?: AbortSignal): AsyncGenerator<InspectMessage> {
-  const { url, token, run } = liveRun(runDir);
-  const nc = await connectNats({ url, token, name: 'inspect' });
+export async function* followInspection(runDir: string, signal?: AbortSignal, via?: NatsTarget): AsyncGenerator<InspectMessage> {
+  const { run, ...live } = liveRun(runDir);
+  const nc = await connectNats({ ...natsVia(live, via), name: 'inspect' });
   try {
     const sub = nc.subscribe(subjectsFor(run).inspect);
     signal?.addEventListener('abort', () => sub.unsubscribe());

@@ -60,11 +60,19 @@ describe('dare nats-config', () => {
       expect(await a.exit, a.stderr().slice(-2000)).toBe(0);
 
       const runB = join(dir, 'b', 'run');
-      const b = runDare(['run', sc, '--run-dir', runB, '--nats', url, '--nats-creds', creds('run'), '--external', 'sampler'], { DARE_FAULT_PAUSE: 'update:150' });
+      const b = runDare(['run', sc, '--run-dir', runB, '--nats', url, '--nats-creds', creds('run'), '--external', 'sampler'], { DARE_FAULT_PAUSE: 'update:500' }); // long enough for the observers below
       for (let waited = 0; waited < 60_000 && !existsSync(join(runB, 'nats.json')); waited += 50) await sleep(50);
       expect(existsSync(join(runB, 'nats.json')), b.stderr().slice(-2000)).toBe(true);
       const sampler = runDare(['actor', 'sampler', runB, '--nats', url, '--nats-creds', creds('actor')]);
       const replica = runDare(['bridge', runB, '--nats', url, '--nats-creds', creds('bridge')]);
+      // an observer follows the actors' transitions live, and may not stop the run
+      const watcher = runDare(['inspect', runB, '--live', '--json', '--nats', url, '--nats-creds', creds('observer')]);
+      const stop = runDare(['control', runB, 'stop', '--nats', url, '--nats-creds', creds('observer')]);
+      expect(await stop.exit, stop.stderr()).toBe(1);
+      expect(stop.stderr()).toContain(`control stop: this NATS user may not publish on dare.`);
+      const transitions = () => watcher.stdout().split('\n').filter((l) => l.startsWith('{')).length;
+      await watcher.killWhen(() => transitions() >= 3, 60_000);
+      expect(transitions(), watcher.stderr().slice(-1500)).toBeGreaterThanOrEqual(3);
       expect(await b.exit, b.stderr().slice(-2000)).toBe(0);
       expect(await sampler.exit, sampler.stderr().slice(-2000)).toBe(0);
       expect(await replica.exit, replica.stderr().slice(-2000)).toBe(0);

@@ -10,7 +10,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats } from '../../bus/connect.ts';
+import { connectNats, type NatsTarget } from '../../bus/connect.ts';
+import { natsVia } from '../../run/control.ts';
 import { LogClient, type Consumer } from '../../bus/logClient.ts';
 import type { Logged } from '../../events/catalogue.ts';
 import { pack, unpack } from '../../events/codec.ts';
@@ -29,6 +30,8 @@ export interface FeedOptions {
   warn: (msg: string) => void;
   /** how often the LMDB log and nats.json are looked at (ms) */
   pollMs?: number;
+  /** servers and credentials of one's own (an observer's: no control; an operator's: control too) */
+  via?: NatsTarget;
 }
 
 interface NatsInfo {
@@ -146,7 +149,7 @@ export class RunFeed {
     let nc: NatsConnection;
     try {
       nc = await Promise.race([
-        connectNats({ url: info.url, token: info.token, name: `${info.run}/dashboard` }),
+        connectNats({ ...natsVia(info, this.opts.via), name: `${info.run}/dashboard` }),
         sleep(5000).then(() => Promise.reject(new Error('timed out'))),
       ]);
     } catch (e) {
