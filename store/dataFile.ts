@@ -42,16 +42,16 @@ export function readDataFile(dir: string): DataFileInfo | null {
   if (!existsSync(file)) return null;
   const fd = openSync(file, 'r');
   try {
-    const size = fstatSync(fd).size;
     const head = Buffer.alloc(160);
     if (readSync(fd, head, 0, 160, 0) < 160) {
+      const size = fstatSync(fd).size;
       if (size === 0) return null; // created by a writer that has not committed yet
       throw new DataFileError(`${file}: damaged: ${size} bytes, too short for an LMDB meta page`);
     }
     if (head.readUInt32LE(16) !== META_MAGIC) throw new DataFileError(`${file}: not an LMDB data file, or damaged (meta page 0 has a bad magic number)`);
     const version = head.readUInt32LE(20);
     const pageSize = head.readUInt32LE(40);
-    if (version !== 1) return { version, pageSize, lastPage: 0, txnId: 0, size };
+    if (version !== 1) return { version, pageSize, lastPage: 0, txnId: 0, size: fstatSync(fd).size };
     if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
       throw new DataFileError(`${file}: damaged: meta page 0 gives page size ${pageSize}`);
     }
@@ -67,6 +67,9 @@ export function readDataFile(dir: string): DataFileInfo | null {
     const lastPage = u64(meta, 136);
     const txnId = u64(meta, 144);
     const need = (lastPage + 1) * pageSize;
+    // the size after the meta: a live writer grows the file before it commits the meta that needs it, so a
+    // size taken first could predate a commit read after it and look truncated
+    const size = fstatSync(fd).size;
     if (size < need) {
       throw new DataFileError(
         `${file}: damaged: truncated to ${size} bytes, but its last transaction (${txnId}) uses pages up to ${lastPage} ` +

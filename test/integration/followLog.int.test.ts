@@ -1,7 +1,8 @@
 /**
- * Following a live log from another process (EventLog.refresh): one read-only handle, refreshed, sees every
- * batch the writer process acknowledged, and its refreshes map nothing new (an open per look mapped 64 GiB
- * each time, which ran a polling test out of address space).
+ * Following a live log from another process: one read-only handle, refreshed (EventLog.refresh), sees every
+ * batch the writer process acknowledged, and so does a new open per look; neither maps the file again (with
+ * lmdb-js's format-1 build every open mapped 64 GiB that close() kept, which ran a polling test out of
+ * address space after ~1,900 opens: store/readerEnvs.ts).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -41,6 +42,16 @@ describe('a reader following a writer process', () => {
       expect(reader.lastSeq()).toBeGreaterThanOrEqual(3000);
       expect(behind).toBe(0);
       expect(looks).toBeGreaterThan(10);
+      expect(mappings()).toBe(mapped);
+      // opening anew for each look: the same, and still no new mapping after more opens than once fitted
+      for (let i = 0; i < 2500; i++) {
+        const before = acked;
+        const again = EventLog.open(logDir, { readOnly: true });
+        if (again.lastSeq() < before) behind++;
+        await again.close();
+        if (i % 100 === 0) await new Promise((r) => setTimeout(r, 1));
+      }
+      expect(behind).toBe(0);
       expect(mappings()).toBe(mapped);
       // what it sees is whole: every seq up to the last, in order, each decodable
       const seqs = [...reader.iterate(1)].map((e) => e.seq);

@@ -8,8 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import type { DareEvent, Logged } from '../../events/catalogue.ts';
-import type { EventLog } from '../../store/eventLog.ts';
-import { followedLog } from './runs.ts';
+import { EventLog } from '../../store/eventLog.ts';
 import { tempDir } from './tmp.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -60,11 +59,14 @@ export function untilLive(runDir: string, timeoutMs = 30_000): Promise<true> {
   return until('the run to start', () => existsSync(join(runDir, 'nats.json')) && existsSync(join(runDir, 'log', 'data.mdb')), timeoutMs);
 }
 
-/** `fn` over the run's log as it is now (read-only; one handle per log, refreshed: see runs.ts followedLog). */
+/** `fn` over the run's log as it is now, opened read-only (closed again after). */
 export function withRunLog<T>(runDir: string, fn: (log: EventLog) => T): T {
-  const log = followedLog(runDir);
-  if (!log) throw new Error(`${runDir}: no log (log/data.mdb missing or not initialised yet)`);
-  return fn(log);
+  const log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+  try {
+    return fn(log);
+  } finally {
+    void log.close();
+  }
 }
 
 /** Every logged event of the run, in order. */

@@ -1,6 +1,6 @@
 /** Helpers for tests that run `dare` as a real process and look at its run directory. */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { encodeEvent } from '../../events/codec.ts';
@@ -73,30 +73,13 @@ export function endedHow(p: DareProcess, code: number, lines = 3): string {
 }
 
 /**
- * One read-only handle per live log, refreshed for each look (EventLog.refresh: an open per poll leaks a 64
- * GiB mapping, and a test polling every 15 ms exhausted its address space in ~30 s). A data.mdb replaced
- * by another file (a new inode) gets a new handle.
+ * The run's log as it is now, read-only (null while it does not exist or is being created). Opens are cheap
+ * and share one environment per file (store/readerEnvs.ts), so polling may open it every time.
  */
-const followed = new Map<string, { ino: number; log: EventLog }>();
-
 export function followedLog(runDir: string): EventLog | null {
-  const dir = join(runDir, 'log');
-  let ino: number;
+  if (!existsSync(join(runDir, 'log', 'data.mdb'))) return null;
   try {
-    ino = statSync(join(dir, 'data.mdb')).ino;
-  } catch {
-    return null;
-  }
-  const known = followed.get(dir);
-  if (known && known.ino === ino) return known.log.refresh();
-  if (known) {
-    followed.delete(dir);
-    void known.log.close();
-  }
-  try {
-    const log = EventLog.open(dir, { readOnly: true });
-    followed.set(dir, { ino, log });
-    return log;
+    return EventLog.open(join(runDir, 'log'), { readOnly: true });
   } catch {
     return null; // still being created
   }
@@ -106,7 +89,11 @@ export function followedLog(runDir: string): EventLog | null {
 export function logHas(runDir: string, what: string | ((log: EventLog) => boolean)): boolean {
   const log = followedLog(runDir);
   if (!log) return false;
-  return typeof what === 'string' ? log.seqOf(what) !== undefined : what(log);
+  try {
+    return typeof what === 'string' ? log.seqOf(what) !== undefined : what(log);
+  } finally {
+    void log.close();
+  }
 }
 
 /** Events that a crash and resume add, and that never influence a decision. */
