@@ -20,7 +20,6 @@ import { SCHEMA_VERSION, type DareEvent, type Logged } from '../events/catalogue
 import { BINARY_FIELDS, decodeTrusted, encodeEvent, pack, packPlain, packState, unpack, unpackState } from '../events/codec.ts';
 import { validateEvent, ValidationError } from '../events/validate.ts';
 import { readDataFile } from './dataFile.ts';
-import { isKeptReader, keepReaderEnv, readerEnv } from './readerEnvs.ts';
 import { StoreError } from './storeError.ts';
 
 export { StoreError };
@@ -140,8 +139,8 @@ export class EventLog {
       const file = join(dir, 'data.mdb');
       throw new StoreError(existsSync(file) ? `${file}: empty (0 bytes): nothing was ever committed to it, or it was truncated` : `${dir}: no log here (data.mdb missing)`);
     }
-    const openEnv = () =>
-      open({
+    try {
+      this.env = open({
         path: dir,
         maxDbs: 8,
         readOnly: this.readOnly,
@@ -152,10 +151,6 @@ export class EventLog {
         // syncs before it returns and `flushed` resolves at once; awaiting it keeps the code right for both)
         noSubdir: false,
       });
-    let shared = false;
-    try {
-      if (this.readOnly) ({ env: this.env, shared } = readerEnv(dir, openEnv));
-      else this.env = openEnv();
     } catch (e) {
       // LMDB's own refusal (MDB_INVALID, MDB_CORRUPTED, ...) names no file: name it
       throw new StoreError(`${join(dir, 'data.mdb')}: LMDB cannot open it (${(e as Error).message}); \`dare check\` describes the damage`);
@@ -172,10 +167,9 @@ export class EventLog {
     this.sums = this.env.openDB<Buffer, Buffer>('sums', bin);
     if (this.readOnly && (!this.events || !this.ids || !this.blobs || !this.prompts || !this.snapshots || !this.meta)) {
       // a reader that arrives while the writer is still creating the environment
-      if (!shared) this.env.close();
+      this.env.close();
       throw new StoreError(`${dir}: the log is not initialised yet`);
     }
-    if (this.readOnly && !shared) keepReaderEnv(dir, this.env);
     if (existing === null && !this.readOnly) {
       // A fresh environment: make sure this build writes format 1 before anything is logged.
       const v = lmdbFormatVersion(dir);
@@ -216,17 +210,6 @@ export class EventLog {
   private scanLastSeq(): number {
     for (const k of this.events.getKeys({ reverse: true, limit: 1 })) return keySeq(k as Buffer);
     return 0;
-  }
-
-  /**
-   * (read-only) See what the writer, another process, has committed since this log was opened or last
-   * refreshed: a new read snapshot and last seq (a follower can refresh one handle instead of opening again).
-   */
-  refresh(): this {
-    if (!this.readOnly) return this;
-    (this.env as unknown as { resetReadTxn(): void }).resetReadTxn();
-    this.last = this.scanLastSeq();
-    return this;
   }
 
   /** The highest sequence number in the log (0 when empty). */
@@ -551,8 +534,6 @@ export class EventLog {
 
   async close(): Promise<void> {
     await this.queue;
-    // a read-only environment stays for the next open of this file (store/readerEnvs.ts says why)
-    if (this.readOnly && isKeptReader(this.env)) return;
     await this.env.close();
   }
 }

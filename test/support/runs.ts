@@ -52,7 +52,7 @@ export function runDare(args: string[], env: Record<string, string> = {}): DareP
       const start = Date.now();
       while (!ended) {
         if (Date.now() - start >= timeoutMs || (await pred())) break;
-        await new Promise((r) => setTimeout(r, 15));
+        await new Promise((r) => setTimeout(r, 50)); // each look opens the log: see logHas
       }
       if (ended) return false;
       child.kill('SIGKILL');
@@ -72,23 +72,15 @@ export function endedHow(p: DareProcess, code: number, lines = 3): string {
   return `${how}: ${tail.slice(-1500)}`;
 }
 
-/**
- * The run's log as it is now, read-only (null while it does not exist or is being created). Opens are cheap
- * and share one environment per file (store/readerEnvs.ts), so polling may open it every time.
- */
-export function followedLog(runDir: string): EventLog | null {
-  if (!existsSync(join(runDir, 'log', 'data.mdb'))) return null;
-  try {
-    return EventLog.open(join(runDir, 'log'), { readOnly: true });
-  } catch {
-    return null; // still being created
-  }
-}
-
 /** Does the run's log hold an event with this id (or satisfy the predicate)? */
 export function logHas(runDir: string, what: string | ((log: EventLog) => boolean)): boolean {
-  const log = followedLog(runDir);
-  if (!log) return false;
+  if (!existsSync(join(runDir, 'log', 'data.mdb'))) return false;
+  let log: EventLog;
+  try {
+    log = EventLog.open(join(runDir, 'log'), { readOnly: true });
+  } catch {
+    return false; // still being created
+  }
   try {
     return typeof what === 'string' ? log.seqOf(what) !== undefined : what(log);
   } finally {
