@@ -36,7 +36,7 @@ function workerRanks(tag: string): { rank0: number[]; followers: number[] } {
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'latin1').split('\0');
       const state = readFileSync(`/proc/${d}/stat`, 'latin1').split(') ')[1]?.[0];
       if (state === 'Z') continue;
-      if (cmd.includes('dare_worker.ranks')) out.followers.push(Number(d));
+      if (cmd.includes('dare_worker.rank_follower')) out.followers.push(Number(d));
       else if (cmd.includes('dare_worker')) out.rank0.push(Number(d));
     } catch {
       // the process ended while we looked
