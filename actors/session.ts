@@ -7,7 +7,7 @@
  * evaluation (the learner requests them), then RunStopped; `dare resume` (RunResumed) goes on from there.
  * RunExtended (`dare resume --steps N`) raises the step total, and reopens a completed run.
  */
-import { eventId, makeEvent, type DareEvent, type Logged } from '../events/catalogue.ts';
+import { eventId, makeEvent, type DareEvent, type EventOf, type Logged } from '../events/catalogue.ts';
 import type { RunConfig } from '../events/config.ts';
 import type { ActorDef } from './actor.ts';
 import type { Guard } from './statechart.ts';
@@ -48,6 +48,11 @@ export interface SessionState {
   advancedAt: number;
   /** the parts of the configuration the barrier needs (so the statechart can read them from the state) */
   schedule: Pick<RunConfig['run'], 'steps' | 'checkpointEvery' | 'evalEvery'>;
+  /** run.offPolicySteps (pipelined mode: the next step may start at this one's UpdateRequested); absent in old snapshots: 0 */
+  offPolicySteps?: number;
+  /** run.estimation and run.stepsPerEpoch, for the same (only set with offPolicySteps) */
+  estimation?: RunConfig['run']['estimation'];
+  stepsPerEpoch?: number;
 }
 
 function initialState(cfg: RunConfig): SessionState {
@@ -56,6 +61,7 @@ function initialState(cfg: RunConfig): SessionState {
     promptsRegistered: false, step: 0, epoch: 0, policyVersion: 0, updatedStep: 0, checkpointVersion: -1, evalStep: -1,
     paused: false, stopRequested: false, halted: false, extensions: 0, done: false, failed: false, resumes: 0, estimatedFor: 0, advancedFrom: -1, advancedAt: 0,
     schedule: { steps, checkpointEvery, evalEvery },
+    ...(cfg.run.offPolicySteps ? { offPolicySteps: cfg.run.offPolicySteps, estimation: cfg.run.estimation, stepsPerEpoch: cfg.run.stepsPerEpoch } : {}),
   };
 }
 
@@ -79,7 +85,29 @@ function evolve(s: SessionState, logged: Logged): SessionState {
   if ((BARRIER.has(e.type) || e.type === 'ControlApplied') && next.advancedFrom !== next.step && stepComplete(next) && wouldAdvance(next)) {
     return { ...next, advancedFrom: next.step, advancedAt: logged.seq };
   }
+  if (e.type === 'UpdateRequested' && next.advancedFrom !== next.step && startsEarly(next, e.data.step, e.data.policyVersion)) {
+    return { ...next, advancedFrom: next.step, advancedAt: logged.seq };
+  }
   return next;
+}
+
+/**
+ * Pipelined mode (run.offPolicySteps = 1, DESIGN §5): the step after `step` starts at its UpdateRequested,
+ * while the update runs, unless something acts at this update's boundary: a checkpoint or an evaluation due
+ * after it, a pause or a stop, the run's last step, or (per-epoch estimation) an epoch whose estimate needs
+ * the new weights. Only one update is ever in flight: the previous one is complete.
+ * `fromVersion` is the version the update starts from (UpdateRequested.policyVersion).
+ */
+export function startsEarly(s: SessionState, step: number, fromVersion: number): boolean {
+  if (!s.offPolicySteps || step !== s.step || s.updatedStep !== step - 1 || !s.promptsRegistered) return false;
+  if (s.paused || s.stopRequested || s.done || s.failed || s.halted || step >= s.schedule.steps) return false;
+  const cfg = { run: { ...s.schedule } } as RunConfig;
+  if (checkpointDue(fromVersion + 1, step, cfg) || evalDue(step, cfg)) return false;
+  return !(s.estimation === 'epoch' && isEpochStartOf(step + 1, s));
+}
+
+function isEpochStartOf(step: number, s: SessionState): boolean {
+  return s.stepsPerEpoch !== undefined && (step - 1) % s.stepsPerEpoch === 0;
 }
 
 function fold(s: SessionState, { event: e }: Logged): SessionState {
@@ -155,8 +183,13 @@ function advance(s: SessionState, cfg: RunConfig, run: string, cause: string): D
     // unless it already has (a pause that held the step back after the estimate came in)
     if (cfg.run.estimation === 'epoch' && s.estimatedFor !== next) return out;
   }
-  out.push(makeEvent('StepStarted', { step: next, epoch }, { run, id: eventId('StepStarted', next), cause }));
+  out.push(makeEvent('StepStarted', stepData(s, next, epoch), { run, id: eventId('StepStarted', next), cause }));
   return out;
+}
+
+/** StepStarted's data; in pipelined mode with the version the step generates with (the last completed update's). */
+function stepData(s: SessionState, step: number, epoch: number): EventOf<'StepStarted'>['data'] {
+  return s.offPolicySteps ? { step, epoch, policyVersion: s.policyVersion } : { step, epoch };
 }
 
 const BARRIER = new Set(['UpdateCompleted', 'CheckpointSaved', 'EvalCompleted']);
@@ -172,7 +205,7 @@ function decide(s: SessionState, logged: Logged, ctx: { run: string; config: Run
   // a resume that ends a pause which held this back starts it too (same id: at most once in the log)
   const estimateIn = cfg.run.estimation === 'epoch' && isEpochStart(next, cfg) && s.estimatedFor === next && !s.paused;
   if (estimateIn && (e.type === 'DifficultyEstimated' || (e.type === 'ControlApplied' && e.data.command === 'resume'))) {
-    return [makeEvent('StepStarted', { step: next, epoch: epochOf(next, cfg) }, { run: ctx.run, id: eventId('StepStarted', next), cause: e.id })];
+    return [makeEvent('StepStarted', stepData(s, next, epochOf(next, cfg)), { run: ctx.run, id: eventId('StepStarted', next), cause: e.id })];
   }
   return [];
 }

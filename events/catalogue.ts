@@ -65,7 +65,15 @@ export const PAYLOADS = {
     source: Str,
   }),
   EpochStarted: data({ epoch: Uint, firstStep: Uint, budget: Uint }),
-  StepStarted: data({ step: Uint, epoch: Uint }),
+  StepStarted: data({
+    step: Uint,
+    epoch: Uint,
+    /**
+     * run.offPolicySteps = 1 only: the policy version the step's rollouts and scores are generated with (the
+     * last completed update's at the start: one behind while the previous step's update runs). Absent: sync mode.
+     */
+    policyVersion: Type.Optional(Uint),
+  }),
 
   // ---- prompts -------------------------------------------------------------------------------------
   PromptsRegistered: data({
@@ -90,6 +98,11 @@ export const PAYLOADS = {
     /** rollout groups (blob keys) whose rows need current-policy log-probs */
     groups: Type.Array(Str, { maxItems: 10_000_000 }),
     rows: Uint,
+    /**
+     * run.offPolicySteps = 1 only: the policy version the job must run with (its step's StepStarted.policyVersion;
+     * the worker keeps the weights one update back for it). Absent: the weights the worker has (sync mode).
+     */
+    policyVersion: Type.Optional(Uint),
   }),
   ScoreCompleted: data({
     groups: Type.Array(Str, { maxItems: 10_000_000 }),
@@ -111,6 +124,11 @@ export const PAYLOADS = {
     temperature: Num,
     maxTokens: Uint,
     seed: Uint,
+    /**
+     * run.offPolicySteps = 1 only: the policy version the job must run with (its step's StepStarted.policyVersion;
+     * the worker keeps the weights one update back for it). Absent: the weights the worker has (sync mode).
+     */
+    policyVersion: Type.Optional(Uint),
   }),
   SignalCompleted: data({
     step: Uint,
@@ -167,6 +185,11 @@ export const PAYLOADS = {
     temperature: Num,
     maxTokens: Uint,
     seed: Uint,
+    /**
+     * run.offPolicySteps = 1 only: the policy version the job must run with (its step's StepStarted.policyVersion;
+     * the worker keeps the weights one update back for it). Absent: the weights the worker has (sync mode).
+     */
+    policyVersion: Type.Optional(Uint),
   }),
   UpdateRequested: data({
     step: Uint,

@@ -33,6 +33,7 @@ export const ConfigSchema = obj({
     evalEvery: U('steps between evaluations (0: only at the end)'),
     evalSize: U('held-out prompts per evaluation'),
     snapshotEvery: U('events between snapshots of the actors and the run monitor (0: never)'),
+    offPolicySteps: U('pipelined mode: 1 starts step t+1 (selection and rollouts, with the policy one update behind) while update t runs; 0 (default): strictly one step after another', { maximum: 1 }),
     tensorboard: Type.Boolean({ description: 'write TensorBoard event files of the per-step metrics into DIR/tensorboard/ during the run (`dare export DIR --tensorboard OUT` writes them from any log)' }),
   }),
   task: obj({
@@ -154,7 +155,7 @@ const check = TypeCompiler.Compile(ConfigSchema);
 
 export const DEFAULTS: RunConfig = {
   method: 'dare',
-  run: { seed: 1, steps: 20, batchSize: 32, stepsPerEpoch: 4, estimation: 'epoch', checkpointEvery: 5, evalEvery: 5, evalSize: 256, snapshotEvery: 2000, tensorboard: false },
+  run: { seed: 1, steps: 20, batchSize: 32, stepsPerEpoch: 4, estimation: 'epoch', checkpointEvery: 5, evalEvery: 5, evalSize: 256, snapshotEvery: 2000, offPolicySteps: 0, tensorboard: false },
   task: { source: 'arithmetic', path: '', count: 2000, evalCount: 256, maxResponseTokens: 8, temperature: 1, levels: '', arithmeticStyle: 'bare' },
   worker: {
     kind: 'tiny', model: '', device: 'auto', lr: 1e-3, weightDecay: 0.01, gradClip: 1, warmStartSteps: 200, warmStartLr: 1e-3, jobTimeoutSec: 600, shareJobs: false,
@@ -375,6 +376,13 @@ function validated(cfg: RunConfig): RunConfig {
     throw new ConfigError(`task.path: a ${cfg.task.source} source needs a file`);
   }
   if (cfg.sampler.dEasy > cfg.sampler.dHard) throw new ConfigError('sampler.dEasy must not exceed sampler.dHard');
+  if (cfg.run.offPolicySteps > 0) {
+    // the staged curriculum moves its stage at UpdateCompleted, which the next step's selection would race
+    if (cfg.sampler.method === 'staged') throw new ConfigError('run.offPolicySteps: the staged curriculum (sampler.method staged) needs run.offPolicySteps=0');
+    // replica bridges serve a shared job at the version it was made at, and keep no weights one update back
+    if (cfg.worker.shareJobs) throw new ConfigError('run.offPolicySteps: shared rollout jobs (worker.shareJobs) need run.offPolicySteps=0');
+    if (cfg.worker.ranks > 1) throw new ConfigError('run.offPolicySteps: data-parallel ranks (worker.ranks > 1) need run.offPolicySteps=0');
+  }
   return cfg;
 }
 

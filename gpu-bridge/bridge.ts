@@ -57,6 +57,9 @@ type BridgeRequest = 'RolloutRequested' | 'ScoreRequested' | 'UpdateRequested' |
 
 const MAX_REASON = 4096;
 
+/** The requests of the trainer's lane in pipelined mode (bridge.onEvent): they change or save the weights. */
+const TRAINER_JOBS = new Set(['UpdateRequested', 'CheckpointRequested']);
+
 export class Bridge {
   private readonly deps: BridgeDeps;
   private readonly name: string;
@@ -68,9 +71,12 @@ export class Bridge {
   private restoreFrom: CheckpointEntry | null = null;
   private restored = false;
   private started = false;
-  private queue: Promise<unknown> = Promise.resolve();
-  /** events passed to onEvent whose handling has not settled yet */
-  private inProgress = 0;
+  /**
+   * The requests in hand, in log order per lane: one lane in sync mode; in pipelined mode (run.offPolicySteps
+   * = 1) the trainer's (updates, checkpoints) and the generator's (rollouts, scores, signals, evals), so the next
+   * step's rollouts run beside an update (each names the version it runs with: the log decides, not timing)
+   */
+  private readonly lanes = { train: { queue: Promise.resolve() as Promise<unknown>, inProgress: 0 }, generate: { queue: Promise.resolve() as Promise<unknown>, inProgress: 0 } };
   private side: Promise<void> = Promise.resolve();
   private jobSub: Subscription | null = null;
   /** shared jobs this bridge has served (for tests and logs) */
@@ -276,14 +282,22 @@ export class Bridge {
     // most of the log (a step's B RolloutCompleted) is nothing for the bridge to do: no promise for those, so
     // its consumer — the first one woken — passes a batch on to the actors without a microtask turn per event
     if (!this.replica ? !Object.hasOwn(this.requests, e.event.type) : e.event.type !== 'UpdateRequested') return undefined;
-    const run = this.inProgress === 0 ? this.handle(e) : this.queue.then(() => this.handle(e));
-    this.inProgress++;
+    const pipelined = this.cfg.run.offPolicySteps > 0 && !this.replica;
+    const detached = pipelined && TRAINER_JOBS.has(e.event.type);
+    const lane = pipelined && !detached ? this.lanes.generate : this.lanes.train;
+    const run = lane.inProgress === 0 ? this.handle(e) : lane.queue.then(() => this.handle(e));
+    lane.inProgress++;
     const settled = run.then(
-      () => void this.inProgress--,
-      () => void this.inProgress--,
+      () => void lane.inProgress--,
+      (err: unknown) => {
+        lane.inProgress--;
+        // a detached job's failure has no consumer to stop: it is the run's (RunFailed is logged by guard)
+        if (detached) (this.deps.onError ?? ((x: unknown) => this.deps.logger.error({ err: (x as Error)?.message ?? String(x) }, 'trainer job failed')))(err);
+      },
     );
-    this.queue = settled;
-    return run;
+    lane.queue = settled;
+    // the log's delivery goes on while a trainer job runs in pipelined mode (its completion is an event)
+    return detached ? undefined : run;
   }
 
   private done(id: string): boolean {
@@ -346,7 +360,8 @@ export class Bridge {
   /** Wait for the event in progress and pending lifecycle events, then shut the worker down. */
   async close(): Promise<void> {
     this.jobSub?.unsubscribe();
-    await this.queue;
+    await this.lanes.train.queue;
+    await this.lanes.generate.queue;
     await this.side;
     await this.worker?.close();
   }

@@ -78,6 +78,11 @@ export interface BridgeDeps {
    * except its WorkerJoined.
    */
   share?: { nc: NatsConnection; role: 'primary' | 'replica' };
+  /**
+   * Pipelined mode: the trainer's jobs run detached from the log's delivery (the next step's requests reach
+   * the bridge while an update runs); a failure of one is reported here, as a consumer's error would be.
+   */
+  onError?: (err: unknown) => void;
 }
 
 /** A request the bridge cannot serve as logged (missing blob or prompt, inconsistent arrays or versions). */

@@ -87,6 +87,8 @@ export function initArgs(config: RunConfig): Record<string, unknown> {
   };
   if (w.batchTokens > 0) args.batchTokens = w.batchTokens;
   if (w.rolloutRows > 0) args.rolloutRows = w.rolloutRows;
+  // pipelined mode: rollouts and scores name the version one update back, which the worker then keeps
+  if (config.run.offPolicySteps > 0) args.keepPrevious = true;
   if (w.ranks > 1) args.ranks = w.ranks; // data-parallel update: the worker starts ranks 1..N-1 (dare_worker/ranks.py)
   if (w.kind === 'tiny') {
     args.model = { maxLen };

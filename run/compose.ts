@@ -176,6 +176,7 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
       // the store (serveLog above) commits the bus's appends to this same `log`
       blobsInAppend: true,
       share: config.worker.shareJobs ? { nc: await connect('jobs'), role: 'primary' } : undefined,
+      onError,
     });
     bridge = b;
     b.serveJobs();

@@ -60,7 +60,10 @@ function evolveCommon(s: EstimatorState, st: EstimatorStrategy, e: Logged): Esti
     case 'EpochStarted':
       return { ...next, round: { step: ev.data.firstStep, epoch: ev.data.epoch, scoreRequest: null, refPrompts: null, refDone: [] } };
     case 'StepStarted':
-      return { ...next, round: { step: ev.data.step, epoch: ev.data.epoch, scoreRequest: null, refPrompts: null, refDone: [] } };
+      return {
+        ...next,
+        round: { step: ev.data.step, epoch: ev.data.epoch, scoreRequest: null, refPrompts: null, refDone: [], ...(ev.data.policyVersion === undefined ? {} : { policyVersion: ev.data.policyVersion }) },
+      };
     case 'ScoreRequested':
       return next.round ? { ...next, round: { ...next.round, scoreRequest: ev.id } } : next;
     case 'SignalCompleted':

@@ -11,7 +11,7 @@ import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { assembleLabels, NO_LABEL, type LabelLayer } from '../shared/labels.ts';
 import { constantColdStart, embeddingColdStart, tfidfColdStart } from './coldStart.ts';
 import { promptEmbeddings } from './embeddings.ts';
-import type { EstimatorState, EstimatorStrategy } from './strategy.ts';
+import { roundVersion, type EstimatorState, type EstimatorStrategy } from './strategy.ts';
 
 /** Whether the cold start is a kernel over a reference set (TF-IDF or embeddings; DOTS's tfidf estimator is one). */
 export function usesKernel(cfg: RunConfig): boolean {
@@ -70,6 +70,7 @@ export function referenceRequest(s: EstimatorState, ctx: DecideContext, cause: s
       step: round.step, purpose: 'reference', prompts, rollouts: new Uint16Array(m).fill(cfg.sampler.gMedium), hints: new Uint16Array(m),
       hintSources: new Array(m).fill(''), temperature: cfg.task.temperature, maxTokens: cfg.task.maxResponseTokens,
       seed: seedOf({ seed: cfg.run.seed, step: round.step, purpose: 'reference-rollout' }),
+      ...roundVersion(round),
     },
     { run: ctx.run, id: eventId('RolloutRequested', round.step, 'reference'), cause },
   );

@@ -25,6 +25,13 @@ export interface Round {
   /** TF-IDF cold start: the reference prompts rolled out this round, and their measured failure rates */
   refPrompts: number[] | null;
   refDone: Array<[number, number]>;
+  /** pipelined mode: the policy version its requests run with (StepStarted.policyVersion); absent: sync mode */
+  policyVersion?: number;
+}
+
+/** A round's request's `policyVersion` field (pipelined mode), else nothing. */
+export function roundVersion(round: Round | null): { policyVersion?: number } {
+  return round?.policyVersion === undefined ? {} : { policyVersion: round.policyVersion };
 }
 
 export interface EstimatorState<M = unknown> {

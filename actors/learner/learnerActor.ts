@@ -41,6 +41,11 @@ interface StepInFlight {
   rounds: number;
   /** fresh groups received so far, by prompt index (grow-only: O(1) per RolloutCompleted) */
   fresh: GrowOnlyMap<number, RolloutGroup & { truncated: Uint8Array }>;
+  /**
+   * the RolloutCompleted that completed the prompts requested so far (pipelined mode: the update's cause
+   * whether it is requested then or at the previous update's completion, so the log's content is one)
+   */
+  completedBy?: string;
 }
 
 /** Dynamic sampling: methods that drop uninformative groups and roll out more prompts until B are kept. */
@@ -63,6 +68,8 @@ export interface LearnerState {
   stage: StagedState | null;
   stages: Stage[];
   lifecycle: Lifecycle;
+  /** pipelined mode: the policy version the latest StepStarted generates with (absent: sync mode) */
+  stepVersion?: number;
 }
 
 /** What the learner folds of the run's lifecycle for its checkpoint and evaluation requests. */
@@ -135,6 +142,8 @@ function evolve(s0: LearnerState, e: Logged): LearnerState {
       return { ...next, count: ev.data.count, evalCount: ev.data.evalCount };
     case 'DifficultyEstimated':
       return { ...next, difficulty: ev.data.difficulty };
+    case 'StepStarted':
+      return ev.data.policyVersion === undefined ? next : { ...next, stepVersion: ev.data.policyVersion };
     case 'BatchSelected':
       return {
         ...next,
@@ -161,7 +170,8 @@ function evolve(s0: LearnerState, e: Logged): LearnerState {
       const g = groupOf(e);
       if (!g || !next.current || ev.data.step !== next.current.step) return next;
       const fresh = next.current.fresh.set(ev.data.promptIndex, { ...g, truncated: ev.data.truncated });
-      return { ...next, current: { ...next.current, fresh } };
+      const completedBy = fresh.size === next.current.requested.length ? ev.id : next.current.completedBy;
+      return { ...next, current: { ...next.current, fresh, ...(completedBy === undefined ? {} : { completedBy }) } };
     }
     case 'UpdateRequested': {
       if (!next.vcrlBank || !s.current) return next;
@@ -171,7 +181,9 @@ function evolve(s0: LearnerState, e: Logged): LearnerState {
     }
     case 'UpdateCompleted': {
       const daro = next.daro ? daroStep(next.daro, ev.data.binLosses) : null;
-      return { ...next, current: null, lastUpdate: { step: ev.data.step, policyVersion: ev.data.policyVersion }, daro };
+      // (pipelined mode: the next step may be in flight already; it stays)
+      const current = next.current && next.current.step > ev.data.step ? next.current : null;
+      return { ...next, current, lastUpdate: { step: ev.data.step, policyVersion: ev.data.policyVersion }, daro };
     }
     default:
       return next;
@@ -183,6 +195,20 @@ function clipConfig(cfg: RunConfig): ClipConfig {
   if (l.clipMode === 'dapo') return { mode: 'dapo', epsLow: l.clipRatio, epsHigh: 0.28 };
   if (l.clipMode === 'paper') return { mode: 'paper', eps: l.clipRatio, epsHighEasy: l.easyClipHigh };
   return { mode: 'reference', eps: l.clipRatio, lowerBound: l.clipLower || null, upperBound: l.clipUpper || null };
+}
+
+/** A request's `policyVersion` field in pipelined mode (the step's StepStarted version), else nothing. */
+function versionOf(s: LearnerState): { policyVersion?: number } {
+  return s.stepVersion === undefined ? {} : { policyVersion: s.stepVersion };
+}
+
+/**
+ * Pipelined mode: the update of `step` is requested only once the previous step's update is complete (its
+ * version and DARO weights are then in the state, whatever order the log interleaved them in). Sync mode:
+ * always so already.
+ */
+function previousUpdated(s: LearnerState, step: number): boolean {
+  return (s.lastUpdate?.step ?? 0) >= step - 1;
 }
 
 /** uint32 seed of a rollout request: a pure function of (run seed, step, purpose). */
@@ -229,6 +255,7 @@ function rolloutRequest(s: LearnerState, ev: EventOf<'BatchSelected'>, ctx: Deci
     {
       step: b.step, purpose: 'train', prompts: b.prompts, rollouts: b.rollouts, hints, hintSources,
       temperature: cfg.task.temperature, maxTokens: stage?.maxResponseTokens ?? cfg.task.maxResponseTokens, seed: rolloutSeed(cfg.run.seed, b.step, 'rollout'),
+      ...versionOf(s),
     },
     { run: ctx.run, id: eventId('RolloutRequested', b.step), cause: ev.id },
   );
@@ -392,6 +419,7 @@ function refillRequest(s: LearnerState, ctx: DecideContext, cause: string): Dare
       step: cur.step, purpose: 'refill', prompts, rollouts: new Uint16Array(m).fill(cfg.sampler.gMedium), hints: new Uint16Array(m),
       hintSources: new Array(m).fill(''), temperature: cfg.task.temperature, maxTokens: cfg.task.maxResponseTokens,
       seed: rolloutSeed(cfg.run.seed, cur.step, `refill/${round}`),
+      ...versionOf(s),
     },
     { run: ctx.run, id: eventId('RolloutRequested', cur.step, `refill${round}`), cause },
   );
@@ -418,10 +446,18 @@ function decide(s: LearnerState, e: Logged, ctx: DecideContext): DareEvent[] {
       // more prompts when dynamic sampling kept too few, else the update
       if (cur.fresh.size !== cur.requested.length || !cur.fresh.has(ev.data.promptIndex)) return [];
       const refill = refillRequest(s, ctx, ev.id);
-      return [refill ?? updateRequest(s, ctx, ev.id)];
+      if (refill) return [refill];
+      return !cfg.run.offPolicySteps || previousUpdated(s, cur.step) ? [updateRequest(s, ctx, ev.id)] : [];
     }
     case 'UpdateCompleted': {
       const { step, policyVersion } = ev.data;
+      const cur = s.current;
+      if (cur && cur.step > step) {
+        // pipelined mode: the next step is in flight (nothing was due at this boundary, see session.startsEarly);
+        // its update waited for this one when its rollouts were in first
+        const ready = cur.step === step + 1 && cur.fresh.size === cur.requested.length && cur.completedBy !== undefined;
+        return ready && !refillRequest(s, ctx, cur.completedBy!) ? [updateRequest(s, ctx, cur.completedBy!)] : [];
+      }
       if (checkpointDue(policyVersion, step, cfg) || stop) return [checkpointRequest(policyVersion, ctx, ev.id)];
       return evalDue(step, cfg) || stop ? [evalRequest(step, policyVersion, s, ctx, ev.id)] : [];
     }

@@ -43,3 +43,15 @@ export interface JobContext {
 export function jobPrompt(ctx: JobContext, p: number, where: string): PromptRow | undefined {
   return ctx.sim ? promptRow(ctx.log, p) : requirePrompt(ctx.log, p, where);
 }
+
+/**
+ * The policy version a generating request (rollout, score, signal) runs with, in the log's numbering, and
+ * the job arguments that say so to the worker: the request's own `policyVersion` in pipelined mode (one
+ * update behind while the next update runs; the worker keeps those weights), else the bridge's current one
+ * with no argument (the worker's weights as they are).
+ */
+export function requestVersion(ctx: JobContext, named: number | undefined): { value: number; worker: number; args: { policyVersion?: number } } {
+  if (named === undefined) return { value: ctx.version.value, worker: ctx.version.value + ctx.version.offset, args: {} };
+  const worker = named + ctx.version.offset;
+  return { value: named, worker, args: { policyVersion: worker } };
+}

@@ -13,7 +13,7 @@ import { decodeRow, logprobSum, parseRowRef, type StoredGroupBlob } from '../blo
 import { fail, type StoredRow } from '../bridgeTypes.ts';
 import { asArray, checkSample, finite, groupBlob, isMap, verifiedReward, type CheckedSample } from '../jobInputs.ts';
 import { chunkSeed, ROLLOUT_CHUNK } from './chunks.ts';
-import { jobPrompt, type JobContext } from './jobContext.ts';
+import { jobPrompt, requestVersion, type JobContext } from './jobContext.ts';
 
 /** Time (ms) after which finished rollout chunks are written (see rollout()). */
 const ROLLOUT_FLUSH_MS = 250;
@@ -76,6 +76,7 @@ export async function rollout(ctx: JobContext, ev: EventOf<'RolloutRequested'>):
     if (seen.has(d.prompts[i])) fail(`${ev.id}: prompt ${d.prompts[i]} appears twice`);
     seen.add(d.prompts[i]);
   }
+  const at = requestVersion(ctx, d.policyVersion);
   const train = d.purpose === 'train';
   const groupKey = (p: number) => (train ? groupId(d.step, p) : `g/${d.purpose}/${d.step}/${p}`);
   const completionId = (p: number) => rolloutCompletedId(groupKey(p));
@@ -139,7 +140,7 @@ export async function rollout(ctx: JobContext, ev: EventOf<'RolloutRequested'>):
     if (jobPrompts.length > 0) {
       const res = await ctx.job(
         'rollout',
-        { prompts: jobPrompts, temperature: d.temperature, maxTokens: d.maxTokens, seed: chunkSeed(d.seed, k) },
+        { prompts: jobPrompts, temperature: d.temperature, maxTokens: d.maxTokens, seed: chunkSeed(d.seed, k), ...at.args },
         `${ev.id}#${k}`,
       );
       groups = asArray(res.groups, `rollout ${ev.id}#${k}: groups`);
@@ -200,11 +201,13 @@ export async function rollout(ctx: JobContext, ev: EventOf<'RolloutRequested'>):
       });
       const key = groupKey(p);
       blobs.push([key, { rows: list.map((x) => sampled[x.at].stored) } satisfies StoredGroupBlob]);
-      const oracleSuccess = ctx.sim ? ctx.sim.oracle.passRate(p, { temperature: d.temperature }) : null;
+      const oracleSuccess = ctx.sim
+        ? ctx.sim.oracle.passRate(p, { temperature: d.temperature, ...(d.policyVersion === undefined ? {} : { version: at.worker, weights: ctx.sim.weightsAt(at.worker) }) })
+        : null;
       events.push(
         makeEvent(
           'RolloutCompleted',
-          { step: d.step, promptIndex: p, group: key, purpose: d.purpose, policyVersion: ctx.version.value, reward, length, logprob, truncated, hinted, oracleSuccess },
+          { step: d.step, promptIndex: p, group: key, purpose: d.purpose, policyVersion: at.value, reward, length, logprob, truncated, hinted, oracleSuccess },
           { run: ctx.run, id: completionId(p), cause: ev.id },
         ),
       );
@@ -216,7 +219,7 @@ export async function rollout(ctx: JobContext, ev: EventOf<'RolloutRequested'>):
     if (performance.now() - heldSince >= ROLLOUT_FLUSH_MS) await write();
   }
   await write();
-  if (generated > 0) ctx.logger.info({ request: ev.id, prompts: n, samples: generated, policyVersion: ctx.version.value }, 'rollouts completed');
+  if (generated > 0) ctx.logger.info({ request: ev.id, prompts: n, samples: generated, policyVersion: at.value }, 'rollouts completed');
 }
 
 /** The hint-augmented prompt of prompt p from its source row `<groupId>#<row>` (actors/learner/hints.ts). */

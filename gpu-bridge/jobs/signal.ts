@@ -6,7 +6,7 @@ import { eventId, makeEvent, type EventOf } from '../../events/catalogue.ts';
 import { fail } from '../bridgeTypes.ts';
 import { asArray, finite } from '../jobInputs.ts';
 import { chunkSeed, EVAL_CHUNK } from './chunks.ts';
-import { jobPrompt, type JobContext } from './jobContext.ts';
+import { jobPrompt, requestVersion, type JobContext } from './jobContext.ts';
 import { EMBED_MODEL, EmbeddingCache, pythonEmbedder, type EmbedFn } from '../embedder.ts';
 import { embeddingBlobKey, encodeEmbeddingBlob } from '../../events/embeddingBlob.ts';
 
@@ -49,6 +49,7 @@ export async function signal(ctx: JobContext, ev: EventOf<'SignalRequested'>): P
   const n = d.prompts.length;
   const texts: string[] = [];
   const values = new Float32Array(d.kind === 'entropy' ? n : 0);
+  const at = requestVersion(ctx, d.policyVersion);
   for (let k = 0; k * EVAL_CHUNK < n; k++) {
     const lo = k * EVAL_CHUNK;
     const hi = Math.min(n, lo + EVAL_CHUNK);
@@ -60,12 +61,12 @@ export async function signal(ctx: JobContext, ev: EventOf<'SignalRequested'>): P
     }
     const seed = chunkSeed(d.seed, k);
     if (d.kind === 'judge') {
-      const res = await ctx.worker.request('generate', { prompts, temperature: d.temperature, maxTokens: d.maxTokens, seed }, { id: `${ev.id}#${k}` });
+      const res = await ctx.worker.request('generate', { prompts, temperature: d.temperature, maxTokens: d.maxTokens, seed, ...at.args }, { id: `${ev.id}#${k}` });
       const got = asArray(res.texts, `generate ${ev.id}#${k}: texts`);
       if (got.length !== prompts.length) fail(`generate ${ev.id}#${k}: ${got.length} texts for ${prompts.length} prompts`);
       for (const t of got) texts.push(String(t));
     } else {
-      const res = await ctx.worker.request('entropy', { prompts, temperature: d.temperature, maxTokens: d.maxTokens, seed }, { id: `${ev.id}#${k}` });
+      const res = await ctx.worker.request('entropy', { prompts, temperature: d.temperature, maxTokens: d.maxTokens, seed, ...at.args }, { id: `${ev.id}#${k}` });
       const got = asArray(res.entropy, `entropy ${ev.id}#${k}: entropy`);
       if (got.length !== prompts.length) fail(`entropy ${ev.id}#${k}: ${got.length} values for ${prompts.length} prompts`);
       got.forEach((v, j) => (values[lo + j] = finite(v, `entropy ${ev.id}#${k}[${j}]`)));
@@ -74,9 +75,9 @@ export async function signal(ctx: JobContext, ev: EventOf<'SignalRequested'>): P
   await ctx.append([
     makeEvent(
       'SignalCompleted',
-      { step: d.step, kind: d.kind, prompts: d.prompts, texts, values, policyVersion: ctx.version.value },
+      { step: d.step, kind: d.kind, prompts: d.prompts, texts, values, policyVersion: at.value },
       { run: ctx.run, id: eventId('SignalCompleted', d.step, d.kind), cause: ev.id },
     ),
   ]);
-  ctx.logger.info({ request: ev.id, kind: d.kind, prompts: n, policyVersion: ctx.version.value }, 'signal completed');
+  ctx.logger.info({ request: ev.id, kind: d.kind, prompts: n, policyVersion: at.value }, 'signal completed');
 }

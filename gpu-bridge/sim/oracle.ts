@@ -21,6 +21,8 @@ export interface OracleOptions {
   version?: number;
   /** Temperature (default 1). */
   temperature?: number;
+  /** Parameters to evaluate (default: the current ones; pipelined mode's rollouts: those one update back). */
+  weights?: Float64Array;
 }
 
 export class SimOracle {
@@ -30,7 +32,7 @@ export class SimOracle {
   passRate(q: number, o: OracleOptions = {}): number {
     this.checkIndex(q);
     const b = this.s.bank.difficultyAt(q, o.version ?? this.s.policyVersion);
-    return sigmoid(correctnessLogit(this.s.weights, this.s.constants, b, this.s.bank.category[q], o.temperature ?? 1));
+    return sigmoid(correctnessLogit(o.weights ?? this.s.weights, this.s.constants, b, this.s.bank.category[q], o.temperature ?? 1));
   }
 
   /** Success probability of a prompt by id. */

@@ -102,6 +102,8 @@ export class SimWorker implements WorkerHandle, SimStateView {
   private optimCfg: OptimConfig | null = null;
   private optim: OptimState = newOptimState(0);
   private version = 0;
+  /** the weights before the last update (pipelined mode generates with them); null after init or load */
+  private previous: { version: number; w: Float64Array } | null = null;
   private idIndex: Map<string, number> | null = null;
 
   private readonly replies: ReplyCache;
@@ -146,6 +148,22 @@ export class SimWorker implements WorkerHandle, SimStateView {
       throw bad(`promptId ${JSON.stringify(promptId)} does not end in a prompt index < ${this.bank.n}`);
     }
     return q;
+  }
+
+  /**
+   * The weights at worker version `v` (undefined: the current ones): the current version or the one before
+   * the last update. Throws otherwise (a pipelined job names at most one update back).
+   */
+  weightsAt(v?: number): Float64Array {
+    if (v === undefined || v === this.version) return this.w;
+    if (this.previous && this.previous.version === v) return this.previous.w;
+    throw bad(`args.policyVersion ${v}: the worker holds version ${this.version}${this.previous ? ` and ${this.previous.version}` : ''}`);
+  }
+
+  /** A generating job's weights and version: args.policyVersion when given (pipelined mode), else the current ones. */
+  private weightsFor(a: Record<string, unknown>): { w: Float64Array; version: number } {
+    const v = a.policyVersion === undefined ? undefined : uint(a.policyVersion, 'args.policyVersion');
+    return { w: this.weightsAt(v), version: v ?? this.version };
   }
 
   /** Current parameters, named. */
@@ -252,6 +270,7 @@ export class SimWorker implements WorkerHandle, SimStateView {
     this.optimCfg = optimCfg;
     this.optim = newOptimState(w.length);
     this.version = 0;
+    this.previous = null;
     this.idIndex = idIndex;
     const result = { device: 'cpu', dtype: 'float64', params: w.length, vocabSize: 0, policyVersion: 0, torch: 'none (sim)', prompts: bank.n };
     this._info = { ...this._info, init: result };
@@ -265,13 +284,14 @@ export class SimWorker implements WorkerHandle, SimStateView {
   }
 
   private rollout(a: Record<string, unknown>): JobResult {
+    const { w, version } = this.weightsFor(a);
     const prompts = arr(a.prompts, 'args.prompts');
     const tau = this.temperature(a);
     const maxTokens = uint(a.maxTokens, 'args.maxTokens', undefined, 1);
     const seed = uint(a.seed, 'args.seed');
     const bank = this.bank;
     const k = this.constants;
-    const b = bank.difficultiesAt(this.version);
+    const b = bank.difficultiesAt(version);
 
     const idx = new Int32Array(prompts.length);
     const ns = new Int32Array(prompts.length);
@@ -290,15 +310,15 @@ export class SimWorker implements WorkerHandle, SimStateView {
     const promptBin = i32ToBin(promptTok);
     const tokBin = i32ToBin(tok);
     const lpBin = f32ToBin(lps);
-    const eta1 = lengthLogit(this.w, k, true);
-    const eta0 = lengthLogit(this.w, k, false);
+    const eta1 = lengthLogit(w, k, true);
+    const eta0 = lengthLogit(w, k, false);
     const drawn = new Map<number, number>(); // samples already drawn per prompt in this request
 
     const groups: JobResult[] = [];
     let s = 0;
     for (let i = 0; i < prompts.length; i++) {
       const q = idx[i];
-      const z = correctnessLogit(this.w, k, b[q], bank.category[q], tau);
+      const z = correctnessLogit(w, k, b[q], bank.category[q], tau);
       const [k0, k1] = keyWords({ seed, step: q, purpose: 'sim/rollout' });
       const first = drawn.get(q) ?? 0;
       drawn.set(q, first + ns[i]);
@@ -330,7 +350,7 @@ export class SimWorker implements WorkerHandle, SimStateView {
       }
       groups.push({ promptId: (prompts[i] as Record<string, unknown>).promptId as string, samples });
     }
-    return { groups, policyVersion: this.version };
+    return { groups, policyVersion: version };
   }
 
   /** Decode a row's promptTokens/tokens into (q, C, L, truncated). */
@@ -347,19 +367,20 @@ export class SimWorker implements WorkerHandle, SimStateView {
   }
 
   private score(a: Record<string, unknown>): JobResult {
+    const { w, version } = this.weightsFor(a);
     const rows = arr(a.rows, 'args.rows');
     const tau = this.temperature(a);
     const k = this.constants;
-    const b = this.bank.difficultiesAt(this.version);
-    const eta1 = lengthLogit(this.w, k, true);
-    const eta0 = lengthLogit(this.w, k, false);
+    const b = this.bank.difficultiesAt(version);
+    const eta1 = lengthLogit(w, k, true);
+    const eta0 = lengthLogit(w, k, false);
     const lps = new Float32Array(rows.length * ROW_TOKENS);
     const lpBin = f32ToBin(lps);
     const logprobs: Buffer[] = [];
     const sums: number[] = [];
     rows.forEach((r, i) => {
       const d = this.decodeRow(isMap(r) ? r : map(r, rowField(i, '')), i);
-      const z = correctnessLogit(this.w, k, b[d.q], this.bank.category[d.q], tau);
+      const z = correctnessLogit(w, k, b[d.q], this.bank.category[d.q], tau);
       const lpC = logProbCorrectness(z, d.correct);
       const lpL = logProbLength(d.correct ? eta1 : eta0, d.length, d.truncated);
       const o = i * ROW_TOKENS;
@@ -414,6 +435,8 @@ export class SimWorker implements WorkerHandle, SimStateView {
       klCoeff: num(a.klCoeff, 'args.klCoeff', 0),
       temperature: this.temperature(a, 1),
     });
+    // the weights one update back stay for pipelined mode's rollouts (run.offPolicySteps = 1)
+    this.previous = { version: this.version, w: Float64Array.from(this.w) };
     const gradNorm = optimStep(this.w, res.grad, this.optim, this.optimCfg!);
     this.version++;
     return {
@@ -453,6 +476,7 @@ export class SimWorker implements WorkerHandle, SimStateView {
     this.ref = c.reference;
     this.optim = c.optim;
     this.version = c.policyVersion;
+    this.previous = null;
     return { policyVersion: c.policyVersion };
   }
 
@@ -475,30 +499,32 @@ export class SimWorker implements WorkerHandle, SimStateView {
   }
 
   private entropy(a: Record<string, unknown>): JobResult {
+    const { w, version } = this.weightsFor(a);
     const prompts = arr(a.prompts, 'args.prompts');
     const tau = this.temperature(a, 0.6);
     const k = this.constants;
-    const b = this.bank.difficultiesAt(this.version);
-    const eta1 = lengthLogit(this.w, k, true);
-    const eta0 = lengthLogit(this.w, k, false);
+    const b = this.bank.difficultiesAt(version);
+    const eta1 = lengthLogit(w, k, true);
+    const eta0 = lengthLogit(w, k, false);
     const entropy = prompts.map((p, i) => {
       const q = this.promptIndex(str(map(p, `args.prompts[${i}]`).promptId, `args.prompts[${i}].promptId`));
-      return rowEntropy(correctnessLogit(this.w, k, b[q], this.bank.category[q], tau), eta1, eta0);
+      return rowEntropy(correctnessLogit(w, k, b[q], this.bank.category[q], tau), eta1, eta0);
     });
     return { entropy };
   }
 
   private generate(a: Record<string, unknown>): JobResult {
+    const { w, version } = this.weightsFor(a);
     const prompts = arr(a.prompts, 'args.prompts');
     const tau = this.temperature(a);
     const seed = uint(a.seed, 'args.seed');
     const k = this.constants;
-    const b = this.bank.difficultiesAt(this.version);
+    const b = this.bank.difficultiesAt(version);
     const [k0, k1] = keyWords({ seed, step: 0, purpose: 'sim/generate' });
     const texts = prompts.map((p, i) => {
       const row = map(p, `args.prompts[${i}]`);
       const q = this.promptIndex(str(row.promptId, `args.prompts[${i}].promptId`));
-      const pr = sigmoid(correctnessLogit(this.w, k, b[q], this.bank.category[q], tau));
+      const pr = sigmoid(correctnessLogit(w, k, b[q], this.bank.category[q], tau));
       // Asked with an instruction (the LLM-judge estimator's "probability this can be solved"), the sim
       // answers with a number: its own pass rate, off by up to ±JUDGE_NOISE (uniform), two decimals, so
       // the judge preset gets labels that carry information without being the oracle.

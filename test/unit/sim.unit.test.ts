@@ -187,6 +187,35 @@ describe('update', () => {
   });
 });
 
+describe('pipelined mode: the weights one update back', () => {
+  it('a rollout or score naming the version before the last update runs on those weights; older ones are refused', async () => {
+    const sim = await handSim();
+    const roll = { prompts: [{ promptId: 'q0', n: 6 }, { promptId: 'q1', n: 6 }], temperature: 1, maxTokens: 8, seed: 9 };
+    const before = await sim.request('rollout', roll, { id: 'r0' });
+    const rows = [simRow(0, true, 3, true), simRow(1, false, 8, false)];
+    const score0 = await sim.request('score', { rows, temperature: 1 }, { id: 's0' });
+    const w0 = Float64Array.from(sim.weights);
+    const upd = (id: string) =>
+      sim.request('update', { rows: rows.map((r, i) => ({ ...r, oldLogprobs: (score0.logprobs as Buffer[])[i], advantage: i ? -1 : 1, clipLo: 0.8, clipHi: 1.28 })), aggregation: 'token-mean', temperature: 1 }, { id });
+    expect((await upd('u1')).policyVersion).toBe(1);
+    expect(Array.from(sim.weights)).not.toEqual(Array.from(w0));
+    // version 0 named: the same samples and log-probs as before the update (new ids: no cached reply)
+    const stale = await sim.request('rollout', { ...roll, policyVersion: 0 }, { id: 'r1' });
+    expect(stale.policyVersion).toBe(0);
+    expect(packBody(stale.groups as never)).toEqual(packBody(before.groups as never));
+    const s0 = await sim.request('score', { rows, temperature: 1, policyVersion: 0 }, { id: 's1' });
+    expect(s0.sums).toEqual(score0.sums);
+    expect(Array.from(sim.weightsAt(0))).toEqual(Array.from(w0));
+    // version 1 named is the current weights
+    const s1 = await sim.request('score', { rows, temperature: 1, policyVersion: 1 }, { id: 's2' });
+    expect(s1.sums).toEqual((await sim.request('score', { rows, temperature: 1 }, { id: 's3' })).sums);
+    expect(s1.sums).not.toEqual(score0.sums);
+    // two updates back: not held
+    await upd('u2');
+    await expect(sim.request('rollout', { ...roll, policyVersion: 0 }, { id: 'r2' })).rejects.toThrow(/policyVersion 0: the worker holds version 2 and 1/);
+  });
+});
+
 describe('GRPO on the sim', () => {
   it('raises the expected accuracy (oracle) over 30 steps for 3 seeds', async () => {
     for (const seed of [1, 2, 3]) {

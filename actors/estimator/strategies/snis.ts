@@ -9,7 +9,7 @@ import { assembleLabels, NO_LABEL } from '../../shared/labels.ts';
 import { rowsForEstimation } from '../../shared/replayBuffer.ts';
 import { coldEstimate, coldStart, estimated, referenceLabels } from '../round.ts';
 import { snisEstimate } from '../snis.ts';
-import type { EstimatorStrategy } from '../strategy.ts';
+import { roundVersion, type EstimatorStrategy } from '../strategy.ts';
 
 export const snis: EstimatorStrategy<null> = {
   init: () => null,
@@ -20,7 +20,7 @@ export const snis: EstimatorStrategy<null> = {
     return [
       makeEvent(
         'ScoreRequested',
-        { epoch: s.round!.epoch, step: s.round!.step, groups, rows: rows.promptIndex.length },
+        { epoch: s.round!.epoch, step: s.round!.step, groups, rows: rows.promptIndex.length, ...roundVersion(s.round) },
         { run: ctx.run, id: eventId('ScoreRequested', s.round!.step), cause },
       ),
     ];

@@ -6,6 +6,7 @@ Units: lengths in tokens; log-probs in nats under the temperature-scaled distrib
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -96,6 +97,31 @@ class Engine:
         # The KL reference π_ref: the policy at init, replaced by the policy at the end of each sft (the
         # warm-started model). A CPU copy; saved in checkpoints so resume restores it.
         self.ref_state = self._snapshot()
+        # Pipelined mode (run.offPolicySteps = 1): the weights before the last update, (version, CPU state), so
+        # the next step's rollouts and scores run one update behind as the log says. Off: None, no copy made.
+        self.keep_previous = False
+        self.previous: tuple[int, dict] | None = None
+
+    @contextlib.contextmanager
+    def at_version(self, version: int | None):
+        """Run the body with the weights of `version`: the current ones (None or the current version), or the
+        ones before the last update (swapped in and back, as reference_logprobs does). Anything else is a
+        BadRequest naming the versions held."""
+        if version is None or version == self.policy_version:
+            yield
+            return
+        if self.previous is None or self.previous[0] != version:
+            held = f" and {self.previous[0]}" if self.previous is not None else ""
+            raise BadRequest(f"policyVersion: {version} is not held (the worker has {self.policy_version}{held})")
+        model = self.policy.model
+        full = model.state_dict()
+        current = {k: full[k].detach().clone() for k in self.previous[1]}
+        strict = len(current) == len(full)
+        model.load_state_dict(self.previous[1], strict=strict)
+        try:
+            yield
+        finally:
+            model.load_state_dict(current, strict=strict)
 
     def _snapshot(self) -> dict:
         """CPU copy of what the optimiser changes: the whole state dict, or only the trainable parameters
@@ -372,6 +398,8 @@ class Engine:
         if self.dist is not None and total_tokens > 0:  # Σ over ranks = the full-batch gradient (ranks.py)
             self.dist.all_reduce_grads(self.params)
             sums, parity, bin_sum, bin_cnt = self.dist.merge_stats(sums, parity, bin_sum, bin_cnt)
+        if self.keep_previous:
+            self.previous = (self.policy_version, self._snapshot())
         grad_norm, skipped = self._step(self.optimizer, stepped=total_tokens > 0)
         self.policy_version += 1
         n = max(total_tokens, 1)
@@ -444,6 +472,7 @@ class Engine:
             self._step(opt, stepped=True)
             losses.append(loss_sum)
         self.ref_state = self._snapshot()
+        self.previous = None
         self.policy_version += 1
         return {"loss": losses[-1] if losses else 0.0, "meanLoss": float(np.mean(losses)) if losses else 0.0,
                 "steps": steps, "policyVersion": self.policy_version}
@@ -487,6 +516,7 @@ class Engine:
         self.optimizer.load_state_dict(state["optimizer"])
         self.ref_state = {k: v.to("cpu") for k, v in state["reference"].items()}
         self.policy_version = int(state["policyVersion"])
+        self.previous = None
         rng = state.get("rng", {})
         if "torch" in rng:
             torch.set_rng_state(rng["torch"].cpu())

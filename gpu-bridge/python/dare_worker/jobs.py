@@ -173,6 +173,8 @@ class Worker:
             raise BadRequest(f"maxPromptTokens + maxResponseTokens = {max_prompt + max_resp} exceeds the model's "
                              f"{policy.max_len} positions")
         self.engine = Engine(policy, optim, max_prompt, max_resp, batch_tokens, rollout_rows)
+        # pipelined mode: rollouts and scores may name the version before the last update (Engine.at_version)
+        self.engine.keep_previous = A.get_bool(args, "keepPrevious", default=False)
         if ranks > 1:
             self.engine.dist = self.dp or self.ranks.dp
             self.engine.dist.broadcast_model(policy.model)  # identical replicas whatever the init did
@@ -213,6 +215,10 @@ class Worker:
         return ids, pids, ns
 
     def job_rollout(self, args: dict) -> dict:
+        with self.engine.at_version(A.get_uint(args, "policyVersion", default=None)):
+            return self._rollout(args)
+
+    def _rollout(self, args: dict) -> dict:
         eng = self.engine
         temperature = A.get_float(args, "temperature", lo=0.0, lo_open=True)
         max_tokens = A.get_uint(args, "maxTokens")
@@ -238,6 +244,10 @@ class Worker:
         return {"groups": groups}
 
     def job_entropy(self, args: dict) -> dict:
+        with self.engine.at_version(A.get_uint(args, "policyVersion", default=None)):
+            return self._entropy(args)
+
+    def _entropy(self, args: dict) -> dict:
         eng = self.engine
         max_tokens = A.get_uint(args, "maxTokens", default=min(64, eng.max_response_tokens))
         eng.check_max_tokens(max_tokens)
@@ -254,6 +264,10 @@ class Worker:
         return [pol.decode([t for t in s.tokens.tolist() if t not in pol.eos_ids]) for s in samples]
 
     def job_generate(self, args: dict) -> dict:
+        with self.engine.at_version(A.get_uint(args, "policyVersion", default=None)):
+            return self._generate(args)
+
+    def _generate(self, args: dict) -> dict:
         eng = self.engine
         temperature = A.get_float(args, "temperature", lo=0.0)
         max_tokens = A.get_uint(args, "maxTokens")
@@ -288,6 +302,10 @@ class Worker:
         return prompt, tokens
 
     def job_score(self, args: dict) -> dict:
+        with self.engine.at_version(A.get_uint(args, "policyVersion", default=None)):
+            return self._score(args)
+
+    def _score(self, args: dict) -> dict:
         eng = self.engine
         temperature = A.get_float(args, "temperature", lo=0.0, lo_open=True)
         rows = A.get_list(args, "rows")

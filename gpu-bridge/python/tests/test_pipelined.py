@@ -1,0 +1,49 @@
+"""Pipelined mode (run.offPolicySteps = 1): a worker started with keepPrevious keeps the weights before its last
+update, and a rollout or score that names that version runs on them, as it would have before the update."""
+from conftest import arith_prompts, err, ok
+
+
+def _update(worker, roll):
+    ss = [s for g in roll["groups"] for s in g["samples"]]
+    rows = [{"promptTokens": s["promptTokens"], "tokens": s["tokens"], "oldLogprobs": s["logprobs"],
+             "advantage": (k % 3) - 1.0, "clipLo": 0.8, "clipHi": 1.28} for k, s in enumerate(ss)]
+    return ok(worker, "update", {"rows": rows, "aggregation": "token-mean", "temperature": 1.0}), rows
+
+
+def test_a_job_naming_the_previous_version_runs_on_the_weights_before_the_update(make_worker):
+    w = make_worker(seed=5, lr=3e-2, keepPrevious=True)
+    roll = {"prompts": arith_prompts(6, reps=4), "temperature": 1.0, "maxTokens": 5, "seed": 11}
+    before = ok(w, "rollout", roll)
+    h0 = w.engine.state_hash()
+    out, rows = _update(w, before)
+    assert out["policyVersion"] == 1
+    h1 = w.engine.state_hash()
+    assert h1 != h0
+    score_rows = {"rows": [{"promptTokens": r["promptTokens"], "tokens": r["tokens"]} for r in rows], "temperature": 1.0}
+
+    # version 0 (one update back): the same tokens and log-probs as before the update, and the weights stay at 1
+    stale = ok(w, "rollout", dict(roll, policyVersion=0))
+    assert stale == before
+    assert w.engine.state_hash() == h1
+    sums0 = ok(w, "score", dict(score_rows, policyVersion=0))["sums"]
+    old = [float(sum(__import__("numpy").frombuffer(r["oldLogprobs"], dtype="<f4").astype("float64"))) for r in rows]
+    assert max(abs(a - b) for a, b in zip(sums0, old)) < 1e-4
+    # version 1 (current), named or not, differs from version 0
+    sums1 = ok(w, "score", dict(score_rows, policyVersion=1))["sums"]
+    assert sums1 == ok(w, "score", score_rows)["sums"]
+    assert max(abs(a - b) for a, b in zip(sums0, sums1)) > 1e-4
+    assert ok(w, "rollout", dict(roll, policyVersion=1)) == ok(w, "rollout", roll)
+
+    # two back, or ahead: not held, a bad_request that names the versions held
+    _update(w, before)
+    e = err(w, "rollout", dict(roll, policyVersion=0))
+    assert e["code"] == "bad_request" and "0 is not held" in e["message"] and "2 and 1" in e["message"]
+    assert err(w, "score", dict(score_rows, policyVersion=7))["code"] == "bad_request"
+
+
+def test_without_keep_previous_no_copy_is_kept(make_worker):
+    w = make_worker(seed=5)
+    roll = {"prompts": arith_prompts(4, reps=2), "temperature": 1.0, "maxTokens": 5, "seed": 3}
+    _update(w, ok(w, "rollout", roll))
+    assert w.engine.previous is None
+    assert err(w, "rollout", dict(roll, policyVersion=0))["code"] == "bad_request"
