@@ -93,16 +93,18 @@ function evolve(s: SessionState, logged: Logged): SessionState {
 
 /**
  * Pipelined mode (run.offPolicySteps = 1, DESIGN §5): the step after `step` starts at its UpdateRequested,
- * while the update runs, unless something acts at this update's boundary: a checkpoint or an evaluation due
- * after it, a pause or a stop, the run's last step, or (per-epoch estimation) an epoch whose estimate needs
- * the new weights. Only one update is ever in flight: the previous one is complete.
+ * while the update runs, unless something acts at this update's boundary: a checkpoint due after it (a
+ * resume from it could not regenerate rollouts one version behind it), a pause or a stop, the run's last step,
+ * or (per-epoch estimation) an epoch whose estimate needs the new weights. An evaluation due after it
+ * evaluates exactly that version beside the next step. Only one update is ever in flight: the previous one is complete.
  * `fromVersion` is the version the update starts from (UpdateRequested.policyVersion).
  */
 export function startsEarly(s: SessionState, step: number, fromVersion: number): boolean {
   if (!s.offPolicySteps || step !== s.step || s.updatedStep !== step - 1 || !s.promptsRegistered) return false;
   if (s.paused || s.stopRequested || s.done || s.failed || s.halted || step >= s.schedule.steps) return false;
   const cfg = { run: { ...s.schedule } } as RunConfig;
-  if (checkpointDue(fromVersion + 1, step, cfg) || evalDue(step, cfg)) return false;
+  // (an evaluation due does not hold the next step: it names the version it evaluates, which the worker keeps)
+  if (checkpointDue(fromVersion + 1, step, cfg)) return false;
   return !(s.estimation === 'epoch' && isEpochStartOf(step + 1, s));
 }
 

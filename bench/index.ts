@@ -6,11 +6,12 @@ import { algorithmBench } from './algorithmBench.ts';
 import { ceilingBench } from './ceiling/ceiling.ts';
 import { logBench } from './logBench.ts';
 import { simOrchestrationBench, tinyShareBench } from './orchestration.ts';
+import { pipelineBench } from './pipeline.ts';
 import { cachedSimRun, logBytesBench, replayBench } from './replayLog.ts';
 import { resumeBench } from './resume.ts';
 import { stepAnatomyBench } from './stepAnatomy.ts';
 
-export const BENCH_GROUPS = ['log', 'algorithms', 'sim', 'tiny', 'replay', 'ceiling', 'anatomy'] as const;
+export const BENCH_GROUPS = ['log', 'algorithms', 'sim', 'tiny', 'pipeline', 'replay', 'ceiling', 'anatomy'] as const;
 /** Groups left out unless named with --only (diagnostics, no targets). */
 const ON_REQUEST: readonly BenchGroup[] = ['anatomy'];
 export type BenchGroup = (typeof BENCH_GROUPS)[number];
@@ -32,11 +33,14 @@ export const SIZES = {
   quick: {
     sim: { steps: 20, warmup: 8, batchSize: 512, groupSize: 8, prompts: 10_000 },
     tiny: { steps: 5, warmup: 2, warmStartSteps: 50 },
+    // the issue's 2 s / 1 s shape, scaled down by 4
+    pipeline: { steps: 7, warmup: 2, rolloutMs: 500, updateMs: 250 },
     logEvents: 50_000,
   },
   full: {
     sim: { steps: 60, warmup: 10, batchSize: 512, groupSize: 8, prompts: 10_000 },
     tiny: { steps: 14, warmup: 2, warmStartSteps: 400 },
+    pipeline: { steps: 10, warmup: 2, rolloutMs: 2000, updateMs: 1000 },
     logEvents: 1_000_000,
   },
 } as const;
@@ -63,6 +67,11 @@ export async function runBenchmarks(opts: BenchOptions): Promise<Record<string, 
     if (run('tiny')) {
       say(`bench: control plane on the tiny worker (quickstart, ${size.tiny.steps} steps)`);
       Object.assign(figures, await tinyShareBench(dir, size.tiny));
+    }
+    if (run('pipeline')) {
+      const p = size.pipeline;
+      say(`bench: pipelined mode (sim rollout ${p.rolloutMs} ms, update ${p.updateMs} ms, ${p.steps} steps each way; tiny, offPolicySteps 1)`);
+      Object.assign(figures, await pipelineBench(dir, { ...p, tiny: size.tiny }));
     }
     if (run('replay')) {
       const cached = await cachedSimRun(size.logEvents, say);

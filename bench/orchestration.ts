@@ -96,8 +96,16 @@ export function stepWindow(runDir: string, clock: WorkerClock, warmup: number): 
   if (t0 === undefined || t1 === undefined || steps < 1) {
     throw new Error(`${runDir}: the run has ${done.size} completed updates; the window needs steps ${warmup}..${warmup + 1} at least`);
   }
+  // the union of the job spans: in pipelined mode a job waits in a serial worker behind the one it runs
+  // (its span starts early), and the sum would count that time twice; in sync mode spans never overlap
   let worker = 0;
-  for (const [a, b] of clock.spans) worker += Math.max(0, Math.min(b, t1) - Math.max(a, t0));
+  let end = -Infinity;
+  for (const [a0, b0] of [...clock.spans].sort((x, y) => x[0] - y[0])) {
+    const a = Math.max(a0, t0, end);
+    const b = Math.min(b0, t1);
+    if (b > a) worker += b - a;
+    end = Math.max(end, Math.min(b0, t1));
+  }
   const stepMs = (t1 - t0) / steps;
   const workerMs = worker / steps;
   return { steps, t0, t1, stepMs, workerMs, controlMs: stepMs - workerMs };

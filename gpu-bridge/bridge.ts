@@ -231,10 +231,15 @@ export class Bridge {
    * every logged UpdateRequested with an UpdateCompleted and policyVersion ≥ the checkpoint's, so the weights
    * catch up with the log without regenerating any rollout. Call once, before onEvent, only when resuming.
    */
-  async restore(): Promise<{ checkpoint: string | null; policyVersion: number; reapplied: number }> {
+  async restore(opts: { atMost?: number } = {}): Promise<{ checkpoint: string | null; policyVersion: number; reapplied: number }> {
     if (this.restored) throw new Error('Bridge.restore: already called');
     this.restored = true;
     const { log, logger, runDir } = this.deps;
+    // pipelined mode: a re-issued request may name a version one update before the newest checkpoint (an
+    // evaluation beside the next step); loading no later than it, the re-applied updates leave it held
+    if (opts.atMost !== undefined && this.restoreFrom && this.restoreFrom.policyVersion > opts.atMost) {
+      this.restoreFrom = await findCheckpoint(log, runDir, logger, opts.atMost);
+    }
     const ck = this.restoreFrom;
     this.version.value = 0;
     if (ck) {

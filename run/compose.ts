@@ -188,7 +188,7 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
     monitor = mon;
     let resumed: Awaited<ReturnType<Bridge['restore']>> | null = null;
     // a resume, or a start retried after a kill that left a registered (warm-start) checkpoint behind
-    if (!a.fresh || log.checkpoints().length > 0) resumed = await b.restore();
+    if (!a.fresh || log.checkpoints().length > 0) resumed = await b.restore(config.run.offPolicySteps > 0 ? { atMost: oldestNamedVersion(log, mon.pending) } : {});
     // what this resume will re-issue (before any consumer starts working on it)
     const reissued = mon.pending.map((r) => r.id);
 
@@ -252,4 +252,21 @@ export async function composeRun(a: ComposeArgs): Promise<ComposedRun> {
     await close();
     throw e;
   }
+}
+
+/**
+ * Pipelined mode: the lowest policy version a request without completion names (RolloutRequested,
+ * ScoreRequested, SignalRequested, EvalRequested), or undefined: the checkpoint a resume loads
+ * must be no later (Bridge.restore).
+ */
+function oldestNamedVersion(log: EventLog, pending: ReadonlyArray<{ seq: number }>): number | undefined {
+  let v: number | undefined;
+  for (const r of pending) {
+    const e = log.read(r.seq, r.seq + 1)[0]?.event;
+    if (!e) continue;
+    const named = e.type === 'EvalRequested' ? e.data.policyVersion
+      : e.type === 'RolloutRequested' || e.type === 'ScoreRequested' || e.type === 'SignalRequested' ? e.data.policyVersion : undefined;
+    if (named !== undefined) v = v === undefined ? named : Math.min(v, named);
+  }
+  return v;
 }

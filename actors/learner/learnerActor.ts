@@ -456,7 +456,10 @@ function decide(s: LearnerState, e: Logged, ctx: DecideContext): DareEvent[] {
         // pipelined mode: the next step is in flight (nothing was due at this boundary, see session.startsEarly);
         // its update waited for this one when its rollouts were in first
         const ready = cur.step === step + 1 && cur.fresh.size === cur.requested.length && cur.completedBy !== undefined;
-        return ready && !refillRequest(s, ctx, cur.completedBy!) ? [updateRequest(s, ctx, cur.completedBy!)] : [];
+        const out = ready && !refillRequest(s, ctx, cur.completedBy!) ? [updateRequest(s, ctx, cur.completedBy!)] : [];
+        // an evaluation due after this update runs beside the next step, at this update's version
+        if (evalDue(step, cfg)) out.push(evalRequest(step, policyVersion, s, ctx, ev.id));
+        return out;
       }
       if (checkpointDue(policyVersion, step, cfg) || stop) return [checkpointRequest(policyVersion, ctx, ev.id)];
       return evalDue(step, cfg) || stop ? [evalRequest(step, policyVersion, s, ctx, ev.id)] : [];

@@ -44,8 +44,8 @@ export async function checkpoint(ctx: JobContext, ev: EventOf<'CheckpointRequest
 }
 
 /** Newest registered checkpoint whose file exists and whose sha256 matches (others skipped with a warning). */
-export async function findCheckpoint(log: BridgeLog, runDir: string, logger: BridgeLogger): Promise<CheckpointEntry | null> {
-  const list = log.checkpoints().map((c, i) => ({ c, i }));
+export async function findCheckpoint(log: BridgeLog, runDir: string, logger: BridgeLogger, atMost = Infinity): Promise<CheckpointEntry | null> {
+  const list = log.checkpoints().map((c, i) => ({ c, i })).filter(({ c }) => c.policyVersion <= atMost);
   list.sort((a, b) => b.c.policyVersion - a.c.policyVersion || b.i - a.i);
   for (const { c } of list) {
     const abs = resolve(runDir, c.path);

@@ -481,19 +481,20 @@ export class SimWorker implements WorkerHandle, SimStateView {
   }
 
   private evalJob(a: Record<string, unknown>): JobResult {
+    const { w, version } = this.weightsFor(a);
     const prompts = arr(a.prompts, 'args.prompts');
     const maxTokens = uint(a.maxTokens, 'args.maxTokens', undefined, 1);
     const k = this.constants;
-    const b = this.bank.difficultiesAt(this.version);
+    const b = this.bank.difficultiesAt(version);
     const texts: string[] = [];
     const lengths: number[] = [];
     prompts.forEach((p, i) => {
       const q = this.promptIndex(str(map(p, `args.prompts[${i}]`).promptId, `args.prompts[${i}].promptId`));
       // Greedy correctness: the likelier outcome. Length: the expected capped length, rounded (a literal
       // per-token greedy stop decision would end at token 1 or never).
-      const correct = correctnessLogit(this.w, k, b[q], this.bank.category[q], 1) >= 0;
+      const correct = correctnessLogit(w, k, b[q], this.bank.category[q], 1) >= 0;
       texts.push(correct ? 'correct' : 'wrong');
-      lengths.push(Math.max(1, Math.round(expectedCappedLength(lengthLogit(this.w, k, correct), maxTokens))));
+      lengths.push(Math.max(1, Math.round(expectedCappedLength(lengthLogit(w, k, correct), maxTokens))));
     });
     return { texts, lengths };
   }

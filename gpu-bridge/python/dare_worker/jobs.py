@@ -279,6 +279,10 @@ class Worker:
         return {"texts": self._decode_all(samples)}
 
     def job_eval(self, args: dict) -> dict:
+        with self.engine.at_version(A.get_uint(args, "policyVersion", default=None)):
+            return self._eval(args)
+
+    def _eval(self, args: dict) -> dict:
         eng = self.engine
         max_tokens = A.get_uint(args, "maxTokens")
         eng.check_max_tokens(max_tokens)

@@ -14,6 +14,8 @@ def test_a_job_naming_the_previous_version_runs_on_the_weights_before_the_update
     w = make_worker(seed=5, lr=3e-2, keepPrevious=True)
     roll = {"prompts": arith_prompts(6, reps=4), "temperature": 1.0, "maxTokens": 5, "seed": 11}
     before = ok(w, "rollout", roll)
+    ev = {"prompts": arith_prompts(6), "maxTokens": 5}
+    eval_before = ok(w, "eval", ev)
     h0 = w.engine.state_hash()
     out, rows = _update(w, before)
     assert out["policyVersion"] == 1
@@ -24,6 +26,7 @@ def test_a_job_naming_the_previous_version_runs_on_the_weights_before_the_update
     # version 0 (one update back): the same tokens and log-probs as before the update, and the weights stay at 1
     stale = ok(w, "rollout", dict(roll, policyVersion=0))
     assert stale == before
+    assert ok(w, "eval", dict(ev, policyVersion=0)) == eval_before
     assert w.engine.state_hash() == h1
     sums0 = ok(w, "score", dict(score_rows, policyVersion=0))["sums"]
     old = [float(sum(__import__("numpy").frombuffer(r["oldLogprobs"], dtype="<f4").astype("float64"))) for r in rows]
