@@ -7,6 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { resolveLoggedConfig, type RunConfig } from '../events/config.ts';
 import { UserError } from '../events/errors.ts';
+import { StoreError } from '../store/storeError.ts';
 import { EventLog } from '../store/eventLog.ts';
 import { composeRun, type ComposeArgs, type NatsTarget, type RunOutcome } from './compose.ts';
 import { checkRun } from './check.ts';
@@ -147,14 +148,22 @@ export async function resumeRun(args: ResumeArgs): Promise<RunOutcome | ResumeFi
 
 /**
  * A run killed while LMDB was creating its data file leaves it empty (LMDB writes its meta pages right after
- * creating it): nothing was logged, and the run starts afresh over it. An empty data.mdb beside checkpoints or
+ * creating it), or with the meta pages but none of the log's databases: nothing was logged, and the run
+ * starts afresh over it. An empty data.mdb beside checkpoints or
  * a summary is a truncated log instead, refused as damaged.
  */
 function emptyLogOfStartUp(runDir: string): boolean {
-  if (statSync(join(runDir, 'log', 'data.mdb')).size !== 0) return false;
   const ckpts = join(runDir, 'checkpoints');
   const products = existsSync(join(runDir, 'summary.json')) || (existsSync(ckpts) && readdirSync(ckpts).length > 0);
-  return !products;
+  if (products) return false;
+  if (statSync(join(runDir, 'log', 'data.mdb')).size === 0) return true;
+  // killed after LMDB wrote its meta pages but before the log's databases were created: nothing was logged
+  try {
+    void EventLog.open(join(runDir, 'log'), { readOnly: true }).close();
+    return false;
+  } catch (e) {
+    return e instanceof StoreError && / the log is not initialised yet$/.test(e.message);
+  }
 }
 
 /**

@@ -4,7 +4,7 @@
  * tampered copy of the log fails verification at the tampered event, and counterfactual replays change
  * decisions only when a setting changes.
  */
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { pino } from 'pino';
@@ -162,6 +162,20 @@ describe('a DARE run on the sim', () => {
     expect('summary' in r && r.summary.completed).toBe(true);
     expectSameRun(join(dir, 'run'), early);
     await expect(resumeRun({ runDir: join(dir, 'nothing-here'), logger })).rejects.toThrow(/not a run directory/);
+  }, 120_000);
+
+  it('a run killed after LMDB wrote its meta pages but before the log had its databases starts afresh on resume', async () => {
+    const early = join(dir, 'meta-only', 'run');
+    mkdirSync(join(early, 'checkpoints'), { recursive: true });
+    cpSync(join(dir, 'run', 'config.json'), join(early, 'config.json'));
+    // what the first moments of EventLog.open leave: an environment with no named databases
+    const env = open({ path: join(early, 'log'), maxDbs: 8 });
+    await env.close();
+    expect(statSync(join(early, 'log', 'data.mdb')).size).toBeGreaterThan(0);
+    expect(() => EventLog.open(join(early, 'log'), { readOnly: true })).toThrow(/not initialised yet/);
+    const r = await resumeRun({ runDir: early, logger, nats: sharedNats() });
+    expect('summary' in r && r.summary.completed).toBe(true);
+    expectSameRun(join(dir, 'run'), early);
   }, 120_000);
 
   it('a counterfactual replay changes decisions only when a setting changes', () => {
