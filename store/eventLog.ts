@@ -20,6 +20,7 @@ import { SCHEMA_VERSION, type DareEvent, type Logged } from '../events/catalogue
 import { BINARY_FIELDS, decodeTrusted, encodeEvent, pack, packPlain, packState, unpack, unpackState } from '../events/codec.ts';
 import { validateEvent, ValidationError } from '../events/validate.ts';
 import { readDataFile } from './dataFile.ts';
+import { acquireEnv, releaseEnv, type LogDbs, type SharedEnv } from './sharedEnv.ts';
 import { StoreError } from './storeError.ts';
 
 export { StoreError };
@@ -110,14 +111,9 @@ export class EventLog {
   readonly dir: string;
   readonly readOnly: boolean;
   private readonly verify: boolean;
-  private readonly env: RootDatabase;
-  private readonly events: Database<Buffer, Buffer>;
-  private readonly ids: Database<Buffer, string>;
-  private readonly blobs: Database<Buffer, string>;
-  private readonly prompts: Database<Buffer, Buffer>;
-  private readonly snapshots: Database<Buffer, string>;
-  private readonly meta: Database<Buffer, string>;
-  private readonly sums: Database<Buffer, Buffer>;
+  /** the process's environment of this log file, shared with every other open of it (store/sharedEnv.ts) */
+  private readonly shared: SharedEnv;
+  private closed = false;
   private last: number;
   private readonly keyBuf = Buffer.alloc(8);
   /** appends are serialised: sequence numbers are assigned in call order */
@@ -139,47 +135,85 @@ export class EventLog {
       const file = join(dir, 'data.mdb');
       throw new StoreError(existsSync(file) ? `${file}: empty (0 bytes): nothing was ever committed to it, or it was truncated` : `${dir}: no log here (data.mdb missing)`);
     }
-    try {
-      this.env = open({
-        path: dir,
-        maxDbs: 8,
-        readOnly: this.readOnly,
-        mapSize: opts.mapSize ?? 64 * 1024 ** 3,
-        // the codec is ours (standard MessagePack); lmdb-js stores bytes
-        encoding: 'binary',
-        // (no overlappingSync: the format-1 build is LMDB 0.9, for which lmdb-js turns it off, so a commit
-        // syncs before it returns and `flushed` resolves at once; awaiting it keeps the code right for both)
-        noSubdir: false,
-      });
-    } catch (e) {
-      // LMDB's own refusal (MDB_INVALID, MDB_CORRUPTED, ...) names no file: name it
-      throw new StoreError(`${join(dir, 'data.mdb')}: LMDB cannot open it (${(e as Error).message}); \`dare check\` describes the damage`);
-    }
     const bin = { encoding: 'binary' as const, keyEncoding: 'binary' as const };
     // string keys use lmdb-js's default ordered-binary key encoding: plain UTF-8 bytes for strings
     const str = { encoding: 'binary' as const };
-    this.events = this.env.openDB<Buffer, Buffer>('events', bin);
-    this.ids = this.env.openDB<Buffer, string>('ids', str);
-    this.blobs = this.env.openDB<Buffer, string>('blobs', str);
-    this.prompts = this.env.openDB<Buffer, Buffer>('prompts', bin);
-    this.snapshots = this.env.openDB<Buffer, string>('snapshots', str);
-    this.meta = this.env.openDB<Buffer, string>('meta', str);
-    this.sums = this.env.openDB<Buffer, Buffer>('sums', bin);
+    const dbOptions: Record<keyof LogDbs, typeof bin | typeof str> = { events: bin, ids: str, blobs: str, prompts: bin, snapshots: str, meta: str, sums: bin };
+    const openEnv = (readOnly: boolean): RootDatabase => {
+      try {
+        return open({
+          path: dir,
+          maxDbs: 8,
+          readOnly,
+          mapSize: opts.mapSize ?? 64 * 1024 ** 3,
+          // the codec is ours (standard MessagePack); lmdb-js stores bytes
+          encoding: 'binary',
+          // (no overlappingSync: the format-1 build is LMDB 0.9, for which lmdb-js turns it off, so a commit
+          // syncs before it returns and `flushed` resolves at once; awaiting it keeps the code right for both)
+          noSubdir: false,
+        });
+      } catch (e) {
+        // LMDB's own refusal (MDB_INVALID, MDB_CORRUPTED, ...) names no file: name it
+        throw new StoreError(`${join(dir, 'data.mdb')}: LMDB cannot open it (${(e as Error).message}); \`dare check\` describes the damage`);
+      }
+    };
+    // one environment per file per process (LMDB 0.9 breaks with two; lmdb-js's format-1 build never closes one)
+    const { shared, fresh } = acquireEnv(dir, !this.readOnly, openEnv, (env, name) => env.openDB<Buffer, any>(name, dbOptions[name]));
+    this.shared = shared;
     if (this.readOnly && (!this.events || !this.ids || !this.blobs || !this.prompts || !this.snapshots || !this.meta)) {
       // a reader that arrives while the writer is still creating the environment
-      this.env.close();
+      this.release();
       throw new StoreError(`${dir}: the log is not initialised yet`);
     }
-    if (existing === null && !this.readOnly) {
+    if (existing === null && fresh && !this.readOnly) {
       // A fresh environment: make sure this build writes format 1 before anything is logged.
       const v = lmdbFormatVersion(dir);
       if (v !== null && v !== 1) {
-        this.env.close();
+        this.release();
         throw formatError(dir, v);
       }
     }
     this.last = this.scanLastSeq();
     if (!this.readOnly) this.writeFormatInfo();
+  }
+
+  /** The shared environment's databases; a closed log reads nothing. */
+  private dbs(): LogDbs {
+    if (this.closed) throw new StoreError(`${this.dir}: the log is closed`);
+    return this.shared.dbs;
+  }
+  private get env(): RootDatabase {
+    if (this.closed) throw new StoreError(`${this.dir}: the log is closed`);
+    return this.shared.env;
+  }
+  private get events(): Database<Buffer, Buffer> {
+    return this.dbs().events!;
+  }
+  private get ids(): Database<Buffer, string> {
+    return this.dbs().ids!;
+  }
+  private get blobs(): Database<Buffer, string> {
+    return this.dbs().blobs!;
+  }
+  private get prompts(): Database<Buffer, Buffer> {
+    return this.dbs().prompts!;
+  }
+  private get snapshots(): Database<Buffer, string> {
+    return this.dbs().snapshots!;
+  }
+  private get meta(): Database<Buffer, string> {
+    return this.dbs().meta!;
+  }
+  /** absent in a read-only open of a log from before checksums */
+  private get sums(): Database<Buffer, Buffer> | undefined {
+    return this.dbs().sums;
+  }
+
+  /** Stop using the shared environment (once). */
+  private release(): void {
+    if (this.closed) return;
+    this.closed = true;
+    releaseEnv(this.shared);
   }
 
   /**
@@ -265,7 +299,7 @@ export class EventLog {
         if (!putSyncChecked(this.events, key, encoded[i], APPEND)) {
           throw new StoreError(`append: sequence ${seq} out of order or already present (event ${id})`);
         }
-        if (!putSyncChecked(this.sums, key, checksum(encoded[i]), APPEND)) {
+        if (!putSyncChecked(this.sums!, key, checksum(encoded[i]), APPEND)) {
           throw new StoreError(`append: checksum of sequence ${seq} out of order or already present (event ${id})`);
         }
         results[i] = { seq, duplicate: false, bytes: encoded[i] };
@@ -532,9 +566,15 @@ export class EventLog {
     if (this.readOnly) throw new StoreError(`${this.dir}: log opened read-only`);
   }
 
+  /**
+   * Close this handle. The environment stays open for the process's next open of the file (see
+   * store/sharedEnv.ts); its read transaction ends when no handle of the file is open.
+   */
   async close(): Promise<void> {
     await this.queue;
-    await this.env.close();
+    if (this.closed) return;
+    if (!this.readOnly) await this.shared.env.flushed;
+    this.release();
   }
 }
 
