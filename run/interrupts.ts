@@ -47,5 +47,9 @@ export class Interrupts {
   dispose(): void {
     for (const [sig, h] of this.handlers) process.removeListener(sig, h);
     this.stop = null;
+    // A stop a signal asked for: the command ends with 128 + n. Another signal while it tears down (a second
+    // Ctrl-C after the run stopped) ends it at once with that code, not by the signal's default action.
+    const first = this.received;
+    if (first) for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(EXIT_CODE[first]));
   }
 }

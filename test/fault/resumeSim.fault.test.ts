@@ -5,12 +5,11 @@
  * lifecycle events a crash adds) and the same weights as an uninterrupted run with the same seed; no
  * logged rollout chunk is generated twice; replay --verify passes.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EventLog } from '../../store/eventLog.ts';
-import { killAndResume, loggedChunks } from '../support/killResume.ts';
-import { expectSameRun, runDare } from '../support/runs.ts';
+import { killAndResume, loggedChunks, uninterruptedRun } from '../support/killResume.ts';
+import { expectSameRun } from '../support/runs.ts';
 import { tempDir } from '../support/tmp.ts';
 
 const { dir, cleanup } = tempDir('dare-resume-sim-');
@@ -28,16 +27,7 @@ const FAULT_ENV = { DARE_FAULT_PAUSE: 'update:250,checkpoint:250' };
 
 describe('kill -9 and resume (sim)', () => {
   it('ends with the log and weights of an uninterrupted run', async () => {
-    mkdirSync(join(dir, 'a'), { recursive: true });
-    mkdirSync(join(dir, 'b'), { recursive: true });
-    const sc = join(dir, 'sim.json');
-    writeFileSync(sc, JSON.stringify(scenario));
-    const runA = join(dir, 'a', 'run');
-    const runB = join(dir, 'b', 'run');
-
-    const a = runDare(['run', sc, '--run-dir', runA]);
-    const codeA = await a.exit;
-    expect(codeA, `the uninterrupted run failed:\n${a.stderr().slice(-4000)}`).toBe(0);
+    const { scenarioFile: sc, runA, runB } = await uninterruptedRun(dir, scenario);
 
     const { kills, moments, stderr } = await killAndResume({ scenarioFile: sc, runDir: runB, maxKills: 12, env: FAULT_ENV });
     expect(kills).toBeGreaterThanOrEqual(10);

@@ -64,7 +64,7 @@ describe('dare log', () => {
     expect(unknown.status).toBe(1);
     const badGroup = dare('bench', '--only', 'log,nope');
     expect(badGroup.status).toBe(1);
-    expect(badGroup.stderr.trim()).toBe('dare: --only: unknown group nope (groups: log, algorithms, sim, tiny, replay, ceiling, anatomy)');
+    expect(badGroup.stderr.trim()).toBe('dare: --only: unknown group nope (groups: log, algorithms, sim, tiny, pipeline, replay, ceiling, anatomy)');
     const badMethod = dare('bench', '--only', 'sim', '--method', 'nope');
     expect(badMethod.status).toBe(1);
     expect(badMethod.stderr.trim()).toMatch(/^dare: --method: unknown preset nope \(presets: dare, .*knapsack.*\)$/);

@@ -4,9 +4,28 @@
  * registered — and resumed each time, until the run completes. The caller compares the result with an
  * uninterrupted run (runs.ts expectSameRun).
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
 import { Prng } from '../../events/prng.ts';
 import type { EventLog } from '../../store/eventLog.ts';
 import { endedHow, logHas, runDare, runStarted, type DareProcess } from './runs.ts';
+
+/**
+ * The two runs the resume test compares: DIR/a/run, run uninterrupted now, and DIR/b/run, for killAndResume
+ * (the same directory name: the run id derives from it); the scenario is written to DIR/sim.json.
+ */
+export async function uninterruptedRun(dir: string, scenario: object): Promise<{ scenarioFile: string; runA: string; runB: string }> {
+  mkdirSync(join(dir, 'a'), { recursive: true });
+  mkdirSync(join(dir, 'b'), { recursive: true });
+  const scenarioFile = join(dir, 'sim.json');
+  writeFileSync(scenarioFile, JSON.stringify(scenario));
+  const runA = join(dir, 'a', 'run');
+  const a = runDare(['run', scenarioFile, '--run-dir', runA]);
+  const code = await a.exit;
+  expect(code, `the uninterrupted run failed:\n${a.stderr().slice(-4000)}`).toBe(0);
+  return { scenarioFile, runA, runB: join(dir, 'b', 'run') };
+}
 
 export interface KillResumeOptions {
   scenarioFile: string;
