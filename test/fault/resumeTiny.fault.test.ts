@@ -32,10 +32,11 @@ describe.skipIf(!hasTorch())('kill -9 and resume (tiny PyTorch worker, CPU)', ()
     expect(await a.exit, a.stderr().slice(-2000)).toBe(0);
 
     let kills = 0;
-    // kill once the log shows progress: after the first update, mid-rollout of a later step, after a checkpoint
+    // kill once the log shows progress: after the first update, mid-step (rollout or update) of a later step, after a checkpoint
     const aims: Array<(log: EventLog) => boolean> = [
       (log) => log.seqOf('UpdateCompleted/1') !== undefined,
-      (log) => log.seqOf('RolloutRequested/4') !== undefined && log.seqOf('UpdateRequested/4') === undefined,
+      // (mid-step: rolling out or updating; the rollout alone is shorter than a look on a loaded machine)
+      (log) => log.seqOf('RolloutRequested/4') !== undefined && log.seqOf('UpdateCompleted/4') === undefined,
       (log) => log.seqOf('CheckpointSaved/6') !== undefined,
     ];
     for (let round = 0; round < 6 && kills < aims.length && !logHas(runB, 'RunCompleted'); round++) {

@@ -73,13 +73,21 @@ export function endedHow(p: DareProcess, code: number, lines = 3): string {
 }
 
 /** Does the run's log hold an event with this id (or satisfy the predicate)? */
+const warned = new Set<string>();
+
 export function logHas(runDir: string, what: string | ((log: EventLog) => boolean)): boolean {
   if (!existsSync(join(runDir, 'log', 'data.mdb'))) return false;
   let log: EventLog;
   try {
     log = EventLog.open(join(runDir, 'log'), { readOnly: true });
-  } catch {
-    return false; // still being created
+  } catch (e) {
+    // still being created; anything else is said once (a kill test that misses its moments shows why)
+    const msg = (e as Error).message;
+    if (!/not initialised yet|no log here|empty \(0 bytes\)/.test(msg) && !warned.has(msg)) {
+      warned.add(msg);
+      console.warn(`logHas(${runDir}): cannot open the log: ${msg}`);
+    }
+    return false;
   }
   try {
     return typeof what === 'string' ? log.seqOf(what) !== undefined : what(log);
