@@ -85,6 +85,7 @@ export const ConfigSchema = obj({
     coldStartReference: E(['rollouts', 'buffer'] as const, 'reference set of the kernel cold start: referenceSize prompts rolled out for it each round (rollouts), or every prompt the round estimated from the buffer (buffer: no extra rollouts; the first round has none, so the constant)'),
     coldStartDifficulty: F('constant cold-start difficulty (failure rate); the reference\'s 0.5 sits on the Beta sampler\'s mode, so never-estimated prompts outweigh estimated ones (docs/efficiency/findings.md F2)'),
     referenceSize: U('prompts rolled out for the cold-start reference set (tfidf)'),
+    coldStartReferenceMax: U('with coldStartReference buffer, the kernel\'s reference set is at most this many estimated prompts (0: all of them): those ranked first by a hash of the run seed and prompt id, so the set changes only when a newly estimated prompt outranks one in it and each round computes the cosines of its new references only'),
     moppsDecay: F('MoPPS posterior decay λ'),
     moppsPrior: N('MoPPS prior α0 = β0', { exclusiveMinimum: 0 }),
   }),
@@ -164,7 +165,7 @@ export const DEFAULTS: RunConfig = {
     simRolloutMs: 0, simScoreMs: 0, simUpdateMs: 0, simEvalMs: 0,
   },
   estimator: {
-    method: 'snis', clip: 4, essThreshold: 2, coldStart: 'constant', coldStartReference: 'rollouts', coldStartDifficulty: 0.5, referenceSize: 0, moppsDecay: 0.5, moppsPrior: 1,
+    method: 'snis', clip: 4, essThreshold: 2, coldStart: 'constant', coldStartReference: 'rollouts', coldStartDifficulty: 0.5, referenceSize: 0, coldStartReferenceMax: 0, moppsDecay: 0.5, moppsPrior: 1,
   },
   sampler: {
     method: 'beta', kappa: 100, peak: 0.5, coldMass: 'free', betaEdge: 'ref', laplaceAlpha: 0.5, laplaceTau: 1e-3, tiers: 'paper', dEasy: 0.3, dHard: 0.8,
@@ -186,7 +187,7 @@ export const PRESETS: Record<string, DeepPartial<RunConfig>> = {
   // mixed groups replayed first, σ = 0.25
   dare: {
     run: { estimation: 'step' },
-    estimator: { coldStart: 'tfidf', coldStartReference: 'buffer' },
+    estimator: { coldStart: 'tfidf', coldStartReference: 'buffer', coldStartReferenceMax: 256 },
     sampler: { betaEdge: 'symmetric', coldMass: 'balanced' },
     learner: { sigma: 0.25, replayPriority: 'mixed', shapingGroups: 'mixed' },
   },

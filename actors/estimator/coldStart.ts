@@ -185,35 +185,44 @@ export function tfidfVector(text: string, table: IdfTable): SparseVector {
 // ---------------------------------------------------------------------------------------------------------
 // Kernel regression over the reference set
 
-/** Inverted index of the reference vectors: bucket → postings (reference position, weight). */
+/**
+ * Inverted index of the reference vectors, compressed rows by bucket: the postings of bucket b (reference
+ * position, weight) are ref/value[offset[b] .. offset[b + 1]). Flat typed arrays, because the cosines' inner
+ * loop runs over every (query feature, reference) pair: on DeepScaleR's questions a Map of postings made it 14 s a round.
+ */
 interface ReferenceIndex {
   size: number;
-  postings: Map<number, { ref: Uint32Array; value: Float64Array }>;
+  offset: Uint32Array;
+  ref: Uint32Array;
+  value: Float64Array;
 }
 
-function buildReferenceIndex(refs: readonly SparseVector[]): ReferenceIndex {
-  const lists = new Map<number, { ref: number[]; value: number[] }>();
+function buildReferenceIndex(refs: readonly SparseVector[], buckets: number): ReferenceIndex {
+  const offset = new Uint32Array(buckets + 1);
+  for (const v of refs) for (let k = 0; k < v.index.length; k++) offset[v.index[k] + 1]++;
+  for (let b = 0; b < buckets; b++) offset[b + 1] += offset[b];
+  const fill = offset.slice(0, buckets);
+  const ref = new Uint32Array(offset[buckets]);
+  const value = new Float64Array(offset[buckets]);
   refs.forEach((v, j) => {
     for (let k = 0; k < v.index.length; k++) {
-      let l = lists.get(v.index[k]);
-      if (!l) lists.set(v.index[k], (l = { ref: [], value: [] }));
-      l.ref.push(j);
-      l.value.push(v.value[k]);
+      const at = fill[v.index[k]]++;
+      ref[at] = j;
+      value[at] = v.value[k];
     }
   });
-  const postings = new Map<number, { ref: Uint32Array; value: Float64Array }>();
-  for (const [b, l] of lists) postings.set(b, { ref: Uint32Array.from(l.ref), value: Float64Array.from(l.value) });
-  return { size: refs.length, postings };
+  return { size: refs.length, offset, ref, value };
 }
 
 /** Cosines of one query with every reference (vectors are unit or zero, so cos = dot). */
 function cosines(q: SparseVector, idx: ReferenceIndex, out: Float64Array): void {
   out.fill(0);
+  const { offset, ref, value } = idx;
   for (let k = 0; k < q.index.length; k++) {
-    const p = idx.postings.get(q.index[k]);
-    if (!p) continue;
+    const b = q.index[k];
     const v = q.value[k];
-    for (let t = 0; t < p.ref.length; t++) out[p.ref[t]] += v * p.value[t];
+    const end = offset[b + 1];
+    for (let t = offset[b]; t < end; t++) out[ref[t]] += v * value[t];
   }
 }
 
@@ -295,9 +304,59 @@ export interface TfidfColdStartResult extends LabelLayer {
 }
 
 /**
+ * A corpus vectorised once: the idf fitted on every text and each text's TF-IDF vector, texts whose vectors are
+ * identical sharing one (the sim's questions are their indices, so every 4-digit index has the same features).
+ * The kernel is then computed once per distinct vector, which gives the same b_q (up to summation order).
+ */
+export interface TfidfCorpus {
+  table: IdfTable;
+  /** the distinct vectors, in the order their first text comes */
+  vectors: SparseVector[];
+  /** index into `vectors` of every text */
+  groupOf: Uint32Array;
+}
+
+export function tfidfCorpus(texts: readonly string[], opts?: TfidfOptions): TfidfCorpus {
+  const table = fitIdf(texts, opts);
+  const groupOf = new Uint32Array(texts.length);
+  const vectors: SparseVector[] = [];
+  const byKey = new Map<string, number>();
+  for (let q = 0; q < texts.length; q++) {
+    const v = tfidfVector(texts[q], table);
+    // the vector is a function of the bucket counts, so equal (index, value) lists are the same features
+    const key = `${v.index.join(',')}|${v.value.join(',')}`;
+    let g = byKey.get(key);
+    if (g === undefined) {
+      byKey.set(key, (g = vectors.length));
+      vectors.push(v);
+    }
+    groupOf[q] = g;
+  }
+  return { table, vectors, groupOf };
+}
+
+/**
+ * Corpora of the texts arrays seen, by options: a run's estimator asks for the same prompts' cold start at every
+ * round, and refitting the idf and re-vectorising 10k questions each time was most of a sim step (BENCHMARKS,
+ * issue 17). Keyed by the array's identity, so a caller must not change an array it passed.
+ */
+const corpora = new WeakMap<readonly string[], Map<string, TfidfCorpus>>();
+
+function corpusOf(texts: readonly string[], opts: TfidfOptions): TfidfCorpus {
+  const o = resolve(opts);
+  const key = JSON.stringify([o.buckets, o.wordNgrams, o.charNgrams]);
+  let byOpts = corpora.get(texts);
+  if (!byOpts) corpora.set(texts, (byOpts = new Map()));
+  let c = byOpts.get(key);
+  if (!c) byOpts.set(key, (c = tfidfCorpus(texts, o)));
+  return c;
+}
+
+/**
  * Hashed TF-IDF cold start for every prompt.
  *
- * @param texts     question text of every prompt (index = prompt id); the idf is fitted on all of them
+ * @param texts     question text of every prompt (index = prompt id); the idf is fitted on all of them. The
+ *                  vectors are cached per array: pass the same array again for the same prompts, never a changed one.
  * @param reference measured reference set: prompt ids and their measured FAILURE rates
  * @returns difficulty per prompt (may leave [0, 1]), source = ColdTfidf, plus b_q and the fit
  */
@@ -323,21 +382,120 @@ export function tfidfColdStart(
     }
   }
 
-  const table = fitIdf(texts, opts);
-  const refIdx = buildReferenceIndex(Array.from(reference.prompt, (q) => tfidfVector(texts[q], table)));
-  const cos = new Float64Array(m);
-  const order = new Uint32Array(m);
-  const base = new Float64Array(N);
-  for (let q = 0; q < N; q++) {
-    cosines(tfidfVector(texts[q], table), refIdx, cos);
-    base[q] = kernelMean(cos, reference.difficulty, tau, topK, order);
-  }
+  const corpus = corpusOf(texts, opts);
+  const base = topK > 0 && topK < m ? topKBase(corpus, reference, tau, topK) : groupedBase(corpus, reference, tau);
 
   const xRef = Float64Array.from(reference.prompt, (q) => base[q]);
   const fit = olsFit(xRef, reference.difficulty);
   const difficulty = new Float64Array(N);
   for (let q = 0; q < N; q++) difficulty[q] = fit.alpha * base[q] + fit.gamma;
   return { difficulty, source: new Uint8Array(N).fill(LabelSource.ColdTfidf), base, fit };
+}
+
+/**
+ * b_q over all references, computed once per distinct query vector and with one cosine per distinct reference
+ * vector. The sums still run over the references one by one, in their order, with the same cosines (both
+ * ways of computing a cosine add the shared buckets' products in increasing bucket order), so b_q is
+ * bit-identical to the per-prompt, per-reference loop: a log written before this grouping replays exactly.
+ */
+function groupedBase(corpus: TfidfCorpus, reference: { prompt: Uint32Array; difficulty: Float64Array }, tau: number): Float64Array {
+  const { vectors, groupOf } = corpus;
+  const m = reference.prompt.length;
+  // each reference's distinct vector, numbered in the order its first reference comes
+  const refGroup = new Map<number, number>();
+  const groups: number[] = [];
+  const groupOfRef = new Uint32Array(m);
+  for (let j = 0; j < m; j++) {
+    const g = groupOf[reference.prompt[j]];
+    let r = refGroup.get(g);
+    if (r === undefined) {
+      refGroup.set(g, (r = groups.length));
+      groups.push(g);
+    }
+    groupOfRef[j] = r;
+  }
+  const y = reference.difficulty;
+  const byGroup = new Float64Array(vectors.length);
+  const w = new Float64Array(groups.length);
+  const weigh = (g: number, cosOf: (r: number) => number) => {
+    let mx = -Infinity;
+    for (let r = 0; r < groups.length; r++) {
+      const c = cosOf(r);
+      if (c > mx) mx = c;
+    }
+    for (let r = 0; r < groups.length; r++) w[r] = Math.exp((cosOf(r) - mx) / tau);
+    let sw = 0;
+    let swy = 0;
+    for (let j = 0; j < m; j++) {
+      const wj = w[groupOfRef[j]];
+      sw += wj;
+      swy += wj * y[j];
+    }
+    byGroup[g] = swy / sw;
+  };
+  if (groups.length <= COLUMN_LIMIT) {
+    const cols = referenceColumns(corpus, groups);
+    for (let g = 0; g < vectors.length; g++) weigh(g, (r) => cols[r][g]);
+  } else {
+    const idx = buildReferenceIndex(groups.map((g) => vectors[g]), corpus.table.options.buckets);
+    const cos = new Float64Array(groups.length);
+    for (let g = 0; g < vectors.length; g++) {
+      cosines(vectors[g], idx, cos);
+      weigh(g, (r) => cos[r]);
+    }
+  }
+  return Float64Array.from(groupOf, (g) => byGroup[g]);
+}
+
+/**
+ * Up to this many distinct reference vectors, their cosines with every vector of the corpus are kept between
+ * calls (one Float64Array per reference, 8 bytes × distinct vectors each): a capped reference set
+ * (estimator.coldStartReferenceMax) changes little from one round to the next, so a round computes only the
+ * columns of references new to it. Beyond it every round computes its cosines afresh and keeps none.
+ */
+const COLUMN_LIMIT = 1024;
+
+interface ColumnCache {
+  /** the corpus's distinct vectors as an inverted index (a reference's column is its cosines with them) */
+  index: ReferenceIndex;
+  columns: Map<number, Float64Array>;
+}
+
+const columnCaches = new WeakMap<TfidfCorpus, ColumnCache>();
+
+/** cos(every distinct vector, vector g) for each g of `groups`; the cache keeps only these afterwards. */
+function referenceColumns(corpus: TfidfCorpus, groups: readonly number[]): Float64Array[] {
+  let cache = columnCaches.get(corpus);
+  if (!cache) columnCaches.set(corpus, (cache = { index: buildReferenceIndex(corpus.vectors, corpus.table.options.buckets), columns: new Map() }));
+  const kept = new Map<number, Float64Array>();
+  const cols = groups.map((g) => {
+    let c = cache.columns.get(g);
+    if (!c) cosines(corpus.vectors[g], cache.index, (c = new Float64Array(corpus.vectors.length)));
+    kept.set(g, c);
+    return c;
+  });
+  cache.columns = kept;
+  return cols;
+}
+
+/** b_q over each prompt's k most similar references (ties at the k-th cosine: lower reference position first). */
+function topKBase(
+  corpus: TfidfCorpus,
+  reference: { prompt: Uint32Array; difficulty: Float64Array },
+  tau: number,
+  topK: number,
+): Float64Array {
+  const { vectors, groupOf } = corpus;
+  const m = reference.prompt.length;
+  const refIdx = buildReferenceIndex(Array.from(reference.prompt, (q) => vectors[groupOf[q]]), corpus.table.options.buckets);
+  const cos = new Float64Array(m);
+  const order = new Uint32Array(m);
+  const byGroup = new Float64Array(vectors.length);
+  for (let g = 0; g < vectors.length; g++) {
+    cosines(vectors[g], refIdx, cos);
+    byGroup[g] = kernelMean(cos, reference.difficulty, tau, topK, order);
+  }
+  return Float64Array.from(groupOf, (g) => byGroup[g]);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  */
 import { eventId, makeEvent, type DareEvent, type EventOf } from '../../events/catalogue.ts';
 import type { RunConfig } from '../../events/config.ts';
-import { seedOf } from '../../events/prng.ts';
+import { keyWords, seedOf, u32At } from '../../events/prng.ts';
 import type { DecideContext } from '../actor.ts';
 import { gumbelTopK } from '../shared/gumbelTopK.ts';
 import { assembleLabels, NO_LABEL, type LabelLayer } from '../shared/labels.ts';
@@ -42,13 +42,47 @@ export function coldStart(s: EstimatorState, ctx: DecideContext, estimated?: Lab
     ref = [];
     if (estimated) for (let q = 0; q < s.numPrompts; q++) if (estimated.source[q] !== NO_LABEL) ref.push([q, estimated.difficulty[q]]);
     if (!ref.length) return constant();
+    ref = capReference(ref, cfg.estimator.coldStartReferenceMax, cfg.run.seed);
   }
   const reference = { prompt: Uint32Array.from(ref, ([q]) => q), difficulty: Float64Array.from(ref, ([, d]) => d) };
   if (cfg.estimator.coldStart === 'embedding' && cfg.estimator.method !== 'tfidf') {
     return embeddingColdStart(promptEmbeddings(s, ctx), reference);
   }
-  const texts = Array.from({ length: s.numPrompts }, (_, q) => ctx.prompt(q)?.question ?? String(q));
-  return tfidfColdStart(texts, reference);
+  return tfidfColdStart(promptTexts(s, ctx), reference);
+}
+
+/**
+ * At most `max` of the estimated prompts (0: all), the first by a fixed rank (a hash of the run seed and the prompt
+ * id, the same at every round), in prompt order. A fixed rank keeps the set stable as estimates accrue: a prompt
+ * leaves it only when a newly estimated one outranks it, so the kernel's cosines carry over between rounds.
+ */
+export function capReference(ref: Array<[number, number]>, max: number, seed: number): Array<[number, number]> {
+  if (max <= 0 || ref.length <= max) return ref;
+  const [k0, k1] = keyWords({ seed, step: 0, purpose: 'cold-reference' });
+  const rank = (q: number) => u32At(k0, k1, q);
+  return [...ref]
+    .sort((a, b) => rank(a[0]) - rank(b[0]) || a[0] - b[0])
+    .slice(0, max)
+    .sort((a, b) => a[0] - b[0]);
+}
+
+/** The questions of a context's prompts, read once: the TF-IDF vectors are cached per texts array (coldStart.ts). */
+const textsOf = new WeakMap<DecideContext, readonly string[]>();
+
+function promptTexts(s: EstimatorState, ctx: DecideContext): readonly string[] {
+  const hit = textsOf.get(ctx);
+  if (hit?.length === s.numPrompts) return hit;
+  let missing = false;
+  const texts = Object.freeze(
+    Array.from({ length: s.numPrompts }, (_, q) => {
+      const row = ctx.prompt(q);
+      if (!row) missing = true;
+      return row?.question ?? String(q);
+    }),
+  );
+  // a prompt not readable yet must not be remembered as its index
+  if (!missing) textsOf.set(ctx, texts);
+  return texts;
 }
 
 /** The measured reference labels of this round (they outrank everything but for DOTS's own predictions). */

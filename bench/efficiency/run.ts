@@ -125,10 +125,12 @@ export interface Args {
   /** Run only these seeds (comma-separated); the report still covers every run in the ledger. */
   seeds?: number[];
   reportOnly: boolean;
+  /** Whether --out was given: then the report goes there only, never to docs/ and BENCHMARKS.md. */
+  ownOut: boolean;
 }
 
 export function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, out: '', jobs: 1, sets: [], reportOnly: false };
+  const a: Args = { quick: false, out: '', jobs: 1, sets: [], reportOnly: false, ownOut: false };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i];
     if (x === '--quick') a.quick = true;
@@ -150,6 +152,7 @@ export function parseArgs(argv: string[]): Args {
   if (a.only !== undefined && a.only !== 'sim' && a.only !== 'tiny') throw new Error('--only must be sim or tiny');
   if (a.sets.some((x) => x === undefined || !x.includes('='))) throw new Error('--set takes KEY=VALUE');
   if (a.sets.length > 0 && !a.out) throw new Error('--set makes a variant of the study: give it its own --out DIR');
+  a.ownOut = a.out !== '';
   a.out = resolve(a.out || join(ROOT, 'runs', a.quick ? 'efficiency-quick' : 'efficiency'));
   return a;
 }
@@ -289,8 +292,9 @@ async function main(): Promise<void> {
     }
   }
   const records = readRecords(ledger);
-  // a variant (--set) or the quick study report to --out only
-  const docs = a.quick || a.sets.length > 0 ? null : join(ROOT, 'docs/efficiency');
+  // a variant (--set), a study with its own --out (a re-measure of a few arms) or the quick study report to
+  // their directory only: only the study's own ledger rewrites docs/efficiency and BENCHMARKS.md's tables
+  const docs = a.quick || a.ownOut || a.sets.length > 0 ? null : join(ROOT, 'docs/efficiency');
   const res = writeReport(records, plan, a.out, a.quick, docs, `npx tsx bench/efficiency/run.ts ${process.argv.slice(2).join(' ')}`.trim());
   say(`${records.length} runs summarized → ${join(docs ?? a.out, 'results.json')}`);
   for (const s of res.summary) {

@@ -5,6 +5,7 @@ import {
   fitIdf,
   olsFit,
   tfidfColdStart,
+  tfidfCorpus,
   tfidfVector,
   wordTokens,
 } from '../../actors/estimator/coldStart.ts';
@@ -117,6 +118,52 @@ describe('TF-IDF kernel cold start on 4 tiny texts (τ = 0.5, references 0, 1, 3
   it('rejects an empty or out-of-range reference set', () => {
     expect(() => tfidfColdStart(TEXTS, { prompt: new Uint32Array(0), difficulty: new Float64Array(0) })).toThrow(/empty/);
     expect(() => tfidfColdStart(TEXTS, { prompt: Uint32Array.from([7]), difficulty: Float64Array.from([0.5]) })).toThrow(/prompt 7/);
+  });
+});
+
+describe('TF-IDF kernel with repeated texts (identical vectors computed once)', () => {
+  // Texts 4–7 repeat texts 0–3 (every df doubles, so x, y, z keep one idf and the cosines stay as above).
+  // References (0, 1, 3, 4, 7) with y (0.2, 0.6, 1.0, 0.4, 0.0), τ = 0.5.
+  // Cosines: 'x y' (A) · 'x z' (B) = .5, 'y z' (C) with A and B .5, 'w' (W) 0 with the others.
+  // q ∈ A: cos to refs (1, .5, 0, 1, 0) → weights e^(2, 1, 0, 2, 0) = (7.389056, 2.718282, 1, 7.389056, 1):
+  //   b = (7.389056·.2 + 2.718282·.6 + 1·1 + 7.389056·.4 + 0) / 19.496394 = 7.064403 / 19.496394 = 0.3623441
+  // q = B: e^(1, 2, 0, 1, 0): b = (2.718282·.6 + 7.389056·.6 + 1) / (2·2.718282 + 7.389056 + 2) = 7.064403 / 14.825620 = 0.4764997
+  // q = C: e^(1, 1, 0, 1, 0): b = (2.718282·1.2 + 1) / (3·2.718282 + 2) = 4.261938 / 10.154845 = 0.4196950
+  // q ∈ W: e^(0, 0, 2, 0, 2): b = (.2 + .6 + 7.389056 + .4) / (3 + 2·7.389056) = 8.589056 / 17.778112 = 0.4831253
+  const texts = [...TEXTS, ...TEXTS];
+  const ref = { prompt: Uint32Array.from([0, 1, 3, 4, 7]), difficulty: Float64Array.from([0.2, 0.6, 1.0, 0.4, 0.0]) };
+
+  it('groups texts with identical features', () => {
+    const c = tfidfCorpus(texts, UNIGRAMS);
+    expect(Array.from(c.groupOf)).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
+    expect(c.vectors).toHaveLength(4);
+    // the sim's questions are indices: every number of one digit count has the same features
+    expect(new Set(tfidfCorpus(Array.from({ length: 10000 }, (_, q) => String(q))).groupOf).size).toBe(4);
+  });
+
+  it('base estimates match the per-reference hand computation', () => {
+    const r = tfidfColdStart(texts, ref, { ...UNIGRAMS, tau: 0.5 });
+    const byText = [0.3623440697237036, 0.4764996588858887, 0.4196950313313972, 0.48312531743184245];
+    for (let q = 0; q < 8; q++) expect(r.base[q]).toBeCloseTo(byText[q % 4], 12);
+  });
+
+  it('top-k still counts repeated references one by one', () => {
+    // k = 2: q ∈ A takes refs 0 and 3 (cos 1, lower positions first) → (.2 + .4) / 2 = .3
+    const r = tfidfColdStart(texts, ref, { ...UNIGRAMS, tau: 0.5, topK: 2 });
+    expect(r.base[0]).toBeCloseTo(0.3, 12);
+    expect(r.base[4]).toBeCloseTo(0.3, 12);
+    // q ∈ W: refs 2 and 4 (prompts 3 and 7, y 1.0 and 0.0) → .5
+    expect(r.base[3]).toBeCloseTo(0.5, 12);
+  });
+
+  it('a second array with other texts is not answered from the first one\'s cache', () => {
+    const a = tfidfColdStart(texts, ref, { ...UNIGRAMS, tau: 0.5 });
+    const other = [...texts];
+    other[6] = 'w'; // prompt 6 (no reference) now reads as W
+    const b = tfidfColdStart(other, ref, { ...UNIGRAMS, tau: 0.5 });
+    expect(a.base[6]).toBeCloseTo(0.4196950313313972, 12);
+    expect(b.base[6]).toBe(b.base[3]);
+    expect(b.base[6]).not.toBeCloseTo(a.base[6], 2);
   });
 });
 

@@ -16,6 +16,11 @@ describe('bench/efficiency arguments', () => {
     expect(() => parseArgs(['--set', 'worker.lr=0.5'])).toThrow(/own --out/);
   });
 
+  it('an own --out keeps the report there (docs/ and BENCHMARKS.md are written from the study\'s default ledger only)', () => {
+    expect(parseArgs(['--arms', 'dare', '--out', '/tmp/eff-x']).ownOut).toBe(true);
+    expect(parseArgs(['--arms', 'dare']).ownOut).toBe(false);
+  });
+
   it('--seeds S,... runs only those seeds; a seed that is not a non-negative integer is refused', () => {
     expect(parseArgs(['--seeds', '1,2,3']).seeds).toEqual([1, 2, 3]);
     expect(parseArgs([]).seeds).toBeUndefined();
