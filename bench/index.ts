@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { algorithmBench } from './algorithmBench.ts';
+import { coldStartCostBench, DEEPSCALER } from './coldstart/cost.ts';
 import { ceilingBench } from './ceiling/ceiling.ts';
 import { logBench } from './logBench.ts';
 import { simOrchestrationBench, tinyShareBench } from './orchestration.ts';
@@ -59,6 +60,8 @@ export async function runBenchmarks(opts: BenchOptions): Promise<Record<string, 
     if (run('algorithms')) {
       say('bench: estimator and sampler (1M prompts)');
       Object.assign(figures, algorithmBench({ prompts: 1_000_000, rowsPerPrompt: 8, select: 1024, repeats: opts.quick ? 3 : 7 }));
+      say('bench: the dare preset\'s cold start on DeepScaleR (10,240 questions, 256 references)');
+      Object.assign(figures, await coldStartCostBench({ file: DEEPSCALER, rounds: opts.quick ? 6 : 12, growth: 256, cap: 256 }));
     }
     if (run('sim')) {
       say(`bench: control plane on the sim (${opts.method ?? 'dare'}, B ${size.sim.batchSize}, G ${size.sim.groupSize}, ${size.sim.steps} steps)`);

@@ -317,22 +317,62 @@ export interface TfidfCorpus {
 }
 
 export function tfidfCorpus(texts: readonly string[], opts?: TfidfOptions): TfidfCorpus {
-  const table = fitIdf(texts, opts);
+  const o = resolve(opts);
+  // one pass over the texts: each one's bucket counts, sorted by bucket, then the df; a text whose counts equal an
+  // earlier one's gets its vector (equal counts, equal vector): FNV over the counts, compared in full on a match
   const groupOf = new Uint32Array(texts.length);
-  const vectors: SparseVector[] = [];
-  const byKey = new Map<string, number>();
+  const counted: Array<{ index: Uint32Array; count: Uint32Array }> = [];
+  const byHash = new Map<number, number[]>();
+  const df = new Uint32Array(o.buckets);
   for (let q = 0; q < texts.length; q++) {
-    const v = tfidfVector(texts[q], table);
-    // the vector is a function of the bucket counts, so equal (index, value) lists are the same features
-    const key = `${v.index.join(',')}|${v.value.join(',')}`;
-    let g = byKey.get(key);
-    if (g === undefined) {
-      byKey.set(key, (g = vectors.length));
-      vectors.push(v);
+    const c = featureCounts(texts[q], o);
+    const index = new Uint32Array(c.size);
+    let n = 0;
+    for (const b of c.keys()) index[n++] = b;
+    index.sort();
+    const count = new Uint32Array(n);
+    for (let k = 0; k < n; k++) {
+      count[k] = c.get(index[k])!;
+      df[index[k]]++;
     }
-    groupOf[q] = g;
+    let h = 0x811c9dc5;
+    for (let k = 0; k < index.length; k++) h = Math.imul(Math.imul(h ^ index[k], 0x01000193) ^ count[k], 0x01000193);
+    const same = byHash.get(h);
+    const g = same?.find((g) => equalCounts(counted[g], index, count));
+    if (g !== undefined) groupOf[q] = g;
+    else {
+      groupOf[q] = counted.length;
+      if (same) same.push(counted.length);
+      else byHash.set(h, [counted.length]);
+      counted.push({ index, count });
+    }
   }
+  const N = texts.length;
+  const idf = new Float64Array(o.buckets);
+  for (let b = 0; b < o.buckets; b++) idf[b] = Math.log((1 + N) / (1 + df[b])) + 1;
+  const table: IdfTable = { idf, documents: N, options: o };
+  // as tfidfVector: (1 + ln tf)·idf, L2-normalised (the same operations in the same order, so the same bits)
+  const vectors = counted.map(({ index, count }) => {
+    const value = new Float64Array(index.length);
+    let norm2 = 0;
+    for (let k = 0; k < index.length; k++) {
+      const v = (1 + Math.log(count[k])) * idf[index[k]];
+      value[k] = v;
+      norm2 += v * v;
+    }
+    if (norm2 > 0) {
+      const inv = 1 / Math.sqrt(norm2);
+      for (let k = 0; k < value.length; k++) value[k] *= inv;
+    }
+    return { index, value };
+  });
   return { table, vectors, groupOf };
+}
+
+function equalCounts(a: { index: Uint32Array; count: Uint32Array }, index: Uint32Array, count: Uint32Array): boolean {
+  if (a.index.length !== index.length) return false;
+  for (let k = 0; k < index.length; k++) if (a.index[k] !== index[k] || a.count[k] !== count[k]) return false;
+  return true;
 }
 
 /**
