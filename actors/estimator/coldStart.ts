@@ -167,11 +167,15 @@ export interface SparseVector {
 export function tfidfVector(text: string, table: IdfTable): SparseVector {
   const counts = featureCounts(text, table.options);
   const index = Uint32Array.from(counts.keys()).sort();
+  return weighted(index, Uint32Array.from(index, (b) => counts.get(b)!), table.idf);
+}
+
+/** (1 + ln tf)·idf per bucket of sorted `index` with counts `count`, L2-normalised (zero stays zero). */
+function weighted(index: Uint32Array, count: Uint32Array, idf: Float64Array): SparseVector {
   const value = new Float64Array(index.length);
   let norm2 = 0;
   for (let k = 0; k < index.length; k++) {
-    const b = index[k];
-    const v = (1 + Math.log(counts.get(b)!)) * table.idf[b];
+    const v = (1 + Math.log(count[k])) * idf[index[k]];
     value[k] = v;
     norm2 += v * v;
   }
@@ -351,21 +355,7 @@ export function tfidfCorpus(texts: readonly string[], opts?: TfidfOptions): Tfid
   const idf = new Float64Array(o.buckets);
   for (let b = 0; b < o.buckets; b++) idf[b] = Math.log((1 + N) / (1 + df[b])) + 1;
   const table: IdfTable = { idf, documents: N, options: o };
-  // as tfidfVector: (1 + ln tf)·idf, L2-normalised (the same operations in the same order, so the same bits)
-  const vectors = counted.map(({ index, count }) => {
-    const value = new Float64Array(index.length);
-    let norm2 = 0;
-    for (let k = 0; k < index.length; k++) {
-      const v = (1 + Math.log(count[k])) * idf[index[k]];
-      value[k] = v;
-      norm2 += v * v;
-    }
-    if (norm2 > 0) {
-      const inv = 1 / Math.sqrt(norm2);
-      for (let k = 0; k < value.length; k++) value[k] *= inv;
-    }
-    return { index, value };
-  });
+  const vectors = counted.map(({ index, count }) => weighted(index, count, idf));
   return { table, vectors, groupOf };
 }
 
