@@ -537,6 +537,9 @@ export interface PromptVectors {
   vectors: Float32Array;
 }
 
+/** The embedding kernel's kept reference columns, by the run's embeddings (see referenceColumns). */
+const embeddingColumns = new WeakMap<PromptVectors, Map<number, Float64Array>>();
+
 export interface EmbeddingColdStartOptions {
   /** softmax temperature over cosines; default 0.05 (as the TF-IDF kernel's) */
   tau?: number;
@@ -566,17 +569,33 @@ export function embeddingColdStart(
     if (reference.prompt[j] >= N) throw new RangeError(`embeddingColdStart: reference row ${j} names prompt ${reference.prompt[j]} ≥ ${N}`);
     if (!Number.isFinite(reference.difficulty[j])) throw new RangeError(`embeddingColdStart: reference row ${j} has difficulty ${reference.difficulty[j]}`);
   }
+  // each reference's cosines with every prompt, kept for the next round (a capped reference set changes little);
+  // the dot products add in the same order as a per-prompt loop would, so the numbers are the same
+  const cached = embeddingColumns.get(emb) ?? new Map<number, Float64Array>();
+  const kept = new Map<number, Float64Array>();
+  const cols = Array.from(reference.prompt, (p) => {
+    let c = kept.get(p) ?? cached.get(p);
+    if (!c) {
+      c = new Float64Array(N);
+      const oj = p * dim;
+      for (let q = 0; q < N; q++) {
+        const oq = q * dim;
+        let dot = 0;
+        for (let k = 0; k < dim; k++) dot += vectors[oq + k] * vectors[oj + k];
+        c[q] = dot;
+      }
+    }
+    kept.set(p, c);
+    return c;
+  });
+  // only a capped set is worth keeping: an uncapped one would hold N × m numbers
+  if (kept.size <= COLUMN_LIMIT) embeddingColumns.set(emb, kept);
+  else embeddingColumns.delete(emb);
   const cos = new Float64Array(m);
   const order = new Uint32Array(m);
   const base = new Float64Array(N);
   for (let q = 0; q < N; q++) {
-    const oq = q * dim;
-    for (let j = 0; j < m; j++) {
-      const oj = reference.prompt[j] * dim;
-      let dot = 0;
-      for (let k = 0; k < dim; k++) dot += vectors[oq + k] * vectors[oj + k];
-      cos[j] = dot;
-    }
+    for (let j = 0; j < m; j++) cos[j] = cols[j][q];
     base[q] = kernelMean(cos, reference.difficulty, tau, 0, order);
   }
   const fit = olsFit(Float64Array.from(reference.prompt, (q) => base[q]), reference.difficulty);

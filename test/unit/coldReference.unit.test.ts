@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitIdf, tfidfColdStart, tfidfVector, type SparseVector } from '../../actors/estimator/coldStart.ts';
+import { embeddingColdStart, fitIdf, tfidfColdStart, tfidfVector, type SparseVector } from '../../actors/estimator/coldStart.ts';
 import { capReference } from '../../actors/estimator/round.ts';
 
 /** cos of two unit sparse vectors, by merging their sorted indices (independent of coldStart's inverted index). */
@@ -61,6 +61,44 @@ describe('kernel cold start on many distinct texts', () => {
     const r = tfidfColdStart(texts, { prompt, difficulty: y(4) }, { ...opts, tau: 0.05 });
     const want = directBase(texts, prompt, y(4), 0.05, opts);
     for (let q = 0; q < texts.length; q += 11) expect(r.base[q]).toBe(want[q]);
+  });
+});
+
+describe('embedding kernel across rounds (reference columns kept)', () => {
+  // 500 prompts, 8-dim unit vectors from a counter-based formula; rounds with overlapping reference sets
+  const dim = 8;
+  const vectors = new Float32Array(500 * dim);
+  for (let q = 0; q < 500; q++) {
+    let n = 0;
+    for (let k = 0; k < dim; k++) n += (vectors[q * dim + k] = Math.sin(q * 0.7 + k * 1.3) + 0.1 * k) ** 2;
+    for (let k = 0; k < dim; k++) vectors[q * dim + k] /= Math.sqrt(n);
+  }
+  const emb = { dim, vectors };
+  const direct = (prompt: Uint32Array, y: Float64Array, tau: number) =>
+    Float64Array.from({ length: 500 }, (_, q) => {
+      const cos = Array.from(prompt, (p) => {
+        let d = 0;
+        for (let k = 0; k < dim; k++) d += vectors[q * dim + k] * vectors[p * dim + k];
+        return d;
+      });
+      const mx = Math.max(...cos);
+      let sw = 0;
+      let swy = 0;
+      cos.forEach((c, j) => {
+        const w = Math.exp((c - mx) / tau);
+        sw += w;
+        swy += w * y[j];
+      });
+      return swy / sw;
+    });
+
+  it('each round equals the per-prompt formula, bit for bit', () => {
+    for (const prompt of [Uint32Array.from([3, 40, 41, 200]), Uint32Array.from([3, 41, 77, 200, 499]), Uint32Array.from([0, 77])]) {
+      const y = Float64Array.from(prompt, (p) => (p * 0.013) % 1);
+      const r = embeddingColdStart(emb, { prompt, difficulty: y }, { tau: 0.2 });
+      const want = direct(prompt, y, 0.2);
+      for (let q = 0; q < 500; q += 3) expect(r.base[q]).toBe(want[q]);
+    }
   });
 });
 
