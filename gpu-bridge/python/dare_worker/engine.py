@@ -97,31 +97,44 @@ class Engine:
         # The KL reference π_ref: the policy at init, replaced by the policy at the end of each sft (the
         # warm-started model). A CPU copy; saved in checkpoints so resume restores it.
         self.ref_state = self._snapshot()
-        # Pipelined mode (run.offPolicySteps = 1): the weights before the last update, (version, CPU state), so
-        # the next step's rollouts and scores run one update behind as the log says. Off: None, no copy made.
-        self.keep_previous = False
+        # Pipelined mode (run.offPolicySteps = 1): the trainable weights before the last update, (version, tensors
+        # on the model's device), so the next step's rollouts and scores run one update behind as the log says.
+        # Off: None, no copy made. On, it costs one more copy of the trainable weights in device memory.
         self.previous: tuple[int, dict] | None = None
 
     @contextlib.contextmanager
     def at_version(self, version: int | None):
         """Run the body with the weights of `version`: the current ones (None or the current version), or the
-        ones before the last update (swapped in and back, as reference_logprobs does). Anything else is a
-        BadRequest naming the versions held."""
+        ones before the last update (their storage swapped in and back). Anything else is a BadRequest naming
+        the versions held."""
         if version is None or version == self.policy_version:
             yield
             return
         if self.previous is None or self.previous[0] != version:
             held = f" and {self.previous[0]}" if self.previous is not None else ""
             raise BadRequest(f"policyVersion: {version} is not held (the worker has {self.policy_version}{held})")
-        model = self.policy.model
-        full = model.state_dict()
-        current = {k: full[k].detach().clone() for k in self.previous[1]}
-        strict = len(current) == len(full)
-        model.load_state_dict(self.previous[1], strict=strict)
+        # swap the tensors' storage in and back (no copy: a job one version behind costs what a current one does)
+        params = self._trainable()
+        held = self.previous[1]
+        self._swap(params, held)
         try:
             yield
         finally:
-            model.load_state_dict(current, strict=strict)
+            self._swap(params, held)
+
+    def _trainable(self) -> dict:
+        """The parameters the optimiser changes, by name, each once (tied weights are one Parameter)."""
+        return {k: p for k, p in self.policy.model.named_parameters() if p.requires_grad}
+
+    @staticmethod
+    def _swap(params: dict, held: dict) -> None:
+        for k, t in held.items():
+            p = params[k]
+            held[k], p.data = p.data, t
+
+    def _previous_copy(self) -> dict:
+        """A copy of the trainable weights on their device, for at_version."""
+        return {k: p.detach().clone() for k, p in self._trainable().items()}
 
     def _snapshot(self) -> dict:
         """CPU copy of what the optimiser changes: the whole state dict, or only the trainable parameters
@@ -399,7 +412,7 @@ class Engine:
             self.dist.all_reduce_grads(self.params)
             sums, parity, bin_sum, bin_cnt = self.dist.merge_stats(sums, parity, bin_sum, bin_cnt)
         if self.keep_previous:
-            self.previous = (self.policy_version, self._snapshot())
+            self.previous = (self.policy_version, self._previous_copy())
         grad_norm, skipped = self._step(self.optimizer, stepped=total_tokens > 0)
         self.policy_version += 1
         n = max(total_tokens, 1)

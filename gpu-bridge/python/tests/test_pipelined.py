@@ -1,5 +1,7 @@
 """Pipelined mode (run.offPolicySteps = 1): a worker started with keepPrevious keeps the weights before its last
 update, and a rollout or score that names that version runs on them, as it would have before the update."""
+import pytest
+
 from conftest import arith_prompts, err, ok
 
 
@@ -50,3 +52,29 @@ def test_without_keep_previous_no_copy_is_kept(make_worker):
     _update(w, ok(w, "rollout", roll))
     assert w.engine.previous is None
     assert err(w, "rollout", dict(roll, policyVersion=0))["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("arch,lora", [("qwen2", None), ("llama", {"rank": 4, "alpha": 8, "targets": ["q_proj", "v_proj"]})])
+def test_hf_previous_version_with_tied_weights_and_lora(tmp_path, arch, lora):
+    """The swap of the weights before the last update: Qwen2's tied embedding and output head (one Parameter
+    under two names) and LoRA (only the adapters trainable) both come back exactly."""
+    from dare_worker.jobs import Worker
+    from dare_worker.synthetic import build_tiny_model
+
+    build_tiny_model(str(tmp_path), arch)
+    w = Worker("hf")
+    init = {"seed": 3, "kind": "hf", "modelPath": str(tmp_path), "device": "cpu", "deterministic": True,
+            "optim": {"lr": 3e-2, "weightDecay": 0.0}, "maxPromptTokens": 48, "maxResponseTokens": 8, "keepPrevious": True}
+    if lora:
+        init["lora"] = lora
+    ok(w, "init", init)
+    prompts = [{"promptId": f"q{i}", "text": f"{i}+{i + 1}=", "n": 3} for i in range(4)]
+    roll = {"prompts": prompts, "temperature": 1.0, "maxTokens": 6, "seed": 4}
+    before = ok(w, "rollout", roll)
+    _update(w, before)
+    h1 = w.engine.state_hash()
+    after = ok(w, "rollout", roll)
+    assert after != before
+    assert ok(w, "rollout", dict(roll, policyVersion=0)) == before
+    assert w.engine.state_hash() == h1
+    assert ok(w, "rollout", roll) == after
