@@ -298,6 +298,8 @@ export interface TfidfColdStartOptions extends TfidfOptions {
   tau?: number;
   /** use only the k most similar references per prompt; 0 = all (default, as dare-reference §3) */
   topK?: number;
+  /** most distinct references whose cosines are kept between calls (default: columnLimit; the same numbers either way) */
+  keptColumns?: number;
 }
 
 export interface TfidfColdStartResult extends LabelLayer {
@@ -413,7 +415,7 @@ export function tfidfColdStart(
   }
 
   const corpus = corpusOf(texts, opts);
-  const base = topK > 0 && topK < m ? topKBase(corpus, reference, tau, topK) : groupedBase(corpus, reference, tau);
+  const base = topK > 0 && topK < m ? topKBase(corpus, reference, tau, topK) : groupedBase(corpus, reference, tau, opts.keptColumns);
 
   const xRef = Float64Array.from(reference.prompt, (q) => base[q]);
   const fit = olsFit(xRef, reference.difficulty);
@@ -428,7 +430,7 @@ export function tfidfColdStart(
  * ways of computing a cosine add the shared buckets' products in increasing bucket order), so b_q is
  * bit-identical to the per-prompt, per-reference loop: a log written before this grouping replays exactly.
  */
-function groupedBase(corpus: TfidfCorpus, reference: { prompt: Uint32Array; difficulty: Float64Array }, tau: number): Float64Array {
+function groupedBase(corpus: TfidfCorpus, reference: { prompt: Uint32Array; difficulty: Float64Array }, tau: number, keptColumns?: number): Float64Array {
   const { vectors, groupOf } = corpus;
   const m = reference.prompt.length;
   // each reference's distinct vector, numbered in the order its first reference comes
@@ -463,7 +465,7 @@ function groupedBase(corpus: TfidfCorpus, reference: { prompt: Uint32Array; diff
     }
     byGroup[g] = swy / sw;
   };
-  if (groups.length <= COLUMN_LIMIT) {
+  if (groups.length <= (keptColumns ?? columnLimit(vectors.length))) {
     const cols = referenceColumns(corpus, groups);
     for (let g = 0; g < vectors.length; g++) weigh(g, (r) => cols[r][g]);
   } else {
@@ -481,9 +483,14 @@ function groupedBase(corpus: TfidfCorpus, reference: { prompt: Uint32Array; diff
  * Up to this many distinct reference vectors, their cosines with every vector of the corpus are kept between
  * calls (one Float64Array per reference, 8 bytes × distinct vectors each): a capped reference set
  * (estimator.coldStartReferenceMax) changes little from one round to the next, so a round computes only the
- * columns of references new to it. Beyond it every round computes its cosines afresh and keeps none.
+ * columns of references new to it. At most 2^23 numbers (64 MB) unless that is under 256 columns (the dare
+ * preset's cap); beyond it every round computes its cosines afresh and keeps none. Both ways give the same bits.
  */
-const COLUMN_LIMIT = 1024;
+function columnLimit(distinctVectors: number): number {
+  return Math.max(COLUMN_LIMIT, Math.floor(2 ** 23 / Math.max(1, distinctVectors)));
+}
+
+const COLUMN_LIMIT = 256;
 
 interface ColumnCache {
   /** the corpus's distinct vectors as an inverted index (a reference's column is its cosines with them) */
@@ -589,7 +596,7 @@ export function embeddingColdStart(
     return c;
   });
   // only a capped set is worth keeping: an uncapped one would hold N × m numbers
-  if (kept.size <= COLUMN_LIMIT) embeddingColumns.set(emb, kept);
+  if (kept.size <= columnLimit(N)) embeddingColumns.set(emb, kept);
   else embeddingColumns.delete(emb);
   const cos = new Float64Array(m);
   const order = new Uint32Array(m);

@@ -39,17 +39,17 @@ describe('kernel cold start on many distinct texts', () => {
   const texts = [...distinct, ...distinct.slice(0, 100)];
   const opts = { buckets: 1 << 20, wordNgrams: [1, 1] as const, charNgrams: null };
 
-  for (const m of [300, 1100]) {
-    // 300 references: the cosines kept per reference between calls; 1,100 (> 1,024 distinct): computed afresh
-    it(`with ${m} references equals the per-reference formula`, () => {
+  for (const [m, kept] of [[300, undefined], [1100, 1000]] as const) {
+    // 300 references: the cosines kept per reference between calls; 1,100 (1,050 distinct, over 1,000): afresh
+    it(`with ${m} references${kept ? ` (at most ${kept} kept)` : ''} equals the per-reference formula`, () => {
       // the last references repeat earlier ones' texts (prompts 1,200 onwards)
       const prompt = Uint32Array.from({ length: m }, (_, j) => (j < m - 50 ? j : 1200 + j - (m - 50)));
       const y = Float64Array.from({ length: m }, (_, j) => (j * 0.37) % 1);
-      const r = tfidfColdStart(texts, { prompt, difficulty: y }, { ...opts, tau: 0.1 });
+      const r = tfidfColdStart(texts, { prompt, difficulty: y }, { ...opts, tau: 0.1, keptColumns: kept });
       const want = directBase(texts, prompt, y, 0.1, opts);
       for (let q = 0; q < texts.length; q += 7) expect(r.base[q]).toBe(want[q]); // bit-identical: old logs replay
       // the second call reads the kept cosines: the same numbers
-      const again = tfidfColdStart(texts, { prompt, difficulty: y }, { ...opts, tau: 0.1 });
+      const again = tfidfColdStart(texts, { prompt, difficulty: y }, { ...opts, tau: 0.1, keptColumns: kept });
       expect(Buffer.from(again.base.buffer)).toEqual(Buffer.from(r.base.buffer));
     });
   }
