@@ -148,10 +148,14 @@ export function fitIdf(texts: readonly string[], opts?: TfidfOptions): IdfTable 
   const o = resolve(opts);
   const df = new Uint32Array(o.buckets);
   for (const t of texts) for (const b of featureCounts(t, o).keys()) df[b]++;
-  const N = texts.length;
-  const idf = new Float64Array(o.buckets);
-  for (let b = 0; b < o.buckets; b++) idf[b] = Math.log((1 + N) / (1 + df[b])) + 1;
-  return { idf, documents: N, options: o };
+  return idfTable(df, texts.length, o);
+}
+
+/** Smooth idf ln((1 + N) / (1 + df)) + 1 from the document frequencies of N documents. */
+function idfTable(df: Uint32Array, N: number, options: ResolvedTfidfOptions): IdfTable {
+  const idf = new Float64Array(options.buckets);
+  for (let b = 0; b < options.buckets; b++) idf[b] = Math.log((1 + N) / (1 + df[b])) + 1;
+  return { idf, documents: N, options };
 }
 
 /** Sparse vector, indices strictly increasing. */
@@ -312,7 +316,7 @@ export interface TfidfColdStartResult extends LabelLayer {
 /**
  * A corpus vectorised once: the idf fitted on every text and each text's TF-IDF vector, texts whose vectors are
  * identical sharing one (the sim's questions are their indices, so every 4-digit index has the same features).
- * The kernel is then computed once per distinct vector, which gives the same b_q (up to summation order).
+ * The kernel is then computed once per distinct vector, with the same bits as per text (groupedBase).
  */
 export interface TfidfCorpus {
   table: IdfTable;
@@ -353,11 +357,8 @@ export function tfidfCorpus(texts: readonly string[], opts?: TfidfOptions): Tfid
       counted.push({ index, count });
     }
   }
-  const N = texts.length;
-  const idf = new Float64Array(o.buckets);
-  for (let b = 0; b < o.buckets; b++) idf[b] = Math.log((1 + N) / (1 + df[b])) + 1;
-  const table: IdfTable = { idf, documents: N, options: o };
-  const vectors = counted.map(({ index, count }) => weighted(index, count, idf));
+  const table = idfTable(df, texts.length, o);
+  const vectors = counted.map(({ index, count }) => weighted(index, count, table.idf));
   return { table, vectors, groupOf };
 }
 

@@ -19,16 +19,21 @@ function directBase(texts: string[], prompt: Uint32Array, y: Float64Array, tau: 
   const vec = texts.map((t) => tfidfVector(t, table));
   return Float64Array.from(texts, (_, q) => {
     const cos = Array.from(prompt, (p) => dot(vec[q], vec[p]));
-    const mx = Math.max(...cos);
-    let sw = 0;
-    let swy = 0;
-    cos.forEach((c, j) => {
-      const w = Math.exp((c - mx) / tau);
-      sw += w;
-      swy += w * y[j];
-    });
-    return swy / sw;
+    return softmaxMean(cos, y, tau);
   });
+}
+
+/** Σ_j softmax_j(c_j/τ)·y_j, the references in order (max-shifted, as the kernel does). */
+function softmaxMean(cos: number[], y: Float64Array, tau: number): number {
+  const mx = Math.max(...cos);
+  let sw = 0;
+  let swy = 0;
+  cos.forEach((c, j) => {
+    const w = Math.exp((c - mx) / tau);
+    sw += w;
+    swy += w * y[j];
+  });
+  return swy / sw;
 }
 
 describe('kernel cold start on many distinct texts', () => {
@@ -81,15 +86,7 @@ describe('embedding kernel across rounds (reference columns kept)', () => {
         for (let k = 0; k < dim; k++) d += vectors[q * dim + k] * vectors[p * dim + k];
         return d;
       });
-      const mx = Math.max(...cos);
-      let sw = 0;
-      let swy = 0;
-      cos.forEach((c, j) => {
-        const w = Math.exp((c - mx) / tau);
-        sw += w;
-        swy += w * y[j];
-      });
-      return swy / sw;
+      return softmaxMean(cos, y, tau);
     });
 
   it('each round equals the per-prompt formula, bit for bit', () => {
